@@ -1,0 +1,56 @@
+"""Small helpers for aware instants and IANA zones, shared by the domain modules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from csdomain.errors import ValidationError
+
+UTC = timezone.utc
+
+
+def is_aware(value: datetime) -> bool:
+    """True when ``value`` carries a usable UTC offset."""
+    return value.tzinfo is not None and value.utcoffset() is not None
+
+
+def ensure_aware(value: object, subject: str, path: str) -> datetime:
+    """Return ``value`` if it is an aware datetime, else raise ``ValidationError``."""
+    if not isinstance(value, datetime):
+        raise ValidationError.single(
+            subject, path, f"expected an aware datetime, got {type(value).__name__} {value!r}"
+        )
+    if not is_aware(value):
+        raise ValidationError.single(
+            subject,
+            path,
+            f"naive datetime {value.isoformat()} rejected; pass a timezone-aware datetime "
+            "(e.g. with tzinfo=ZoneInfo('Asia/Shanghai') or timezone.utc)",
+        )
+    return value
+
+
+def to_utc(value: object) -> object:
+    """attrs converter: aware datetimes become UTC; anything else is left for the check."""
+    if isinstance(value, datetime) and is_aware(value) and value.tzinfo is not UTC:
+        return value.astimezone(UTC)
+    return value
+
+
+@lru_cache(maxsize=1024)
+def zone(name: str) -> ZoneInfo:
+    """The ``ZoneInfo`` for an IANA name; raises ``LookupError`` subclasses if unknown."""
+    return ZoneInfo(name)
+
+
+def zone_problem(name: object) -> str | None:
+    """Why ``name`` is not a usable IANA zone name, or None when it is."""
+    if not isinstance(name, str) or not name:
+        return f"expected an IANA time zone name such as 'Asia/Shanghai', got {name!r}"
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return f"unknown IANA time zone {name!r}; expected a name such as 'Asia/Shanghai'"
+    return None

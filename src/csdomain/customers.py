@@ -1,0 +1,193 @@
+"""Customers: who they are, how to reach them, and what they have bought.
+
+Fields holding personal data carry the ``csdomain.personal`` mark in their
+attrs metadata; :func:`csdomain.personal_fields` lists them so that redaction
+and erasure can find them without a hand-kept list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+
+import attrs
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+
+from csdomain._fields import (
+    Checked,
+    JsonScalar,
+    calendar_date,
+    decimal_amount,
+    each,
+    field,
+    frozen_set_of_str,
+    iana_zone,
+    instance,
+    instant,
+    json_scalars,
+    key,
+    member_of,
+    optional,
+    tags_check,
+    text,
+    tuple_of,
+    unique_by,
+    both,
+)
+from csdomain._ordering import OrderedEnum
+from csdomain._time import to_utc
+from csdomain.channels import ChannelKind, channel_key
+
+__all__ = [
+    "Consent",
+    "ContactPoint",
+    "Customer",
+    "CustomerTier",
+    "Purchase",
+]
+
+
+class CustomerTier(OrderedEnum):
+    """Customer class, ordered ``STANDARD < VIP < ENTERPRISE``."""
+
+    STANDARD = "standard"
+    VIP = "vip"
+    ENTERPRISE = "enterprise"
+
+
+class Consent(Enum):
+    """Whether the customer agreed to be contacted on a contact point."""
+
+    UNKNOWN = "unknown"
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+
+
+def _channel_key(value: object) -> object:
+    return channel_key(value) if isinstance(value, ChannelKind) else value
+
+
+@attrs.frozen
+class ContactPoint(Checked):
+    """One address of a customer on one channel (a phone number, an email, a WeChat openid).
+
+    ``consent`` with ``consent_changed_at`` records the customer's latest word
+    on being contacted there; ``do_not_contact`` is a hard block that wins over
+    consent. :attr:`contactable` is what outreach (revisits, surveys) checks.
+    """
+
+    channel: str = field(key("channel key"), converter=_channel_key)
+    address: str = field(text(max_length=320), personal=True)
+    verified: bool = field(instance(bool, "true or false"), default=False)
+    consent: Consent = field(member_of(Consent), default=Consent.UNKNOWN)
+    consent_changed_at: datetime | None = field(optional(instant), default=None, converter=to_utc)
+    do_not_contact: bool = field(instance(bool, "true or false"), default=False)
+
+    @property
+    def contactable(self) -> bool:
+        """True when consent is given and no do-not-contact block is set."""
+        return self.consent is Consent.GIVEN and not self.do_not_contact
+
+    def give_consent(self, at: datetime) -> ContactPoint:
+        """This contact point with consent given at ``at``."""
+        return attrs.evolve(self, consent=Consent.GIVEN, consent_changed_at=at)
+
+    def withdraw_consent(self, at: datetime) -> ContactPoint:
+        """This contact point with consent withdrawn at ``at``."""
+        return attrs.evolve(self, consent=Consent.WITHDRAWN, consent_changed_at=at)
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if self.consent is not Consent.UNKNOWN and self.consent_changed_at is None:
+            yield "consent_changed_at", (
+                f"consent is {self.consent.value!r}, so the instant it was recorded is required"
+            )
+
+
+_CURRENCIES = frozenset(list_currencies())
+
+
+def _currency(value: object) -> Iterator[tuple[str, str]]:
+    if value not in _CURRENCIES:
+        yield "", f"expected an ISO 4217 currency code such as 'CNY' or 'USD', got {value!r}"
+
+
+@attrs.frozen
+class Purchase(Checked):
+    """An order the customer placed: amount in an ISO 4217 currency, when, and what."""
+
+    order_id: str = field(key("order id"))
+    amount: Decimal = field(decimal_amount)
+    currency: str = field(_currency)
+    purchased_at: datetime = field(instant, converter=to_utc)
+    product: str = field(text(max_length=500))
+
+
+def _locale(value: object) -> Iterator[tuple[str, str]]:
+    problem = f"expected a locale identifier such as 'en', 'zh_CN' or 'zh_TW', got {value!r}"
+    if not isinstance(value, str) or not value:
+        yield "", problem
+        return
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError, TypeError):
+        yield "", problem
+
+
+def _attributes(value: object) -> object:
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+@attrs.frozen
+class Customer(Checked):
+    """A customer of the company.
+
+    Immutable: methods such as :meth:`with_contact_point` return a new
+    customer. ``attributes`` holds an app's own fields as JSON scalars; treat
+    it as read-only and change it with :meth:`with_attributes`.
+    """
+
+    id: str = field(key("customer id"))
+    display_name: str = field(text(max_length=200), personal=True)
+    contact_points: tuple[ContactPoint, ...] = field(
+        both(each(instance(ContactPoint, "a ContactPoint")), unique_by("address", "address")),
+        factory=tuple,
+        converter=tuple_of,
+        personal=True,
+    )
+    tier: CustomerTier = field(member_of(CustomerTier), default=CustomerTier.STANDARD)
+    segments: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
+    timezone: str = field(iana_zone, default="UTC")
+    locale: str = field(_locale, default="en")
+    birthday: date | None = field(optional(calendar_date), default=None, personal=True)
+    attributes: dict[str, JsonScalar] = field(json_scalars, factory=dict, converter=_attributes)
+    purchases: tuple[Purchase, ...] = field(
+        both(each(instance(Purchase, "a Purchase")), unique_by("order_id", "order id")),
+        factory=tuple,
+        converter=tuple_of,
+    )
+
+    def contact_points_on(self, channel: ChannelKind | str) -> tuple[ContactPoint, ...]:
+        """The customer's contact points on ``channel``."""
+        k = channel_key(channel)
+        return tuple(cp for cp in self.contact_points if cp.channel == k)
+
+    def contactable_on(self, channel: ChannelKind | str) -> bool:
+        """True when some contact point on ``channel`` may be used for outreach."""
+        return any(cp.contactable for cp in self.contact_points_on(channel))
+
+    def with_contact_point(self, contact_point: ContactPoint) -> Customer:
+        """This customer with ``contact_point`` added, or replacing the one with its address."""
+        kept = tuple(cp for cp in self.contact_points if cp.address != contact_point.address)
+        return attrs.evolve(self, contact_points=(*kept, contact_point))
+
+    def with_purchase(self, purchase: Purchase) -> Customer:
+        """This customer with ``purchase`` recorded (order ids must stay unique)."""
+        return attrs.evolve(self, purchases=(*self.purchases, purchase))
+
+    def with_attributes(self, **values: JsonScalar) -> Customer:
+        """This customer with ``values`` merged into ``attributes``."""
+        return attrs.evolve(self, attributes={**self.attributes, **values})
+

@@ -1,0 +1,204 @@
+"""People and teams: agents, groups and the escalation ladder.
+
+Agent *grades* (standard 普通 < senior 高级 < elite 精英 < expert 专家 <
+gold 金牌) measure an agent's seniority. Escalation *tiers* (L1 frontline,
+L2 engineers, L3 third-party vendors, and any an app declares) are where a
+ticket is worked; a group belongs to one tier. The two are independent: a
+gold agent may still work L1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from enum import Enum
+
+import attrs
+
+from csdomain._fields import (
+    Checked,
+    both,
+    boolean,
+    each,
+    field,
+    frozen_set_of_str,
+    instance,
+    integer,
+    key,
+    member_of,
+    optional,
+    tags_check,
+    text,
+    tuple_of,
+    unique_by,
+)
+from csdomain._ordering import OrderedEnum
+from csdomain.channels import channel_key
+from csdomain.errors import NotFoundError
+
+__all__ = [
+    "Agent",
+    "AgentGrade",
+    "EscalationLadder",
+    "EscalationTier",
+    "Group",
+    "Presence",
+    "Role",
+]
+
+
+class AgentGrade(OrderedEnum):
+    """Seniority, ordered ``STANDARD < SENIOR < ELITE < EXPERT < GOLD``."""
+
+    STANDARD = "standard"
+    SENIOR = "senior"
+    ELITE = "elite"
+    EXPERT = "expert"
+    GOLD = "gold"
+
+
+class Role(Enum):
+    """What a person does in the service organisation."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    MANAGER = "manager"
+    ENGINEER = "engineer"
+    VENDOR = "vendor"
+
+
+class Presence(Enum):
+    """Whether an agent can take work right now."""
+
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+def _roles(value: object) -> object:
+    if isinstance(value, Role):
+        return frozenset([value])
+    return frozen_set_of_str(value)
+
+
+def _channels(value: object) -> object:
+    converted = frozen_set_of_str(value)
+    if isinstance(converted, frozenset):
+        return frozenset(channel_key(c) for c in converted)
+    return converted
+
+
+@attrs.frozen
+class Agent(Checked):
+    """A person who works tickets.
+
+    ``max_load`` is the most tickets the agent works at once (0 parks the
+    agent: routing gives them nothing new). ``groups`` lists the ids of every
+    group the agent belongs to; several are allowed.
+    """
+
+    id: str = field(key("agent id"))
+    name: str = field(text(max_length=200), personal=True)
+    grade: AgentGrade = field(member_of(AgentGrade), default=AgentGrade.STANDARD)
+    roles: frozenset[Role] = field(
+        each(member_of(Role), frozenset), factory=lambda: frozenset([Role.AGENT]), converter=_roles
+    )
+    skills: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
+    max_load: int = field(integer(minimum=0, maximum=10_000), default=5)
+    presence: Presence = field(member_of(Presence), default=Presence.OFFLINE)
+    groups: tuple[str, ...] = field(each(key("group id"), tuple), factory=tuple, converter=tuple_of)
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if len(set(self.groups)) != len(self.groups):
+            yield "groups", f"each group may be listed once, got {list(self.groups)!r}"
+
+
+@attrs.frozen
+class Group(Checked):
+    """A team that works tickets at one escalation tier.
+
+    ``channels`` are the channel keys the group serves (empty: all);
+    ``overflow_to`` names the group that takes work when this one is over its
+    threshold (a branch overflowing to headquarters); ``calendar`` names the
+    business calendar of the group's opening hours.
+    """
+
+    id: str = field(key("group id"))
+    name: str = field(text(max_length=200))
+    tier: str = field(key("tier key"), default="L1")
+    channels: frozenset[str] = field(
+        each(key("channel key"), frozenset), factory=frozenset, converter=_channels
+    )
+    overflow_to: str | None = field(optional(key("group id")), default=None)
+    calendar: str | None = field(optional(key("calendar name")), default=None)
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if self.overflow_to == self.id:
+            yield "overflow_to", f"group {self.id!r} cannot overflow to itself"
+
+    def serves(self, channel: str) -> bool:
+        """True when the group takes work from ``channel``."""
+        return not self.channels or channel_key(channel) in self.channels
+
+
+@attrs.frozen
+class EscalationTier(Checked):
+    """One rung of the escalation ladder.
+
+    ``external`` marks tiers outside the company (a vendor's support, a
+    consumer association); ``name`` is the label for custom tiers (built-in
+    keys ``L1``, ``L2``, ``L3`` also have translated labels).
+    """
+
+    key: str = field(key("tier key"))
+    name: str = field(text(max_length=200))
+    external: bool = field(boolean, default=False)
+
+
+def _tiers_check(value: object) -> Iterator[tuple[str, str]]:
+    if isinstance(value, tuple) and not value:
+        yield "", "a ladder needs at least one tier"
+        return
+    yield from both(
+        each(instance(EscalationTier, "an EscalationTier"), tuple),
+        unique_by("key", "tier key"),
+    )(value)
+
+
+@attrs.frozen
+class EscalationLadder(Checked):
+    """The ordered tiers a ticket escalates through, lowest first."""
+
+    tiers: tuple[EscalationTier, ...] = field(_tiers_check, converter=tuple_of)
+
+    @classmethod
+    def default(cls) -> EscalationLadder:
+        """L1 frontline agents, L2 engineers, L3 third-party vendors (external)."""
+        return cls(
+            tiers=(
+                EscalationTier(key="L1", name="Frontline"),
+                EscalationTier(key="L2", name="Engineering"),
+                EscalationTier(key="L3", name="Third-party vendor", external=True),
+            )
+        )
+
+    def get(self, tier: str) -> EscalationTier:
+        """The tier with key ``tier``; ``NotFoundError`` if the ladder lacks it."""
+        for t in self.tiers:
+            if t.key == tier:
+                return t
+        known = ", ".join(t.key for t in self.tiers)
+        raise NotFoundError("escalation tier", tier, f"the ladder has: {known}")
+
+    def level(self, tier: str) -> int:
+        """Position of ``tier`` on the ladder, 0 for the lowest."""
+        return self.tiers.index(self.get(tier))
+
+    def above(self, tier: str) -> EscalationTier | None:
+        """The next tier up from ``tier``, or None at the top."""
+        i = self.level(tier) + 1
+        return self.tiers[i] if i < len(self.tiers) else None
+
+    def with_tier(self, tier: EscalationTier, *, after: str | None = None) -> EscalationLadder:
+        """A ladder with ``tier`` inserted above ``after`` (default: at the top)."""
+        i = len(self.tiers) if after is None else self.level(after) + 1
+        return EscalationLadder(tiers=(*self.tiers[:i], tier, *self.tiers[i:]))

@@ -1,0 +1,103 @@
+"""Priorities, and the ITIL impact x urgency matrix that yields one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from csdomain._fields import Checked, field
+from csdomain._ordering import OrderedEnum
+
+__all__ = ["Impact", "Priority", "PriorityMatrix", "Urgency"]
+
+
+class Priority(OrderedEnum):
+    """How soon a ticket needs attention, ordered ``LOW < NORMAL < HIGH < URGENT``."""
+
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Impact(OrderedEnum):
+    """How much of the business an issue affects, ``LOW < MEDIUM < HIGH``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class Urgency(OrderedEnum):
+    """How quickly the business needs a fix, ``LOW < MEDIUM < HIGH``."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+def _check_rows(value: object) -> Iterator[tuple[str, str]]:
+    shape = "3 rows (impact low, medium, high) of 3 priorities (urgency low, medium, high)"
+    if not isinstance(value, tuple) or len(value) != len(Impact):
+        yield "", f"expected {shape}, got {value!r}"
+        return
+    for i, row in enumerate(value):
+        if not isinstance(row, tuple) or len(row) != len(Urgency):
+            yield f"[{i}]", f"expected 3 priorities (urgency low, medium, high), got {row!r}"
+            continue
+        for j, cell in enumerate(row):
+            if not isinstance(cell, Priority):
+                allowed = ", ".join(p.value for p in Priority)
+                yield f"[{i}][{j}]", f"expected a Priority ({allowed}), got {cell!r}"
+
+
+def _nested_tuple(value: object) -> object:
+    if isinstance(value, (list, tuple)):
+        return tuple(tuple(r) if isinstance(r, (list, tuple)) else r for r in value)
+    return value
+
+
+@attrs.frozen
+class PriorityMatrix(Checked):
+    """Priority as a function of impact and urgency (ITIL style), configurable.
+
+    ``rows[impact.rank][urgency.rank]`` is the priority. The matrix must be
+    monotone: raising impact or urgency never lowers the priority.
+
+    >>> PriorityMatrix.itil().priority(Impact.HIGH, Urgency.MEDIUM)
+    <Priority.HIGH: 'high'>
+    """
+
+    rows: tuple[tuple[Priority, ...], ...] = field(_check_rows, converter=_nested_tuple)
+
+    @classmethod
+    def itil(cls) -> PriorityMatrix:
+        """The usual 3x3 matrix: high impact and high urgency make an urgent ticket."""
+        p = Priority
+        return cls(
+            rows=(
+                (p.LOW, p.LOW, p.NORMAL),  # impact low
+                (p.LOW, p.NORMAL, p.HIGH),  # impact medium
+                (p.NORMAL, p.HIGH, p.URGENT),  # impact high
+            )
+        )
+
+    def priority(self, impact: Impact, urgency: Urgency) -> Priority:
+        """The priority for ``impact`` and ``urgency``."""
+        return self.rows[impact.rank][urgency.rank]
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        for i in range(len(Impact)):
+            for j in range(len(Urgency)):
+                cell = self.rows[i][j]
+                if i and cell < self.rows[i - 1][j]:
+                    yield f"rows[{i}][{j}]", (
+                        f"{cell.value!r} is lower than {self.rows[i - 1][j].value!r} for a lower "
+                        "impact; higher impact must never lower the priority"
+                    )
+                if j and cell < self.rows[i][j - 1]:
+                    yield f"rows[{i}][{j}]", (
+                        f"{cell.value!r} is lower than {self.rows[i][j - 1].value!r} for a lower "
+                        "urgency; higher urgency must never lower the priority"
+                    )
