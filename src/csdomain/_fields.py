@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
-from csdomain._time import is_aware, to_utc, zone_problem
+from csdomain._time import is_aware, zone_problem
 from csdomain.errors import ValidationError
 
 #: A check yields ``(subpath, message)`` pairs; ``subpath`` is appended to the field name.
@@ -35,9 +35,7 @@ _checks_cache: dict[type, tuple[tuple[str, Check], ...]] = {}
 def _checks_of(cls: type) -> tuple[tuple[str, Check], ...]:
     found = _checks_cache.get(cls)
     if found is None:
-        found = tuple(
-            (a.name, a.metadata[CHECK]) for a in attrs.fields(cls) if CHECK in a.metadata
-        )
+        found = tuple((a.name, a.metadata[CHECK]) for a in attrs.fields(cls) if CHECK in a.metadata)
         _checks_cache[cls] = found
     return found
 
@@ -126,9 +124,12 @@ def key(what: str = "key") -> Check:
 
     def check(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, str) or not KEY_PATTERN.match(value):
-            yield "", (
-                f"expected a {what} of 1-64 letters, digits, '_', '.', ':' or '-' "
-                f"starting with a letter or digit, got {_show(value)}"
+            yield (
+                "",
+                (
+                    f"expected a {what} of 1-64 letters, digits, '_', '.', ':' or '-' "
+                    f"starting with a letter or digit, got {_show(value)}"
+                ),
             )
 
     return check
@@ -139,9 +140,12 @@ def instant(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, datetime):
         yield "", f"expected an aware datetime, got {type(value).__name__} {_show(value)}"
     elif not is_aware(value):
-        yield "", (
-            f"naive datetime {value.isoformat()} rejected; "
-            "expected a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
+        yield (
+            "",
+            (
+                f"naive datetime {value.isoformat()} rejected; "
+                "expected a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
+            ),
         )
 
 
@@ -225,7 +229,8 @@ def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) 
         if not isinstance(value, container):
             yield "", f"expected a collection, got {type(value).__name__} {_show(value)}"
             return
-        items = sorted(value, key=repr) if isinstance(value, frozenset) else value
+        collection = cast(Iterable[object], value)
+        items = sorted(collection, key=repr) if isinstance(value, frozenset) else list(collection)
         for i, item in enumerate(items):
             for sub, message in inner(item):
                 yield f"[{i}]{sub}", message
@@ -238,7 +243,8 @@ def unique_by(attribute: str, what: str) -> Check:
 
     def check(value: object) -> Iterator[tuple[str, str]]:
         seen: set[object] = set()
-        for i, item in enumerate(value):  # type: ignore[call-overload]
+        items: tuple[object, ...] = value if isinstance(value, tuple) else ()
+        for i, item in enumerate(items):
             k = getattr(item, attribute)
             if k in seen:
                 yield f"[{i}].{attribute}", f"duplicate {what} {k!r}"
@@ -256,9 +262,12 @@ def json_scalars(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(k, str) or not KEY_PATTERN.match(k):
             yield f"[{k!r}]", f"expected a key of letters, digits, '_', '.', ':' or '-', got {k!r}"
         elif v is not None and not isinstance(v, (str, int, float, bool)):
-            yield f"[{k!r}]", (
-                "expected a JSON scalar (text, number, boolean or null), "
-                f"got {type(v).__name__} {_show(v)}"
+            yield (
+                f"[{k!r}]",
+                (
+                    "expected a JSON scalar (text, number, boolean or null), "
+                    f"got {type(v).__name__} {_show(v)}"
+                ),
             )
         elif isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
             yield f"[{k!r}]", f"numbers must be finite, got {v!r}"

@@ -18,7 +18,7 @@ from enum import Enum
 
 import attrs
 
-from csdomain._fields import CHECK, Checked, boolean, field, instance, key, text
+from csdomain._fields import CHECK, Checked, boolean, field, instance, key, text, tuple_of
 from csdomain.errors import NotFoundError
 
 __all__ = [
@@ -143,7 +143,7 @@ class ChannelDirectory(Checked):
     """The built-in channels plus an app's own; look channels up by key."""
 
     custom: tuple[Channel, ...] = attrs.field(
-        default=(), converter=tuple, metadata={CHECK: lambda v: _unique_keys(v)}
+        default=(), converter=tuple_of, metadata={CHECK: lambda v: _unique_keys(v)}
     )
 
     def get(self, channel: ChannelKind | Channel | str) -> Channel:
@@ -167,7 +167,7 @@ class ChannelDirectory(Checked):
 
     def with_channels(self, *channels: Channel) -> ChannelDirectory:
         """A directory with ``channels`` added (keys must stay unique)."""
-        return ChannelDirectory(custom=(*self.custom, *channels))
+        return ChannelDirectory(custom=self.custom + channels)
 
 
 def _unique_keys(channels: Iterable[object]) -> Iterator[tuple[str, str]]:
@@ -181,4 +181,3 @@ def _unique_keys(channels: Iterable[object]) -> Iterator[tuple[str, str]]:
         elif c.key in seen:
             yield f"[{i}].key", f"duplicate channel key {c.key!r}"
         seen.add(c.key)
-

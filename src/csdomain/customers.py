@@ -19,6 +19,7 @@ from babel.numbers import list_currencies
 from csdomain._fields import (
     Checked,
     JsonScalar,
+    both,
     calendar_date,
     decimal_amount,
     each,
@@ -35,7 +36,6 @@ from csdomain._fields import (
     text,
     tuple_of,
     unique_by,
-    both,
 )
 from csdomain._ordering import OrderedEnum
 from csdomain._time import to_utc
@@ -101,8 +101,9 @@ class ContactPoint(Checked):
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if self.consent is not Consent.UNKNOWN and self.consent_changed_at is None:
-            yield "consent_changed_at", (
-                f"consent is {self.consent.value!r}, so the instant it was recorded is required"
+            yield (
+                "consent_changed_at",
+                (f"consent is {self.consent.value!r}, so the instant it was recorded is required"),
             )
 
 
@@ -190,4 +191,3 @@ class Customer(Checked):
     def with_attributes(self, **values: JsonScalar) -> Customer:
         """This customer with ``values`` merged into ``attributes``."""
         return attrs.evolve(self, attributes={**self.attributes, **values})
-

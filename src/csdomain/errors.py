@@ -85,7 +85,7 @@ class ValidationError(CSDomainError, ValueError):
         return f"invalid {self.subject} ({len(lines)} problems):\n{body}"
 
     def __reduce__(self) -> tuple[type[ValidationError], tuple[str, Sequence[tuple[str, str]]]]:
-        return (type(self), (self.subject, [tuple(p) for p in self.problems]))
+        return (type(self), (self.subject, [(p.path, p.message) for p in self.problems]))
 
 
 class NotFoundError(CSDomainError, LookupError):

@@ -121,4 +121,3 @@ class SequentialIds:
 
     def __repr__(self) -> str:
         return f"SequentialIds(width={self._width})"
-

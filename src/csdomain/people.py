@@ -16,8 +16,8 @@ import attrs
 
 from csdomain._fields import (
     Checked,
-    both,
     boolean,
+    both,
     each,
     field,
     frozen_set_of_str,

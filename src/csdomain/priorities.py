@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import attrs
@@ -88,16 +89,16 @@ class PriorityMatrix(Checked):
         return self.rows[impact.rank][urgency.rank]
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
-        for i in range(len(Impact)):
-            for j in range(len(Urgency)):
-                cell = self.rows[i][j]
-                if i and cell < self.rows[i - 1][j]:
-                    yield f"rows[{i}][{j}]", (
-                        f"{cell.value!r} is lower than {self.rows[i - 1][j].value!r} for a lower "
-                        "impact; higher impact must never lower the priority"
-                    )
-                if j and cell < self.rows[i][j - 1]:
-                    yield f"rows[{i}][{j}]", (
-                        f"{cell.value!r} is lower than {self.rows[i][j - 1].value!r} for a lower "
-                        "urgency; higher urgency must never lower the priority"
+        for i, j in itertools.product(range(len(Impact)), range(len(Urgency))):
+            cell = self.rows[i][j]
+            lower = [("impact", self.rows[i - 1][j])] if i else []
+            lower += [("urgency", self.rows[i][j - 1])] if j else []
+            for axis, neighbour in lower:
+                if cell < neighbour:
+                    yield (
+                        f"rows[{i}][{j}]",
+                        (
+                            f"{cell.value!r} is below {neighbour.value!r} at a lower {axis}; "
+                            f"a higher {axis} must never lower the priority"
+                        ),
                     )

@@ -506,9 +506,8 @@ def _apply(state: _State, event: TicketEvent) -> None:
                 f"({state['updated_at'].isoformat()}); events are recorded in time order",
             )
         if state["status"] is Status.CLOSED:
-            raise _refuse(
-                state, f"record {event.type_name or 'a change'}", "closed is final; open a follow-up"
-            )
+            action = f"record {event.type_name or 'a change'}"
+            raise _refuse(state, action, "closed is final; open a follow-up")
     handler(state, event)
     state["updated_at"] = event.at
 
@@ -727,9 +726,7 @@ class Ticket:
         """Set the priority; the same priority again changes nothing."""
         if priority is self.priority:
             return self._unchanged(at, actor)
-        return self._extend(
-            [PriorityChanged(at=at, actor=actor, old=self.priority, new=priority)]
-        )
+        return self._extend([PriorityChanged(at=at, actor=actor, old=self.priority, new=priority)])
 
     def assign(
         self,

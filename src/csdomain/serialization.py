@@ -1,0 +1,483 @@
+"""JSON documents for every public type, through one configured cattrs converter.
+
+>>> from csdomain import Priority, PriorityMatrix, serialization
+>>> doc = serialization.to_dict(PriorityMatrix.itil())
+>>> doc["schema_version"], doc["document"]
+(1, 'priority_matrix')
+>>> serialization.from_dict(doc) == PriorityMatrix.itil()
+True
+
+Top-level documents carry ``schema_version`` and ``document`` (the type's
+name); nested values do not. Loading a document written by a newer schema
+fails with a clear :class:`~csdomain.errors.ValidationError` rather than a
+silent misreading. Every loading error is a ``ValidationError`` listing each
+bad path (``timeline[3].at``), never a bare ``KeyError`` or ``TypeError``.
+
+With the ``fast`` extra (orjson) installed, :func:`to_json` and
+:func:`from_json` use orjson; the documents are the same JSON values either
+way (compact, UTF-8, non-ASCII text kept as is).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from functools import lru_cache
+from typing import Any, Final, TypeVar, Union, cast, get_origin
+
+import attrs
+import cattrs
+from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.strategies import configure_union_passthrough
+
+from csdomain._time import is_aware
+from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
+from csdomain.customers import ContactPoint, Customer, Purchase
+from csdomain.errors import ValidationError
+from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
+from csdomain.priorities import PriorityMatrix
+from csdomain.tickets import EVENT_TYPES, Actor, Ticket, TicketEvent, TicketLink
+
+try:  # the ``fast`` extra
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - exercised when orjson is absent
+    _orjson = None  # type: ignore[assignment]
+
+__all__ = [
+    "DOCUMENT_TYPES",
+    "SCHEMA_VERSION",
+    "configure_converter",
+    "from_dict",
+    "from_json",
+    "json_backend",
+    "make_converter",
+    "to_dict",
+    "to_json",
+]
+
+T = TypeVar("T")
+
+#: The schema version written into every top-level document.
+SCHEMA_VERSION: Final = 1
+
+#: Document name -> type, for every type that can be a top-level document.
+DOCUMENT_TYPES: Final[Mapping[str, type]] = {
+    "ticket": Ticket,
+    "ticket_event": TicketEvent,
+    "customer": Customer,
+    "contact_point": ContactPoint,
+    "purchase": Purchase,
+    "agent": Agent,
+    "group": Group,
+    "escalation_tier": EscalationTier,
+    "escalation_ladder": EscalationLadder,
+    "channel": Channel,
+    "channel_traits": ChannelTraits,
+    "channel_directory": ChannelDirectory,
+    "priority_matrix": PriorityMatrix,
+    "actor": Actor,
+    "ticket_link": TicketLink,
+}
+_DOCUMENT_NAMES: Final = {cls: name for name, cls in DOCUMENT_TYPES.items()}
+_ENVELOPE: Final = ("schema_version", "document")
+_TICKET_STATE: Final = (
+    "id",
+    "kind",
+    "subject",
+    "customer_id",
+    "channel",
+    "priority",
+    "status",
+    "group_id",
+    "assignee_id",
+    "tier",
+    "tags",
+    "custom_fields",
+    "links",
+    "created_at",
+    "updated_at",
+)
+
+
+# -- strict scalar hooks -------------------------------------------------------
+
+
+def _structure_str(value: Any, _: Any) -> str:
+    if type(value) is not str:
+        raise TypeError(f"expected text, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_int(value: Any, _: Any) -> int:
+    if type(value) is not int:
+        raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _structure_float(value: Any, _: Any) -> float:
+    if type(value) not in (int, float):
+        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
+    return float(value)
+
+
+def _structure_bool(value: Any, _: Any) -> bool:
+    if type(value) is not bool:
+        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+    return bool(value)
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if type(value) is not str:
+        raise TypeError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
+    text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"expected an RFC 3339 timestamp such as '2026-11-23T09:30:00+08:00', got {value!r}"
+        ) from None
+    if not is_aware(parsed):
+        raise ValueError(f"timestamp {value!r} has no UTC offset; naive times are rejected")
+    return parsed
+
+
+def _structure_date(value: Any, _: Any) -> date:
+    if type(value) is not str:
+        raise TypeError(f"expected an ISO 8601 date string, got {type(value).__name__}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 date such as '2026-11-23', got {value!r}") from None
+
+
+def _unstructure_decimal(value: Decimal) -> str:
+    return str(value)
+
+
+def _structure_decimal(value: Any, _: Any) -> Decimal:
+    if type(value) is not str:
+        raise TypeError(
+            f"expected a decimal amount as a string such as '12.50', got {type(value).__name__}"
+        )
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal amount such as '12.50', got {value!r}") from None
+
+
+def _unstructure_timedelta(value: timedelta) -> int | float:
+    if value.microseconds:
+        return value.total_seconds()
+    return value.days * 86_400 + value.seconds
+
+
+def _structure_timedelta(value: Any, _: Any) -> timedelta:
+    if type(value) not in (int, float):
+        raise TypeError(f"expected a duration in seconds, got {type(value).__name__} {value!r}")
+    try:
+        return timedelta(seconds=value)
+    except OverflowError:
+        raise ValueError(f"duration of {value!r} seconds is out of range") from None
+
+
+def _enum_structure_factory(cls: type[Enum]) -> Callable[[Any, Any], Enum]:
+    by_value = {m.value: m for m in cls}
+    allowed = ", ".join(repr(v) for v in by_value)
+
+    def structure(value: Any, _: Any) -> Enum:
+        try:
+            return by_value[value]
+        except (KeyError, TypeError):
+            raise ValueError(f"expected a {cls.__name__} ({allowed}), got {value!r}") from None
+
+    return structure
+
+
+def _is_frozenset(cls: Any) -> bool:
+    return cls is frozenset or get_origin(cls) is frozenset
+
+
+def _sorted_list(value: frozenset[Any]) -> list[Any]:
+    items = [v.value if isinstance(v, Enum) else v for v in value]
+    return sorted(items)
+
+
+def _is_event(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, TicketEvent)
+
+
+# -- converter -----------------------------------------------------------------
+
+
+def configure_converter(converter: cattrs.Converter) -> None:
+    """Configure ``converter`` for csdomain's JSON documents.
+
+    Rules registered, in the cattrs "preconf" style:
+
+    * ``datetime``: unstructured to RFC 3339 with its UTC offset
+      (``2026-11-23T09:30:00+00:00``); structured from RFC 3339 (``Z`` accepted),
+      rejecting timestamps without an offset.
+    * ``date``: ISO 8601 ``YYYY-MM-DD`` both ways.
+    * ``Decimal``: a string both ways (``"12.50"``), never a float.
+    * ``timedelta``: seconds as a JSON number (an integer when whole).
+    * ``Enum``: by value; structuring names the allowed values on error.
+    * ``frozenset``: a sorted list, so documents are deterministic.
+    * ``str``, ``int``, ``float``, ``bool``: strict; no silent ``str(5)`` or
+      ``bool("false")`` coercions.
+    * ``str | int | float | bool | None`` (custom fields, attributes): passed through.
+    * ``TicketEvent`` and its subclasses: a tagged union; each event carries
+      ``"type"`` (``"created"``, ``"message"``, ``"status_changed"``, ...).
+    * ``Ticket``: its state fields (for readers and indexes) followed by
+      ``timeline``; structuring replays the timeline and rejects a document
+      whose state fields disagree with it.
+    """
+    converter.register_structure_hook(str, _structure_str)
+    converter.register_structure_hook(int, _structure_int)
+    converter.register_structure_hook(float, _structure_float)
+    converter.register_structure_hook(bool, _structure_bool)
+    converter.register_unstructure_hook(datetime, datetime.isoformat)
+    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(date, _structure_date)
+    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
+    converter.register_structure_hook(Decimal, _structure_decimal)
+    converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
+    converter.register_structure_hook(timedelta, _structure_timedelta)
+    converter.register_structure_hook_factory(
+        lambda t: isinstance(t, type) and issubclass(t, Enum), _enum_structure_factory
+    )
+    converter.register_unstructure_hook_func(_is_frozenset, _sorted_list)
+    configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
+    _configure_events(converter)
+    _configure_ticket(converter)
+
+
+def _configure_events(converter: cattrs.Converter) -> None:
+    unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
+    structure_by_tag: dict[str, Callable[[Any, Any], Any]] = {}
+    for tag, cls in EVENT_TYPES.items():
+        unstructure = cattrs.gen.make_dict_unstructure_fn(cls, converter)
+        unstructure_by_type[cls] = unstructure
+        structure_by_tag[tag] = cattrs.gen.make_dict_structure_fn(
+            cls, converter, _cattrs_detailed_validation=converter.detailed_validation
+        )
+    tags = ", ".join(repr(t) for t in EVENT_TYPES)
+
+    def unstructure_event(event: TicketEvent) -> dict[str, Any]:
+        doc = {"type": event.type_name}
+        doc.update(unstructure_by_type[type(event)](event))
+        return doc
+
+    def structure_event(doc: Any, cls: Any) -> TicketEvent:
+        if not isinstance(doc, Mapping):
+            raise TypeError(f"expected an event object, got {type(doc).__name__}")
+        tag = doc.get("type")
+        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        if hook is None:
+            raise ValueError(f"unknown event type {tag!r}; expected one of {tags}")
+        event = hook(doc, EVENT_TYPES[cast(str, tag)])
+        if not isinstance(event, cls):
+            raise ValueError(f"expected a {cls.__name__} event, got type {tag!r}")
+        return cast(TicketEvent, event)
+
+    converter.register_unstructure_hook_func(_is_event, unstructure_event)
+    converter.register_structure_hook_func(_is_event, structure_event)
+
+
+def _configure_ticket(converter: cattrs.Converter) -> None:
+    unstructure_event = converter.get_unstructure_hook(TicketEvent)
+    structure_timeline = converter.get_structure_hook(tuple[TicketEvent, ...])
+    state_hooks = {
+        name: converter.get_unstructure_hook(a.type)
+        for a in attrs.fields(attrs.resolve_types(Ticket))
+        if (name := a.name) in _TICKET_STATE
+    }
+
+    def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:
+        doc = {name: hook(getattr(ticket, name)) for name, hook in state_hooks.items()}
+        doc["timeline"] = [unstructure_event(e) for e in ticket.timeline]
+        return doc
+
+    def structure_ticket(doc: Any, _: Any) -> Ticket:
+        if not isinstance(doc, Mapping):
+            raise TypeError(f"expected a ticket object, got {type(doc).__name__}")
+        if "timeline" not in doc:
+            raise KeyError("timeline")
+        try:
+            timeline = structure_timeline(doc["timeline"], tuple[TicketEvent, ...])
+        except Exception as exc:  # reported with the timeline's paths
+            raise ValidationError("Ticket", list(_walk(exc, "timeline"))) from None
+        ticket = Ticket(timeline=timeline)
+        problems = [
+            (name, f"document says {doc[name]!r} but the timeline gives {expected!r}")
+            for name, hook in state_hooks.items()
+            if name in doc and doc[name] != (expected := hook(getattr(ticket, name)))
+        ]
+        if problems:
+            raise ValidationError("Ticket", problems)
+        return ticket
+
+    converter.register_unstructure_hook(Ticket, unstructure_ticket)
+    converter.register_structure_hook(Ticket, structure_ticket)
+
+
+def make_converter(*, detailed_validation: bool = False) -> cattrs.Converter:
+    """A new cattrs converter configured by :func:`configure_converter`.
+
+    ``detailed_validation=True`` collects every error with its path (slower);
+    :func:`from_dict` uses the fast converter and re-runs a detailed one only
+    when loading fails, to report every problem.
+    """
+    converter = cattrs.Converter(
+        detailed_validation=detailed_validation, prefer_attrib_converters=False
+    )
+    configure_converter(converter)
+    return converter
+
+
+@lru_cache(maxsize=2)
+def _converter(detailed: bool) -> cattrs.Converter:
+    return make_converter(detailed_validation=detailed)
+
+
+# -- documents -----------------------------------------------------------------
+
+
+def _document_name(cls: type) -> str:
+    for klass in cls.__mro__:
+        name = _DOCUMENT_NAMES.get(klass)
+        if name is not None:
+            return name
+    known = ", ".join(sorted(_DOCUMENT_NAMES.values()))
+    raise ValidationError.single(
+        "document", "", f"{cls.__name__} is not a csdomain document type; known: {known}"
+    )
+
+
+def to_dict(value: Any) -> dict[str, Any]:
+    """The JSON-ready document for ``value``, with ``schema_version`` and ``document``."""
+    name = _document_name(type(value))
+    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "document": name}
+    doc.update(_converter(False).unstructure(value, unstructure_as=DOCUMENT_TYPES[name]))
+    return doc
+
+
+def from_dict(doc: Any, cls: type[T] | None = None) -> T:
+    """Load a document made by :func:`to_dict` (as ``cls``, or as its ``document`` type).
+
+    Raises :class:`~csdomain.errors.ValidationError` listing every problem.
+    """
+    target = _check_envelope(doc, cls)
+    body = {k: v for k, v in doc.items() if k not in _ENVELOPE}
+    subject = cls.__name__ if cls is not None else target.__name__
+    try:
+        value: object = _converter(False).structure(body, target)
+    except Exception:  # re-run in detail to list every path
+        problems = _detailed_problems(body, target)
+        raise ValidationError(subject, problems) from None
+    if cls is not None and not isinstance(value, cls):
+        raise ValidationError.single(
+            subject, "document", f"holds a {type(value).__name__}, not a {cls.__name__}"
+        )
+    return cast(T, value)
+
+
+def _check_envelope(doc: Any, cls: type | None) -> type:
+    subject = cls.__name__ if cls is not None else "document"
+    if not isinstance(doc, Mapping):
+        raise ValidationError.single(
+            subject, "", f"expected a JSON object, got {type(doc).__name__}"
+        )
+    version = doc.get("schema_version")
+    if type(version) is not int or version < 1:
+        raise ValidationError.single(
+            subject, "schema_version", f"expected a positive integer, got {version!r}"
+        )
+    if version > SCHEMA_VERSION:
+        raise ValidationError.single(
+            subject,
+            "schema_version",
+            f"document has schema version {version}, newer than this csdomain reads "
+            f"({SCHEMA_VERSION}); upgrade csdomain",
+        )
+    name = doc.get("document")
+    expected = _document_name(cls) if cls is not None else None
+    if name not in DOCUMENT_TYPES or (expected is not None and name != expected):
+        allowed = repr(expected) if expected else ", ".join(repr(n) for n in DOCUMENT_TYPES)
+        raise ValidationError.single(subject, "document", f"expected {allowed}, got {name!r}")
+    return DOCUMENT_TYPES[cast(str, name)]
+
+
+def _detailed_problems(body: Any, target: type) -> list[tuple[str, str]]:
+    try:
+        _converter(True).structure(body, target)
+    except Exception as exc:  # every failure becomes a listed problem
+        return list(_walk(exc, "")) or [("", str(exc))]
+    return [("", "the document could not be loaded")]  # pragma: no cover - fast path agreed
+
+
+def _join(path: str, sub: str) -> str:
+    if not sub:
+        return path
+    if not path or sub.startswith("["):
+        return path + sub
+    return f"{path}.{sub}"
+
+
+def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
+    if isinstance(exc, ValidationError):
+        for problem in exc.problems:
+            yield _join(path, problem.path), problem.message
+    elif isinstance(exc, IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        for inner, note in with_notes:
+            yield from _walk(inner, _join(path, f"[{note.index!r}]"))
+        for inner in without:
+            yield from _walk(inner, path)
+    elif isinstance(exc, ClassValidationError):
+        attribute_errors, other_errors = exc.group_exceptions()
+        for inner, attribute in attribute_errors:
+            yield from _walk(inner, _join(path, attribute.name))
+        for inner in other_errors:
+            yield from _walk(inner, path)
+    elif isinstance(exc, KeyError):
+        yield path, "required field missing"
+    else:
+        yield path, str(exc) or f"invalid value ({type(exc).__name__})"
+
+
+# -- JSON text -----------------------------------------------------------------
+
+
+def json_backend() -> str:
+    """``"orjson"`` when the ``fast`` extra is installed, else ``"json"``."""
+    return "orjson" if _orjson is not None else "json"
+
+
+def to_json(value: Any, *, indent: int | None = None) -> str:
+    """The document for ``value`` as JSON text (compact unless ``indent`` is given)."""
+    doc = to_dict(value)
+    if _orjson is not None and indent is None:
+        try:
+            return _orjson.dumps(doc).decode("utf-8")
+        except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
+            pass
+    separators = (",", ":") if indent is None else (",", ": ")
+    return json.dumps(doc, ensure_ascii=False, separators=separators, indent=indent)
+
+
+def from_json(text: str | bytes, cls: type[T] | None = None) -> T:
+    """Load a document from JSON text; malformed JSON raises ``ValidationError`` too."""
+    subject = cls.__name__ if cls is not None else "document"
+    try:
+        doc = _orjson.loads(text) if _orjson is not None else json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationError.single(
+            subject, "", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except (TypeError, UnicodeDecodeError) as exc:
+        raise ValidationError.single(subject, "", f"expected JSON text, got {exc}") from None
+    return from_dict(doc, cls)
