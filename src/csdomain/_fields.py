@@ -16,11 +16,33 @@ from typing import Any, cast
 
 import attrs
 
-from csdomain._time import is_aware, zone_problem
+from csdomain._time import UTC, is_aware, zone_problem
 from csdomain.errors import ValidationError
 
-#: A check yields ``(subpath, message)`` pairs; ``subpath`` is appended to the field name.
-Check = Callable[[Any], Iterable[tuple[str, str]]]
+Explain = Callable[[Any], Iterable[tuple[str, str]]]
+
+
+class Check:
+    """A field check: a fast ``ok`` test, and ``explain`` to list problems when it fails.
+
+    ``explain`` yields ``(subpath, message)`` pairs; ``subpath`` is appended to
+    the field name (``"[2]"``, ``".address"``). Construction runs only ``ok`` on
+    valid input, so checking stays cheap on the hot path (loading documents).
+    """
+
+    __slots__ = ("explain", "ok")
+
+    def __init__(self, ok: Callable[[Any], bool], explain: Explain) -> None:
+        self.ok = ok
+        self.explain = explain
+
+    @classmethod
+    def of(cls, check: Check | Explain) -> Check:
+        """``check`` itself, or a plain explain function wrapped as a check."""
+        if isinstance(check, Check):
+            return check
+        return cls(lambda v: next(iter(check(v)), None) is None, check)
+
 
 CHECK = "csdomain.check"
 PERSONAL = "csdomain.personal"
@@ -29,13 +51,21 @@ JsonScalar = str | int | float | bool | None
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
-_checks_cache: dict[type, tuple[tuple[str, Check], ...]] = {}
+_checks_cache: dict[type, tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool]]] = {}
 
 
-def _checks_of(cls: type) -> tuple[tuple[str, Check], ...]:
+def _checks_of(cls: type) -> tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool]]:
+    """The field checks of ``cls`` and one compiled function running every ``ok`` test."""
     found = _checks_cache.get(cls)
     if found is None:
-        found = tuple((a.name, a.metadata[CHECK]) for a in attrs.fields(cls) if CHECK in a.metadata)
+        checks = tuple(
+            (a.name, a.metadata[CHECK]) for a in attrs.fields(cls) if CHECK in a.metadata
+        )
+        # One generated function instead of a loop: this runs for every object loaded.
+        namespace = {f"ok{i}": check.ok for i, (_, check) in enumerate(checks)}
+        body = " and ".join(f"ok{i}(self.{name})" for i, (name, _) in enumerate(checks))
+        exec(f"def all_ok(self):\n    return {body or 'True'}\n", namespace)
+        found = (checks, cast(Callable[[Any], bool], namespace["all_ok"]))
         _checks_cache[cls] = found
     return found
 
@@ -46,10 +76,13 @@ class Checked:
     __slots__ = ()
 
     def __attrs_post_init__(self) -> None:
+        checks, all_ok = _checks_of(type(self))
         problems: list[tuple[str, str]] = []
-        for name, check in _checks_of(type(self)):
-            for sub, message in check(getattr(self, name)):
-                problems.append((name + sub, message))
+        if not all_ok(self):
+            for name, check in checks:
+                value = getattr(self, name)
+                if not check.ok(value):
+                    problems.extend((name + sub, msg) for sub, msg in check.explain(value))
         if not problems:
             problems.extend(self._check_whole())
         if problems:
@@ -61,7 +94,7 @@ class Checked:
 
 
 def field(
-    check: Check | None = None,
+    check: Check | Explain | None = None,
     *,
     personal: bool = False,
     default: Any = attrs.NOTHING,
@@ -72,7 +105,7 @@ def field(
     """An attrs field with a csdomain check and the personal-data mark."""
     metadata: dict[str, Any] = {}
     if check is not None:
-        metadata[CHECK] = check
+        metadata[CHECK] = Check.of(check)
     if personal:
         metadata[PERSONAL] = True
     extra: dict[str, Any] = {"kw_only": True} if kw_only else {}
@@ -95,9 +128,17 @@ def _show(value: object) -> str:
 
 
 def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
-    """A ``str``, stripped non-empty unless ``allow_empty``, at most ``max_length`` long."""
+    """A ``str``, non-blank unless ``allow_empty``, at most ``max_length`` long, without NUL."""
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
+    def ok(value: object) -> bool:
+        return (
+            type(value) is str
+            and len(value) <= max_length
+            and (allow_empty or (value != "" and not value.isspace()))
+            and "\x00" not in value
+        )
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, str):
             yield "", f"expected text, got {type(value).__name__} {_show(value)}"
         elif not allow_empty and not value.strip():
@@ -107,39 +148,42 @@ def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
         elif "\x00" in value:
             yield "", "must not contain NUL characters"
 
-    return check
+    return Check(ok, explain)
 
 
 def optional(inner: Check) -> Check:
     """``None`` or whatever ``inner`` accepts."""
-
-    def check(value: object) -> Iterable[tuple[str, str]]:
-        return () if value is None else inner(value)
-
-    return check
+    inner_ok = inner.ok
+    return Check(lambda v: v is None or inner_ok(v), inner.explain)
 
 
 def key(what: str = "key") -> Check:
     """An identifier: 1-64 characters of letters, digits, ``_ . : -``, not starting with a mark."""
+    match = KEY_PATTERN.match
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
-        if not isinstance(value, str) or not KEY_PATTERN.match(value):
-            yield (
-                "",
-                (
-                    f"expected a {what} of 1-64 letters, digits, '_', '.', ':' or '-' "
-                    f"starting with a letter or digit, got {_show(value)}"
-                ),
-            )
+    def ok(value: object) -> bool:
+        return type(value) is str and match(value) is not None
 
-    return check
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        yield (
+            "",
+            (
+                f"expected a {what} of 1-64 letters, digits, '_', '.', ':' or '-' "
+                f"starting with a letter or digit, got {_show(value)}"
+            ),
+        )
+
+    return Check(ok, explain)
 
 
-def instant(value: object) -> Iterator[tuple[str, str]]:
-    """An aware datetime (naive ones are rejected, never guessed)."""
+def _instant_ok(value: object) -> bool:
+    return isinstance(value, datetime) and (value.tzinfo is UTC or is_aware(value))
+
+
+def _instant_explain(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, datetime):
         yield "", f"expected an aware datetime, got {type(value).__name__} {_show(value)}"
-    elif not is_aware(value):
+    else:
         yield (
             "",
             (
@@ -149,119 +193,171 @@ def instant(value: object) -> Iterator[tuple[str, str]]:
         )
 
 
-def calendar_date(value: object) -> Iterator[tuple[str, str]]:
-    """A ``date`` that is not a ``datetime``."""
-    if not isinstance(value, date) or isinstance(value, datetime):
-        yield "", f"expected a date, got {type(value).__name__} {_show(value)}"
+#: An aware datetime (naive ones are rejected, never guessed).
+instant = Check(_instant_ok, _instant_explain)
+
+
+def _date_ok(value: object) -> bool:
+    return type(value) is date
+
+
+def _date_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"expected a date, got {type(value).__name__} {_show(value)}"
+
+
+#: A ``date`` that is not a ``datetime``.
+calendar_date = Check(_date_ok, _date_explain)
 
 
 def member_of(enum: type[Enum]) -> Check:
     """A member of ``enum``."""
+    allowed = ", ".join(repr(m.value) for m in enum)
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
-        if not isinstance(value, enum):
-            allowed = ", ".join(repr(m.value) for m in enum)
-            yield "", f"expected a {enum.__name__} ({allowed}), got {_show(value)}"
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        yield "", f"expected a {enum.__name__} ({allowed}), got {_show(value)}"
 
-    return check
+    return Check(lambda v: type(v) is enum, explain)
 
 
 def instance(cls: type | tuple[type, ...], what: str) -> Check:
     """An instance of ``cls``."""
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
-        if not isinstance(value, cls):
-            yield "", f"expected {what}, got {type(value).__name__} {_show(value)}"
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        yield "", f"expected {what}, got {type(value).__name__} {_show(value)}"
 
-    return check
+    return Check(lambda v: isinstance(v, cls), explain)
 
 
-def boolean(value: object) -> Iterator[tuple[str, str]]:
-    """Exactly ``True`` or ``False``."""
-    if not isinstance(value, bool):
-        yield "", f"expected true or false, got {_show(value)}"
+def _boolean_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"expected true or false, got {_show(value)}"
+
+
+#: Exactly ``True`` or ``False``.
+boolean = Check(lambda v: type(v) is bool, _boolean_explain)
 
 
 def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
     """An ``int`` (not ``bool``) within the bounds."""
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
-        if isinstance(value, bool) or not isinstance(value, int):
+    def ok(value: object) -> bool:
+        return (
+            type(value) is int
+            and (minimum is None or value >= minimum)
+            and (maximum is None or value <= maximum)
+        )
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        if type(value) is not int:
             yield "", f"expected an integer, got {type(value).__name__} {_show(value)}"
         elif minimum is not None and value < minimum:
             yield "", f"must be at least {minimum}, got {value}"
-        elif maximum is not None and value > maximum:
+        else:
             yield "", f"must be at most {maximum}, got {value}"
 
-    return check
+    return Check(ok, explain)
 
 
 def duration(*, allow_zero: bool = True) -> Check:
-    """A non-negative ``timedelta``."""
+    """A non-negative ``timedelta`` (positive unless ``allow_zero``)."""
+    zero = timedelta(0)
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
+    def ok(value: object) -> bool:
+        return type(value) is timedelta and (value > zero or (allow_zero and value == zero))
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, timedelta):
             yield "", f"expected a timedelta, got {type(value).__name__} {_show(value)}"
-        elif value < timedelta(0) or (not allow_zero and not value):
-            bound = "positive" if not allow_zero else "zero or positive"
+        else:
+            bound = "zero or positive" if allow_zero else "positive"
             yield "", f"must be {bound}, got {value!r}"
 
-    return check
+    return Check(ok, explain)
 
 
-def decimal_amount(value: object) -> Iterator[tuple[str, str]]:
-    """A finite ``Decimal``."""
-    if not isinstance(value, Decimal) or not value.is_finite():
-        yield "", f"expected a finite Decimal amount, got {_show(value)}"
+def _decimal_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"expected a finite Decimal amount, got {_show(value)}"
 
 
-def iana_zone(value: object) -> Iterator[tuple[str, str]]:
-    """An IANA time zone name that this machine's zoneinfo knows."""
+#: A finite ``Decimal``.
+decimal_amount = Check(lambda v: isinstance(v, Decimal) and v.is_finite(), _decimal_explain)
+
+
+def _zone_explain(value: object) -> Iterator[tuple[str, str]]:
     problem = zone_problem(value)
     if problem:
         yield "", problem
 
 
+#: An IANA time zone name that this machine's zoneinfo knows.
+iana_zone = Check(lambda v: zone_problem(v) is None, _zone_explain)
+
+
 def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) -> Check:
     """A tuple (or frozenset) whose every item passes ``inner``."""
+    inner_ok = inner.ok
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
+    def ok(value: object) -> bool:
+        return isinstance(value, container) and all(map(inner_ok, value))  # type: ignore[call-overload]
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, container):
             yield "", f"expected a collection, got {type(value).__name__} {_show(value)}"
             return
         collection = cast(Iterable[object], value)
         items = sorted(collection, key=repr) if isinstance(value, frozenset) else list(collection)
         for i, item in enumerate(items):
-            for sub, message in inner(item):
-                yield f"[{i}]{sub}", message
+            if not inner_ok(item):
+                for sub, message in inner.explain(item):
+                    yield f"[{i}]{sub}", message
 
-    return check
+    return Check(ok, explain)
 
 
 def unique_by(attribute: str, what: str) -> Check:
     """A tuple of objects whose ``attribute`` values are pairwise distinct."""
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
-        seen: set[object] = set()
+    def values(value: object) -> list[object]:
         items: tuple[object, ...] = value if isinstance(value, tuple) else ()
-        for i, item in enumerate(items):
-            k = getattr(item, attribute)
+        return [getattr(item, attribute) for item in items]
+
+    def ok(value: object) -> bool:
+        found = values(value)
+        return len(set(found)) == len(found)
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        seen: set[object] = set()
+        for i, k in enumerate(values(value)):
             if k in seen:
                 yield f"[{i}].{attribute}", f"duplicate {what} {k!r}"
             seen.add(k)
 
-    return check
+    return Check(ok, explain)
 
 
-def json_scalars(value: object) -> Iterator[tuple[str, str]]:
-    """A mapping of string keys to JSON scalars (text, number, boolean, null)."""
+def _json_scalars_ok(value: object) -> bool:
+    if type(value) is not dict:
+        return False
+    for k, v in value.items():
+        if type(k) is not str or KEY_PATTERN.match(k) is None:
+            return False
+        if v is None or type(v) in (str, int, bool):
+            continue
+        if type(v) is not float or v != v or v in (_INF, -_INF):
+            return False
+    return True
+
+
+_INF = float("inf")
+
+
+def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, Mapping):
         yield "", f"expected a mapping, got {type(value).__name__} {_show(value)}"
         return
     for k, v in value.items():
         if not isinstance(k, str) or not KEY_PATTERN.match(k):
             yield f"[{k!r}]", f"expected a key of letters, digits, '_', '.', ':' or '-', got {k!r}"
-        elif v is not None and not isinstance(v, (str, int, float, bool)):
+        elif v is not None and type(v) not in (str, int, float, bool):
             yield (
                 f"[{k!r}]",
                 (
@@ -269,25 +365,33 @@ def json_scalars(value: object) -> Iterator[tuple[str, str]]:
                     f"got {type(v).__name__} {_show(v)}"
                 ),
             )
-        elif isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        elif isinstance(v, float) and (v != v or v in (_INF, -_INF)):
             yield f"[{k!r}]", f"numbers must be finite, got {v!r}"
 
 
-def both(*checks: Check) -> Check:
-    """Every problem any of ``checks`` finds (each runs only if the earlier passed)."""
+#: A dict of key-like strings to JSON scalars (text, number, boolean, null).
+json_scalars = Check(_json_scalars_ok, _json_scalars_explain)
 
-    def check(value: object) -> Iterator[tuple[str, str]]:
+
+def both(*checks: Check) -> Check:
+    """All of ``checks``; explains the first that fails."""
+
+    def ok(value: object) -> bool:
+        return all(c.ok(value) for c in checks)
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
         for c in checks:
-            found = list(c(value))
-            if found:
-                yield from found
+            if not c.ok(value):
+                yield from c.explain(value)
                 return
 
-    return check
+    return Check(ok, explain)
 
 
 def frozen_set_of_str(value: object) -> frozenset[str]:
     """attrs converter: any iterable of strings (but not a bare string) to a frozenset."""
+    if type(value) is frozenset:
+        return value
     if isinstance(value, (str, bytes)):
         return value  # type: ignore[return-value]  # left for the check to reject
     if isinstance(value, Iterable):
@@ -297,9 +401,9 @@ def frozen_set_of_str(value: object) -> frozenset[str]:
 
 def tuple_of(value: object) -> tuple[Any, ...]:
     """attrs converter: lists and other iterables to tuples."""
-    if isinstance(value, tuple):
+    if type(value) is tuple:
         return value
-    if isinstance(value, (list, Iterable)) and not isinstance(value, (str, bytes, Mapping)):
+    if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):
         return tuple(value)
     return value  # type: ignore[return-value]
 

@@ -13,12 +13,12 @@ Tickets and contact points refer to a channel by its key (``"phone_hotline"``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from enum import Enum
 
 import attrs
 
-from csdomain._fields import CHECK, Checked, boolean, field, instance, key, text, tuple_of
+from csdomain._fields import Checked, boolean, field, instance, key, text, tuple_of
 from csdomain.errors import NotFoundError
 
 __all__ = [
@@ -138,13 +138,27 @@ def channel_key(channel: ChannelKind | Channel | str) -> str:
     return channel
 
 
+def _unique_keys(channels: object) -> Iterator[tuple[str, str]]:
+    if not isinstance(channels, tuple):
+        yield "", f"expected a sequence of Channel, got {channels!r}"
+        return
+    seen: set[str] = set()
+    for i, c in enumerate(channels):
+        if not isinstance(c, Channel):
+            yield f"[{i}]", f"expected a Channel, got {c!r}"
+            continue
+        if c.key in _BUILTIN_KEYS:
+            yield f"[{i}].key", f"{c.key!r} is a built-in channel; custom channels need new keys"
+        elif c.key in seen:
+            yield f"[{i}].key", f"duplicate channel key {c.key!r}"
+        seen.add(c.key)
+
+
 @attrs.frozen
 class ChannelDirectory(Checked):
     """The built-in channels plus an app's own; look channels up by key."""
 
-    custom: tuple[Channel, ...] = attrs.field(
-        default=(), converter=tuple_of, metadata={CHECK: lambda v: _unique_keys(v)}
-    )
+    custom: tuple[Channel, ...] = field(_unique_keys, default=(), converter=tuple_of)
 
     def get(self, channel: ChannelKind | Channel | str) -> Channel:
         """The channel for ``channel``; raises ``NotFoundError`` for an unknown key."""
@@ -168,16 +182,3 @@ class ChannelDirectory(Checked):
     def with_channels(self, *channels: Channel) -> ChannelDirectory:
         """A directory with ``channels`` added (keys must stay unique)."""
         return ChannelDirectory(custom=self.custom + channels)
-
-
-def _unique_keys(channels: Iterable[object]) -> Iterator[tuple[str, str]]:
-    seen: set[str] = set()
-    for i, c in enumerate(channels):
-        if not isinstance(c, Channel):
-            yield f"[{i}]", f"expected a Channel, got {c!r}"
-            continue
-        if c.key in _BUILTIN_KEYS:
-            yield f"[{i}].key", f"{c.key!r} is a built-in channel; custom channels need new keys"
-        elif c.key in seen:
-            yield f"[{i}].key", f"duplicate channel key {c.key!r}"
-        seen.add(c.key)

@@ -11,12 +11,14 @@ from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 
 import attrs
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
 from csdomain._fields import (
+    Check,
     Checked,
     JsonScalar,
     both,
@@ -110,9 +112,11 @@ class ContactPoint(Checked):
 _CURRENCIES = frozenset(list_currencies())
 
 
-def _currency(value: object) -> Iterator[tuple[str, str]]:
-    if value not in _CURRENCIES:
-        yield "", f"expected an ISO 4217 currency code such as 'CNY' or 'USD', got {value!r}"
+def _currency_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"expected an ISO 4217 currency code such as 'CNY' or 'USD', got {value!r}"
+
+
+_currency = Check(lambda v: type(v) is str and v in _CURRENCIES, _currency_explain)
 
 
 @attrs.frozen
@@ -126,15 +130,20 @@ class Purchase(Checked):
     product: str = field(text(max_length=500))
 
 
-def _locale(value: object) -> Iterator[tuple[str, str]]:
-    problem = f"expected a locale identifier such as 'en', 'zh_CN' or 'zh_TW', got {value!r}"
-    if not isinstance(value, str) or not value:
-        yield "", problem
-        return
+@lru_cache(maxsize=256)
+def _known_locale(identifier: str) -> bool:
     try:
-        Locale.parse(value)
+        Locale.parse(identifier)
     except (UnknownLocaleError, ValueError, TypeError):
-        yield "", problem
+        return False
+    return True
+
+
+def _locale_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"expected a locale identifier such as 'en', 'zh_CN' or 'zh_TW', got {value!r}"
+
+
+_locale = Check(lambda v: type(v) is str and v != "" and _known_locale(v), _locale_explain)
 
 
 def _attributes(value: object) -> object:

@@ -154,14 +154,16 @@ class EscalationTier(Checked):
     external: bool = field(boolean, default=False)
 
 
+_tier_items = both(
+    each(instance(EscalationTier, "an EscalationTier"), tuple), unique_by("key", "tier key")
+)
+
+
 def _tiers_check(value: object) -> Iterator[tuple[str, str]]:
     if isinstance(value, tuple) and not value:
         yield "", "a ladder needs at least one tier"
         return
-    yield from both(
-        each(instance(EscalationTier, "an EscalationTier"), tuple),
-        unique_by("key", "tier key"),
-    )(value)
+    yield from _tier_items.explain(value)
 
 
 @attrs.frozen

@@ -26,7 +26,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Final, TypeVar, Union, cast, get_origin
+from typing import Any, Final, Optional, TypeVar, Union, cast, get_origin
 
 import attrs
 import cattrs
@@ -130,6 +130,11 @@ def _structure_bool(value: Any, _: Any) -> bool:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
+    if type(value) is str and value.endswith("+00:00"):  # what to_dict writes: the hot path
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass  # explained below
     if type(value) is not str:
         raise TypeError(f"expected an RFC 3339 timestamp string, got {type(value).__name__}")
     text = value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value
@@ -151,6 +156,38 @@ def _structure_date(value: Any, _: Any) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"expected an ISO 8601 date such as '2026-11-23', got {value!r}") from None
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    if value is None or type(value) is str:
+        return value
+    raise TypeError(f"expected text or null, got {type(value).__name__} {value!r}")
+
+
+def _actor_structure_factory(converter: cattrs.Converter) -> Callable[[Any, Any], Actor]:
+    """Actors repeat on every event of a ticket: reuse equal ones instead of rebuilding."""
+    build = cattrs.gen.make_dict_structure_fn(
+        Actor, converter, _cattrs_detailed_validation=converter.detailed_validation
+    )
+    cache: dict[tuple[Any, Any], Actor] = {}
+
+    def structure(value: Any, cls: Any) -> Actor:
+        if type(value) is dict and len(value) == 2:
+            key = (value.get("kind"), value.get("id"))
+            try:
+                found = cache.get(key)
+            except TypeError:  # unhashable junk: let the full path explain it
+                found = None
+            if found is not None:
+                return found
+            actor = build(value, cls)
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = actor
+            return actor
+        return build(value, cls)
+
+    return structure
 
 
 def _unstructure_decimal(value: Decimal) -> str:
@@ -228,6 +265,8 @@ def configure_converter(converter: cattrs.Converter) -> None:
     * ``str``, ``int``, ``float``, ``bool``: strict; no silent ``str(5)`` or
       ``bool("false")`` coercions.
     * ``str | int | float | bool | None`` (custom fields, attributes): passed through.
+    * ``Actor``: equal actors within a process share one instance (they are
+      immutable), since every event of a timeline names one.
     * ``TicketEvent`` and its subclasses: a tagged union; each event carries
       ``"type"`` (``"created"``, ``"message"``, ``"status_changed"``, ...).
     * ``Ticket``: its state fields (for readers and indexes) followed by
@@ -250,6 +289,8 @@ def configure_converter(converter: cattrs.Converter) -> None:
         lambda t: isinstance(t, type) and issubclass(t, Enum), _enum_structure_factory
     )
     converter.register_unstructure_hook_func(_is_frozenset, _sorted_list)
+    converter.register_structure_hook(Optional[str], _structure_optional_str)  # noqa: UP045
+    converter.register_structure_hook(Actor, _actor_structure_factory(converter))
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
     _configure_events(converter)
     _configure_ticket(converter)

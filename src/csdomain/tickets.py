@@ -849,8 +849,9 @@ class Ticket:
 
     def _unchanged(self, at: datetime, actor: Actor) -> Ticket:
         """A no-op still refuses what a real change would refuse, then returns ``self``."""
-        problems = [("at", m) for _, m in instant(at)]
-        problems += [("actor", m) for _, m in instance(Actor, "an Actor")(actor)]
+        problems = [("at", m) for _, m in instant.explain(at)] if not instant.ok(at) else []
+        if not isinstance(actor, Actor):
+            problems.append(("actor", f"expected an Actor, got {actor!r}"))
         if problems:
             raise ValidationError("Ticket change", problems)
         _apply(self._state(), TicketEvent(at=at, actor=actor))
