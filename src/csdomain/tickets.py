@@ -60,6 +60,8 @@ from csdomain.errors import InvalidTransitionError, ValidationError
 from csdomain.priorities import Priority
 
 __all__ = [
+    "REASON_AGENT_REPLIED",
+    "REASON_CUSTOMER_REPLIED",
     "TRANSITIONS",
     "Actor",
     "ActorKind",
@@ -881,13 +883,19 @@ class Ticket:
         return None
 
 
+#: The ``reason`` of the automatic move after a customer's public message.
+REASON_CUSTOMER_REPLIED: Final = "customer replied"
+#: The ``reason`` of the automatic move after an agent's first public reply.
+REASON_AGENT_REPLIED: Final = "agent replied"
+
+
 def _automatic_move(status: Status, message: MessageAdded) -> tuple[Status, str] | None:
     if not message.public:
         return None
     if message.actor.kind is ActorKind.CUSTOMER and status in (Status.PENDING, Status.SOLVED):
-        return Status.OPEN, "customer replied"
+        return Status.OPEN, REASON_CUSTOMER_REPLIED
     if message.actor.kind is ActorKind.AGENT and status is Status.NEW:
-        return Status.OPEN, "agent replied"
+        return Status.OPEN, REASON_AGENT_REPLIED
     return None
 
 

@@ -1,0 +1,287 @@
+"""The ``csdomain`` command: ``csdomain demo``, ``csdomain --version``.
+
+``demo`` walks through a small day at a help desk (customers on WeChat, the
+phone hotline and web chat; replies, a pending wait, an escalation to L2,
+solved tickets) and prints each ticket's timeline with localized labels, then
+one ticket as a JSON document. The day is fixed (a frozen clock and sequential
+ids), so the output is the same on every run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
+
+import csdomain
+from csdomain.channels import ChannelKind
+from csdomain.clock import FrozenClock
+from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
+from csdomain.errors import CSDomainError
+from csdomain.i18n import channel_label, format_duration, label, tier_label, translation
+from csdomain.ids import SequentialIds
+from csdomain.priorities import Priority
+from csdomain.serialization import to_json
+from csdomain.tickets import (
+    REASON_AGENT_REPLIED,
+    REASON_CUSTOMER_REPLIED,
+    Actor,
+    Assigned,
+    CustomFieldsChanged,
+    Linked,
+    MessageAdded,
+    PriorityChanged,
+    Status,
+    StatusChanged,
+    TagsChanged,
+    Ticket,
+    TicketCreated,
+    TicketEvent,
+    TicketKind,
+    TierChanged,
+    Visibility,
+)
+
+__all__ = ["describe_event", "main", "run_demo"]
+
+_DEMO_ZONE = ZoneInfo("Asia/Shanghai")
+_DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=_DEMO_ZONE)
+
+
+def _actor_text(actor: Actor, locale: str) -> str:
+    kind = label(actor.kind, locale)
+    return f"{kind} {actor.id}" if actor.id else kind
+
+
+def describe_event(event: TicketEvent, locale: str = "en") -> str:
+    """One line saying what ``event`` did, in ``locale`` (without time or actor)."""
+    _ = translation(locale).gettext
+    if isinstance(event, TicketCreated):
+        return _("opened: {subject} ({kind}, {channel}, priority {priority}, {tier})").format(
+            subject=event.subject,
+            kind=label(event.kind, locale),
+            channel=channel_label(event.channel, locale),
+            priority=label(event.priority, locale),
+            tier=tier_label(event.tier, locale),
+        )
+    if isinstance(event, MessageAdded):
+        text = event.body if len(event.body) <= 60 else event.body[:59] + "…"
+        if event.visibility is Visibility.INTERNAL:
+            line = _("internal note: {body}").format(body=text)
+        else:
+            line = _("message via {channel}: {body}").format(
+                channel=channel_label(event.channel, locale), body=text
+            )
+        if event.handle_time is not None:
+            line += " " + _("(handled in {duration})").format(
+                duration=format_duration(event.handle_time, locale)
+            )
+        return line
+    if isinstance(event, StatusChanged):
+        automatic = {
+            REASON_AGENT_REPLIED: _("agent replied"),
+            REASON_CUSTOMER_REPLIED: _("customer replied"),
+        }
+        reason = automatic.get(event.reason or "", event.reason)
+        return _("status {old} → {new}").format(
+            old=label(event.old, locale), new=label(event.new, locale)
+        ) + (f" ({reason})" if reason else "")
+    if isinstance(event, PriorityChanged):
+        return _("priority {old} → {new}").format(
+            old=label(event.old, locale), new=label(event.new, locale)
+        )
+    if isinstance(event, Assigned):
+        nobody = _("nobody")
+        return _("assigned to group {group}, agent {agent}").format(
+            group=event.group_id or nobody, agent=event.assignee_id or nobody
+        )
+    if isinstance(event, TierChanged):
+        return _("escalation tier {old} → {new}").format(
+            old=tier_label(event.old, locale), new=tier_label(event.new, locale)
+        ) + (f" ({event.reason})" if event.reason else "")
+    if isinstance(event, TagsChanged):
+        changes = [f"+{t}" for t in sorted(event.added)] + [f"-{t}" for t in sorted(event.removed)]
+        return _("tags {changes}").format(changes=" ".join(changes))
+    if isinstance(event, CustomFieldsChanged):
+        names = sorted([*event.values, *event.unset])
+        return _("custom fields changed: {names}").format(names=", ".join(names))
+    if isinstance(event, Linked):
+        return _("linked: {kind} {ticket}").format(
+            kind=label(event.link.kind, locale), ticket=event.link.ticket_id
+        )
+    return event.type_name
+
+
+def _timeline_lines(ticket: Ticket, locale: str) -> Iterator[str]:
+    _ = translation(locale).gettext
+    yield _("Ticket {id} · {status} · {priority} · {tier}").format(
+        id=ticket.id,
+        status=label(ticket.status, locale),
+        priority=label(ticket.priority, locale),
+        tier=tier_label(ticket.tier, locale),
+    )
+    for event in ticket.timeline:
+        when = format_datetime(event.at, "MM-dd HH:mm", tzinfo=_DEMO_ZONE, locale=locale)
+        who = _actor_text(event.actor, locale)
+        yield f"  {when}  {who:<14} {describe_event(event, locale)}"
+
+
+def _demo_day() -> tuple[list[Customer], list[Ticket]]:
+    clock = FrozenClock(_DEMO_START)
+    ids = SequentialIds(width=4)
+
+    def later(minutes: float) -> datetime:
+        return clock.advance(minutes=minutes)
+
+    wang = Customer(
+        id=ids.new("cus"),
+        display_name="王芳",
+        tier=CustomerTier.VIP,
+        timezone="Asia/Shanghai",
+        locale="zh_CN",
+        contact_points=(
+            ContactPoint(
+                channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
+                address="wx_openid_8f2k",
+                verified=True,
+                consent=Consent.GIVEN,
+                consent_changed_at=clock.now(),
+            ),
+        ),
+    )
+    li = Customer(
+        id=ids.new("cus"),
+        display_name="Li Wei",
+        timezone="Asia/Shanghai",
+        contact_points=(
+            ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+86 138 0013 8000"),
+            ContactPoint(channel=ChannelKind.EMAIL, address="li.wei@example.com"),
+        ),
+    )
+    acme = Customer(
+        id=ids.new("cus"),
+        display_name="Acme Ltd",
+        tier=CustomerTier.ENTERPRISE,
+        timezone="Europe/London",
+        contact_points=(ContactPoint(channel=ChannelKind.WEB_CHAT, address="acme-portal"),),
+    )
+    frontline, engineer = Actor.agent("agt_0001"), Actor.agent("agt_0002")
+
+    refund = Ticket.open(
+        id=ids.new("tkt"),
+        customer_id=wang.id,
+        channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
+        subject="退款未到账 / refund not received",
+        kind=TicketKind.COMPLAINT,
+        priority=Priority.HIGH,
+        group_id="grp_l1",
+        at=clock.now(),
+        description="订单 8812 的退款三天了还没到账。",
+    )
+    refund = refund.assign(at=later(2), actor=Actor.system("router"), assignee_id="agt_0001")
+    refund = refund.add_message(
+        at=later(5), author=frontline, body="您好，请提供支付截图，我们马上核查。"
+    )
+    refund = refund.change_status(Status.PENDING, at=later(1), actor=frontline)
+    refund = refund.add_message(at=later(30), author=Actor.customer(wang.id), body="截图已发送。")
+    refund = refund.change_tier("L2", at=later(10), actor=frontline, reason="payment gateway issue")
+    refund = refund.assign(at=later(1), actor=frontline, group_id="grp_l2", assignee_id="agt_0002")
+    refund = refund.add_message(
+        at=later(45),
+        author=engineer,
+        body="Gateway callback was lost; refund re-issued.",
+        visibility=Visibility.INTERNAL,
+    )
+    refund = refund.add_message(at=later(2), author=engineer, body="退款已重新发起，请查收。")
+    refund = refund.change_status(Status.SOLVED, at=later(1), actor=engineer)
+
+    call = Ticket.open(
+        id=ids.new("tkt"),
+        customer_id=li.id,
+        channel=ChannelKind.PHONE_HOTLINE,
+        subject="How do I change my delivery address?",
+        at=later(5),
+        description="Caller asks how to change the delivery address of order 9921.",
+    )
+    call = call.add_message(
+        at=later(4),
+        author=frontline,
+        body="Explained the address change in the app; changed it for the caller.",
+        handle_time=timedelta(minutes=4, seconds=30),
+    )
+    call = call.change_status(Status.SOLVED, at=later(1), actor=frontline)
+
+    outage = Ticket.open(
+        id=ids.new("tkt"),
+        customer_id=acme.id,
+        channel=ChannelKind.WEB_CHAT,
+        subject="Dashboard returns error 502",
+        kind=TicketKind.INCIDENT,
+        at=later(20),
+        description="Our dashboard has returned 502 since 10:15.",
+    )
+    outage = outage.change_priority(Priority.URGENT, at=later(1), actor=frontline)
+    outage = outage.change_tags(at=later(0), actor=frontline, add=["outage", "enterprise"])
+    outage = outage.add_message(at=later(3), author=frontline, body="We are on it.")
+    outage = outage.change_status(Status.SOLVED, at=later(40), actor=engineer)
+    return [wang, li, acme], [refund, call, outage]
+
+
+def run_demo(locale: str = "en", write: Callable[[str], object] = print) -> list[Ticket]:
+    """Run the demo day, writing its report line by line with ``write``; return the tickets."""
+    _ = translation(locale).gettext
+    customers, tickets = _demo_day()
+    write(
+        _("csdomain {version} demo: {customers} customers, {tickets} tickets").format(
+            version=csdomain.__version__, customers=len(customers), tickets=len(tickets)
+        )
+    )
+    for ticket in tickets:
+        write("")
+        for line in _timeline_lines(ticket, locale):
+            write(line)
+    write("")
+    write(_("JSON document of ticket {id}:").format(id=tickets[0].id))
+    write(to_json(tickets[0], indent=2))
+    return tickets
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csdomain",
+        description="The customer-service domain as a library: tickets, channels, SLA and more.",
+    )
+    parser.add_argument("--version", action="version", version=f"csdomain {csdomain.__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    demo = commands.add_parser(
+        "demo", help="walk through a help-desk day and print each ticket's timeline"
+    )
+    demo.add_argument(
+        "--locale",
+        default="en",
+        help="language of the labels: en, zh_CN (简体中文) or zh_TW (繁體中文); default en",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``csdomain`` command; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        translation(args.locale)
+    except CSDomainError as exc:
+        parser.error(str(exc))
+    run_demo(args.locale)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
