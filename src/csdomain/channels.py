@@ -31,8 +31,12 @@ __all__ = [
 ]
 
 
-class ChannelKind(Enum):
-    """The built-in channels."""
+class ChannelKind(str, Enum):
+    """The built-in channels.
+
+    Members are also strings, so they can be passed wherever a channel key is
+    expected; models store the plain key (``ChannelKind.EMAIL.value``).
+    """
 
     PHONE_HOTLINE = "phone_hotline"
     EMAIL = "email"
