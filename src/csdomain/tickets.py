@@ -604,7 +604,11 @@ class Ticket:
 
         ``actor`` defaults to the customer. The ticket starts ``new``.
         """
-        actor = actor or Actor.customer(customer_id)
+        if actor is None:
+            try:
+                actor = Actor.customer(customer_id)
+            except ValidationError:  # reported below, with every other problem
+                actor = Actor.system()
         links = () if follow_up_of is None else (TicketLink(LinkKind.FOLLOW_UP_OF, follow_up_of),)
         created = TicketCreated(
             at=at,

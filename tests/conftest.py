@@ -1,0 +1,19 @@
+"""Test configuration: Hypothesis profiles.
+
+``CSDOMAIN_LONG=1`` selects the ``long`` profile (many more examples), for
+soak runs outside CI; the default keeps the suite within a few minutes on two
+cores. No deadline: CI machines are shared and timing is not what we test.
+"""
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("default", deadline=None, max_examples=60)
+settings.register_profile(
+    "long",
+    deadline=None,
+    max_examples=2_000,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("long" if os.environ.get("CSDOMAIN_LONG") else "default")

@@ -1,0 +1,240 @@
+"""Tickets: the transition table, automatic moves, replay, and bad input."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import attrs
+import pytest
+
+from csdomain import (
+    TRANSITIONS,
+    Actor,
+    ChannelKind,
+    InvalidTransitionError,
+    LinkKind,
+    MessageAdded,
+    Priority,
+    Status,
+    StatusChanged,
+    Ticket,
+    TicketCreated,
+    TicketKind,
+    ValidationError,
+    Visibility,
+)
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+AGENT = Actor.agent("agt_1")
+CUSTOMER = Actor.customer("cus_1")
+
+
+def at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def new_ticket(**kwargs: object) -> Ticket:
+    args: dict[str, object] = {
+        "id": "tkt_1",
+        "customer_id": "cus_1",
+        "channel": ChannelKind.EMAIL,
+        "subject": "Printer on fire",
+        "at": T0,
+    }
+    args.update(kwargs)
+    return Ticket.open(**args)  # type: ignore[arg-type]
+
+
+def test_open_records_created_event_and_description() -> None:
+    ticket = new_ticket(description="It is still burning", kind=TicketKind.INCIDENT)
+    created, message = ticket.timeline
+    assert isinstance(created, TicketCreated)
+    assert isinstance(message, MessageAdded)
+    assert message.actor == CUSTOMER and message.public
+    assert ticket.status is Status.NEW
+    assert ticket.kind is TicketKind.INCIDENT
+    assert ticket.channel == "email"
+    assert ticket.created_at == ticket.updated_at == T0
+
+
+def test_transition_table_is_enforced_for_every_pair() -> None:
+    for start in Status:
+        ticket = _ticket_in(start)
+        for target in Status:
+            allowed = target in TRANSITIONS[start] and target is not start
+            if allowed:
+                moved = ticket.change_status(target, at=at(100), actor=AGENT)
+                assert moved.status is target
+                assert moved.timeline[-1] == StatusChanged(
+                    at=at(100), actor=AGENT, old=start, new=target
+                )
+            else:
+                with pytest.raises(InvalidTransitionError) as info:
+                    ticket.change_status(target, at=at(100), actor=AGENT)
+                message = str(info.value)
+                assert ticket.id in message and start.value in message and target.value in message
+
+
+def _ticket_in(status: Status) -> Ticket:
+    """A ticket brought to ``status`` through allowed moves only."""
+    path = {
+        Status.NEW: [],
+        Status.OPEN: [Status.OPEN],
+        Status.PENDING: [Status.PENDING],
+        Status.ON_HOLD: [Status.ON_HOLD],
+        Status.SOLVED: [Status.SOLVED],
+        Status.CLOSED: [Status.SOLVED, Status.CLOSED],
+    }[status]
+    ticket = new_ticket()
+    for i, step in enumerate(path):
+        ticket = ticket.change_status(step, at=at(i + 1), actor=AGENT)
+    return ticket
+
+
+def test_closed_is_final_and_names_the_follow_up_way() -> None:
+    closed = _ticket_in(Status.CLOSED)
+    with pytest.raises(InvalidTransitionError, match="closed is final"):
+        closed.add_message(at=at(10), author=CUSTOMER, body="Hello again")
+    with pytest.raises(InvalidTransitionError, match="closed is final"):
+        closed.change_priority(Priority.HIGH, at=at(10), actor=AGENT)
+    with pytest.raises(InvalidTransitionError):
+        closed.change_priority(closed.priority, at=at(10), actor=AGENT)  # no-op still refused
+    follow_up = closed.follow_up(id="tkt_2", at=at(11), description="It broke again")
+    assert follow_up.links[0].kind is LinkKind.FOLLOW_UP_OF
+    assert follow_up.links[0].ticket_id == closed.id
+    assert follow_up.customer_id == closed.customer_id and follow_up.status is Status.NEW
+
+
+@pytest.mark.parametrize("status", [Status.PENDING, Status.SOLVED])
+def test_public_customer_message_reopens(status: Status) -> None:
+    ticket = _ticket_in(status).add_message(at=at(20), author=CUSTOMER, body="Any news?")
+    assert ticket.status is Status.OPEN
+    assert ticket.timeline[-1] == StatusChanged(
+        at=at(20), actor=Actor.system(), old=status, new=Status.OPEN, reason="customer replied"
+    )
+
+
+def test_internal_note_and_on_hold_do_not_move_status() -> None:
+    ticket = _ticket_in(Status.ON_HOLD)
+    ticket = ticket.add_message(at=at(20), author=CUSTOMER, body="Any news?")
+    assert ticket.status is Status.ON_HOLD  # waiting on a third party, not on the customer
+    ticket = ticket.add_message(
+        at=at(21), author=AGENT, body="vendor says tomorrow", visibility=Visibility.INTERNAL
+    )
+    assert ticket.status is Status.ON_HOLD
+
+
+def test_first_public_agent_reply_opens_a_new_ticket_but_a_bot_does_not() -> None:
+    ticket = new_ticket().add_message(at=at(1), author=Actor.bot("faq"), body="Try restarting")
+    assert ticket.status is Status.NEW
+    ticket = ticket.add_message(at=at(2), author=AGENT, body="On it")
+    assert ticket.status is Status.OPEN
+
+
+def test_customer_cannot_write_internal_note() -> None:
+    with pytest.raises(ValidationError) as info:
+        new_ticket().add_message(
+            at=at(1), author=CUSTOMER, body="secret", visibility=Visibility.INTERNAL
+        )
+    assert info.value.paths == ("visibility",)
+
+
+def test_merge_closes_from_any_open_status_and_only_once() -> None:
+    for status in (Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED):
+        merged = _ticket_in(status).merge_into("tkt_9", at=at(30), actor=AGENT)
+        assert merged.status is Status.CLOSED
+        assert merged.merged_into == "tkt_9"
+        assert Ticket(timeline=merged.timeline) == merged
+    with pytest.raises(InvalidTransitionError):
+        merged.merge_into("tkt_8", at=at(31), actor=AGENT)
+    with pytest.raises(InvalidTransitionError, match="itself"):
+        new_ticket().merge_into("tkt_1", at=at(1), actor=AGENT)
+
+
+def test_no_op_changes_return_the_same_ticket() -> None:
+    ticket = new_ticket(tags=["vip"], custom_fields={"order": "8812"})
+    assert ticket.change_priority(ticket.priority, at=at(1), actor=AGENT) is ticket
+    assert ticket.change_tier("L1", at=at(1), actor=AGENT) is ticket
+    assert ticket.change_tags(add=["vip"], remove=["absent"], at=at(1), actor=AGENT) is ticket
+    assert ticket.set_custom_fields({"order": "8812"}, at=at(1), actor=AGENT) is ticket
+    assert ticket.assign(at=at(1), actor=AGENT) is ticket
+
+
+def test_custom_field_type_change_is_a_change() -> None:
+    ticket = new_ticket(custom_fields={"count": 1})
+    changed = ticket.set_custom_fields({"count": True}, at=at(1), actor=AGENT)
+    assert changed.custom_fields == {"count": True}
+    assert type(changed.custom_fields["count"]) is bool
+
+
+def test_events_must_be_in_time_order_and_aware() -> None:
+    ticket = new_ticket().add_message(at=at(10), author=AGENT, body="hi")
+    with pytest.raises(ValidationError) as info:
+        ticket.add_message(at=at(5), author=AGENT, body="earlier")
+    assert "before the ticket's last event" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        ticket.change_priority(Priority.HIGH, at=datetime(2026, 11, 23, 12), actor=AGENT)
+    assert info.value.paths == ("at",)
+    assert "naive" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        ticket.change_priority(ticket.priority, at=datetime(2026, 11, 23, 12), actor=AGENT)
+    assert "naive" in str(info.value)
+
+
+def test_instants_are_stored_in_utc() -> None:
+    shanghai = timezone(timedelta(hours=8))
+    ticket = new_ticket(at=datetime(2026, 11, 23, 17, 0, tzinfo=shanghai))
+    assert ticket.created_at.tzinfo is timezone.utc
+    assert ticket.created_at == T0 + timedelta(hours=0)  # 17:00+08:00 is 09:00Z
+
+
+def test_bad_open_arguments_list_every_problem() -> None:
+    with pytest.raises(ValidationError) as info:
+        Ticket.open(
+            id="",
+            customer_id="cus 1",
+            channel="",
+            subject="   ",
+            at=datetime(2026, 1, 1),
+            priority="high",  # type: ignore[arg-type]
+        )
+    assert set(info.value.paths) == {
+        "ticket_id",
+        "customer_id",
+        "channel",
+        "subject",
+        "at",
+        "priority",
+    }
+    assert info.value.subject == "TicketCreated"
+
+
+def test_replay_rejects_a_corrupt_timeline_with_its_position() -> None:
+    ticket = _ticket_in(Status.SOLVED)
+    bad_move = StatusChanged(at=at(50), actor=AGENT, old=Status.OPEN, new=Status.PENDING)
+    with pytest.raises(ValidationError) as info:
+        Ticket(timeline=(*ticket.timeline, bad_move))
+    assert info.value.paths == (f"timeline[{len(ticket.timeline)}]",)
+    with pytest.raises(ValidationError, match="start with a TicketCreated"):
+        Ticket(timeline=ticket.timeline[1:])
+    with pytest.raises(ValidationError, match="non-empty"):
+        Ticket(timeline=())
+    with pytest.raises(ValidationError):
+        Ticket(timeline=(*ticket.timeline, ticket.timeline[0]))
+
+
+def test_rejected_change_leaves_the_ticket_as_it_was() -> None:
+    ticket = _ticket_in(Status.OPEN)
+    before = attrs.asdict(ticket, recurse=False)
+    with pytest.raises(InvalidTransitionError):
+        ticket.change_status(Status.CLOSED, at=at(9), actor=AGENT)
+    with pytest.raises(ValidationError):
+        ticket.change_tags(add=["a b"], at=at(9), actor=AGENT)
+    assert attrs.asdict(ticket, recurse=False) == before
+
+
+def test_tickets_are_not_hashable_but_compare_by_value() -> None:
+    assert new_ticket() == new_ticket()
+    assert new_ticket() != new_ticket(subject="Other")
+    with pytest.raises(TypeError):
+        hash(new_ticket())
