@@ -346,7 +346,7 @@ def _configure_ticket(converter: cattrs.Converter) -> None:
         if not isinstance(doc, Mapping):
             raise TypeError(f"expected a ticket object, got {type(doc).__name__}")
         if "timeline" not in doc:
-            raise KeyError("timeline")
+            raise ValidationError.single("Ticket", "timeline", "required field missing")
         try:
             timeline = structure_timeline(doc["timeline"], tuple[TicketEvent, ...])
         except Exception as exc:  # reported with the timeline's paths
@@ -513,12 +513,16 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
 def from_json(text: str | bytes, cls: type[T] | None = None) -> T:
     """Load a document from JSON text; malformed JSON raises ``ValidationError`` too."""
     subject = cls.__name__ if cls is not None else "document"
+    if not isinstance(text, (str, bytes, bytearray, memoryview)):
+        raise ValidationError.single(
+            subject, "", f"expected JSON text (str or bytes), got {type(text).__name__}"
+        )
     try:
         doc = _orjson.loads(text) if _orjson is not None else json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValidationError.single(
             subject, "", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
-    except (TypeError, UnicodeDecodeError) as exc:
-        raise ValidationError.single(subject, "", f"expected JSON text, got {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError.single(subject, "", f"JSON text is not valid UTF-8: {exc}") from None
     return from_dict(doc, cls)

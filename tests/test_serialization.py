@@ -1,0 +1,259 @@
+"""JSON documents: round trips for every public type, and typed errors for bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import csdomain
+from csdomain import (
+    Actor,
+    Customer,
+    Purchase,
+    Status,
+    Ticket,
+    TicketEvent,
+    ValidationError,
+    serialization,
+)
+from csdomain.serialization import (
+    DOCUMENT_TYPES,
+    SCHEMA_VERSION,
+    from_dict,
+    from_json,
+    json_backend,
+    to_dict,
+    to_json,
+)
+from csdomain.testing import strategies as cst
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+
+DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
+    "ticket": cst.tickets(max_events=12),
+    "ticket_event": cst.ticket_events(),
+    "customer": cst.customers(),
+    "contact_point": cst.contact_points(),
+    "purchase": cst.purchases(),
+    "agent": cst.agents(),
+    "group": cst.groups(),
+    "escalation_tier": cst.escalation_tiers(),
+    "escalation_ladder": cst.escalation_ladders(),
+    "channel": cst.channels(),
+    "channel_traits": cst.channel_traits(),
+    "channel_directory": cst.channel_directories(),
+    "priority_matrix": cst.priority_matrices(),
+    "actor": cst.actors(),
+    "ticket_link": cst.ticket_links(),
+}
+
+
+def test_every_document_type_has_a_strategy_here() -> None:
+    assert set(DOCUMENT_STRATEGIES) == set(DOCUMENT_TYPES)
+
+
+@given(st.sampled_from(sorted(DOCUMENT_STRATEGIES)).flatmap(lambda n: DOCUMENT_STRATEGIES[n]))
+def test_json_round_trip_of_every_public_type(value: Any) -> None:
+    text = to_json(value)
+    assert from_json(text) == value
+    assert from_json(text, type(value)) == value
+    doc = json.loads(text)
+    assert doc["schema_version"] == SCHEMA_VERSION
+    assert DOCUMENT_TYPES[doc["document"]] in type(value).__mro__
+    assert from_dict(to_dict(value)) == value
+
+
+@given(cst.tickets(max_events=15))
+def test_documents_are_deterministic_and_json_libraries_agree(ticket: Ticket) -> None:
+    text = to_json(ticket)
+    assert to_json(from_json(text)) == text  # dump(load(dump(x))) == dump(x)
+    pretty = to_json(ticket, indent=2)  # always the stdlib encoder
+    assert json.loads(pretty) == json.loads(text)
+
+
+def test_stdlib_and_orjson_documents_are_equal(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("orjson")
+    ticket = _sample_ticket()
+    fast = to_json(ticket)
+    monkeypatch.setattr(serialization, "_orjson", None)
+    assert json_backend() == "json"
+    slow = to_json(ticket)
+    assert json.loads(fast) == json.loads(slow)
+    assert from_json(fast) == from_json(slow) == ticket
+
+
+def _sample_ticket() -> Ticket:
+    ticket = Ticket.open(
+        id="tkt_1",
+        customer_id="cus_1",
+        channel="email",
+        subject='退款 "refund" 🙂',
+        at=T0,
+        description="Line1\nLine2 ' OR 1=1; --",
+        custom_fields={"order": "8812", "amount": 12.5, "gift": False, "note": None},
+    )
+    ticket = ticket.add_message(
+        at=T0 + timedelta(minutes=3),
+        author=Actor.agent("agt_1"),
+        body="ok",
+        handle_time=timedelta(seconds=95, microseconds=250_000),
+    )
+    return ticket.change_status(
+        Status.SOLVED, at=T0 + timedelta(hours=1), actor=Actor.agent("agt_1")
+    )
+
+
+def test_document_shape() -> None:
+    doc = to_dict(_sample_ticket())
+    assert list(doc)[:3] == ["schema_version", "document", "id"]
+    assert doc["created_at"] == "2026-11-23T09:00:00+00:00"
+    assert doc["timeline"][0]["type"] == "created"
+    assert doc["timeline"][2]["handle_time"] == 95.25
+    assert doc["status"] == "solved"
+    customer = Customer(
+        id="cus_1",
+        display_name="A",
+        segments={"b", "a"},
+        purchases=[
+            Purchase(
+                order_id="o1", amount=Decimal("12.50"), currency="CNY", purchased_at=T0, product="K"
+            )
+        ],
+    )
+    cdoc = to_dict(customer)
+    assert cdoc["segments"] == ["a", "b"]
+    assert cdoc["purchases"][0]["amount"] == "12.50"
+
+
+def test_rfc3339_z_suffix_is_accepted() -> None:
+    doc = to_dict(Actor.agent("agt_1"))
+    assert from_dict(doc) == Actor.agent("agt_1")
+    tdoc = to_dict(_sample_ticket())
+    tdoc["timeline"][0]["at"] = "2026-11-23T09:00:00Z"
+    assert from_dict(tdoc, Ticket) == _sample_ticket()
+
+
+def _errors(text: str | bytes, cls: type | None = None) -> dict[str, str]:
+    with pytest.raises(ValidationError) as info:
+        from_json(text, cls)
+    return dict(info.value.problems)
+
+
+def test_malformed_and_truncated_json() -> None:
+    text = to_json(_sample_ticket())
+    assert "malformed JSON" in _errors(text[: len(text) // 2])[""]
+    assert "malformed JSON" in _errors("")[""]
+    assert "expected a JSON object" in _errors("[1, 2]")[""]
+    assert "expected JSON text" in _errors(12)[""]  # type: ignore[arg-type]
+
+
+def test_envelope_errors() -> None:
+    doc = to_dict(_sample_ticket())
+    newer = {**doc, "schema_version": SCHEMA_VERSION + 1}
+    assert "upgrade csdomain" in _errors(json.dumps(newer))["schema_version"]
+    assert "schema_version" in _errors(
+        json.dumps({k: v for k, v in doc.items() if k != "schema_version"})
+    )
+    assert "'customer'" in _errors(json.dumps(doc), Customer)["document"]
+    assert "document" in _errors(json.dumps({**doc, "document": "invoice"}))
+    with pytest.raises(ValidationError, match="not a csdomain document type"):
+        to_dict(object())
+
+
+def test_every_bad_path_is_listed() -> None:
+    doc = {
+        "schema_version": 1,
+        "document": "customer",
+        "id": 5,
+        "display_name": "A",
+        "tier": "gold",
+        "contact_points": [{"channel": "email"}],
+        "purchases": [
+            {
+                "order_id": "o",
+                "amount": 1.5,
+                "currency": "CNY",
+                "purchased_at": "2026-01-01T00:00:00",
+                "product": "p",
+            }
+        ],
+        "attributes": {"x": [1]},
+    }
+    found = _errors(json.dumps(doc))
+    assert set(found) == {
+        "id",
+        "tier",
+        "contact_points[0].address",
+        "purchases[0].amount",
+        "purchases[0].purchased_at",
+        "attributes['x']",
+    }
+    assert found["contact_points[0].address"] == "required field missing"
+    assert (
+        "naive" in found["purchases[0].purchased_at"]
+        or "offset" in found["purchases[0].purchased_at"]
+    )
+    assert "'gold'" in found["tier"]
+
+
+def test_value_checks_apply_after_types() -> None:
+    doc = {"schema_version": 1, "document": "customer", "id": "c", "display_name": "  "}
+    assert "empty" in _errors(json.dumps(doc))["display_name"]
+
+
+def test_strict_scalars_no_silent_coercion() -> None:
+    doc = to_dict(csdomain.ContactPoint(channel="sms", address="1"))
+    for field, bad in [("verified", "false"), ("address", 5), ("channel", None)]:
+        assert field in _errors(json.dumps({**doc, field: bad}))
+
+
+def test_ticket_document_errors_point_into_the_timeline() -> None:
+    doc = to_dict(_sample_ticket())
+    doc["timeline"][1]["type"] = "mystery"
+    doc["timeline"][2]["at"] = "yesterday"
+    found = _errors(json.dumps(doc))
+    assert "unknown event type 'mystery'" in found["timeline[1]"]
+    assert "RFC 3339" in found["timeline[2].at"]
+
+
+def test_ticket_state_must_agree_with_its_timeline() -> None:
+    doc = to_dict(_sample_ticket())
+    doc["status"] = "open"
+    found = _errors(json.dumps(doc))
+    assert "timeline gives 'solved'" in found["status"]
+    doc = to_dict(_sample_ticket())
+    doc["timeline"].append(
+        {
+            "type": "status_changed",
+            "at": "2026-11-23T11:00:00+00:00",
+            "actor": {"kind": "system", "id": None},
+            "old": "open",
+            "new": "closed",
+            "reason": None,
+        }
+    )
+    assert "timeline[5]" in _errors(json.dumps(doc))
+    doc = to_dict(_sample_ticket())
+    del doc["timeline"]
+    assert _errors(json.dumps(doc))["timeline"] == "required field missing"
+
+
+def test_event_documents_load_as_their_own_type() -> None:
+    event = _sample_ticket().timeline[2]
+    assert from_json(to_json(event), TicketEvent) == event
+    assert from_json(to_json(event), type(event)) == event
+    with pytest.raises(ValidationError):
+        from_json(to_json(event), csdomain.StatusChanged)
+
+
+def test_converter_is_reusable_by_apps() -> None:
+    converter = serialization.make_converter()
+    raw = converter.unstructure(_sample_ticket())
+    assert converter.structure(raw, Ticket) == _sample_ticket()
+    assert "Decimal" in (serialization.configure_converter.__doc__ or "")
