@@ -51,11 +51,13 @@ JsonScalar = str | int | float | bool | None
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
-_checks_cache: dict[type, tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool]]] = {}
+_Compiled = tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool], bool]
+_checks_cache: dict[type, _Compiled] = {}
 
 
-def _checks_of(cls: type) -> tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool]]:
-    """The field checks of ``cls`` and one compiled function running every ``ok`` test."""
+def _checks_of(cls: type) -> _Compiled:
+    """The field checks of ``cls``, one function running every ``ok`` test, and whether
+    the class adds whole-object checks."""
     found = _checks_cache.get(cls)
     if found is None:
         checks = tuple(
@@ -65,7 +67,8 @@ def _checks_of(cls: type) -> tuple[tuple[tuple[str, Check], ...], Callable[[Any]
         namespace = {f"ok{i}": check.ok for i, (_, check) in enumerate(checks)}
         body = " and ".join(f"ok{i}(self.{name})" for i, (name, _) in enumerate(checks))
         exec(f"def all_ok(self):\n    return {body or 'True'}\n", namespace)
-        found = (checks, cast(Callable[[Any], bool], namespace["all_ok"]))
+        has_whole = getattr(cls, "_check_whole", None) is not Checked._check_whole
+        found = (checks, cast(Callable[[Any], bool], namespace["all_ok"]), has_whole)
         _checks_cache[cls] = found
     return found
 
@@ -76,15 +79,17 @@ class Checked:
     __slots__ = ()
 
     def __attrs_post_init__(self) -> None:
-        checks, all_ok = _checks_of(type(self))
-        problems: list[tuple[str, str]] = []
-        if not all_ok(self):
+        checks, all_ok, has_whole = _checks_of(type(self))
+        if all_ok(self):
+            if not has_whole:
+                return
+            problems = list(self._check_whole())
+        else:
+            problems = []
             for name, check in checks:
                 value = getattr(self, name)
                 if not check.ok(value):
                     problems.extend((name + sub, msg) for sub, msg in check.explain(value))
-        if not problems:
-            problems.extend(self._check_whole())
         if problems:
             raise ValidationError(type(self).__name__, problems)
 

@@ -34,7 +34,9 @@ def ensure_aware(value: object, subject: str, path: str) -> datetime:
 
 def to_utc(value: object) -> object:
     """attrs converter: aware datetimes become UTC; anything else is left for the check."""
-    if isinstance(value, datetime) and is_aware(value) and value.tzinfo is not UTC:
+    if type(value) is datetime and value.tzinfo is UTC:  # the common case: already UTC
+        return value
+    if isinstance(value, datetime) and is_aware(value):
         return value.astimezone(UTC)
     return value
 

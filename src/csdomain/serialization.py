@@ -26,11 +26,13 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Final, Optional, TypeVar, Union, cast, get_origin
 
 import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
 
 from csdomain._time import is_aware
@@ -242,6 +244,10 @@ def _sorted_list(value: frozenset[Any]) -> list[Any]:
     return sorted(items)
 
 
+def _is_enum(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Enum)
+
+
 def _is_event(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, TicketEvent)
 
@@ -285,11 +291,11 @@ def configure_converter(converter: cattrs.Converter) -> None:
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
     converter.register_structure_hook(timedelta, _structure_timedelta)
-    converter.register_structure_hook_factory(
-        lambda t: isinstance(t, type) and issubclass(t, Enum), _enum_structure_factory
-    )
+    converter.register_structure_hook_factory(_is_enum, _enum_structure_factory)
+    converter.register_unstructure_hook_func(_is_enum, attrgetter("_value_"))
     converter.register_unstructure_hook_func(_is_frozenset, _sorted_list)
     converter.register_structure_hook(Optional[str], _structure_optional_str)  # noqa: UP045
+    converter.register_unstructure_hook(Optional[str], identity)  # noqa: UP045
     converter.register_structure_hook(Actor, _actor_structure_factory(converter))
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
     _configure_events(converter)
@@ -308,12 +314,10 @@ def _configure_events(converter: cattrs.Converter) -> None:
     tags = ", ".join(repr(t) for t in EVENT_TYPES)
 
     def unstructure_event(event: TicketEvent) -> dict[str, Any]:
-        doc = {"type": event.type_name}
-        doc.update(unstructure_by_type[type(event)](event))
-        return doc
+        return {"type": event.type_name, **unstructure_by_type[type(event)](event)}
 
     def structure_event(doc: Any, cls: Any) -> TicketEvent:
-        if not isinstance(doc, Mapping):
+        if type(doc) is not dict and not isinstance(doc, Mapping):
             raise TypeError(f"expected an event object, got {type(doc).__name__}")
         tag = doc.get("type")
         hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
