@@ -238,3 +238,33 @@ def test_tickets_are_not_hashable_but_compare_by_value() -> None:
     assert new_ticket() != new_ticket(subject="Other")
     with pytest.raises(TypeError):
         hash(new_ticket())
+
+
+def test_custom_fields_are_read_only_and_not_shared_between_versions() -> None:
+    ticket = new_ticket(custom_fields={"a": 1})
+    later = ticket.add_message(at=at(1), author=AGENT, body="hi")
+    with pytest.raises(TypeError):
+        later.custom_fields["b"] = 2  # type: ignore[index]
+    assert Ticket(timeline=later.timeline) == later
+
+
+def test_keys_reject_a_trailing_newline() -> None:
+    with pytest.raises(ValidationError) as info:
+        new_ticket(id="tkt_1\n", tags=["vip\n"])
+    assert set(info.value.paths) == {"ticket_id", "tags[0]"}
+
+
+def test_a_ticket_cannot_follow_up_itself_or_link_twice() -> None:
+    with pytest.raises(ValidationError, match="itself"):
+        new_ticket(follow_up_of="tkt_1")
+    linked = new_ticket().link("tkt_7", at=at(1), actor=AGENT)
+    with pytest.raises(InvalidTransitionError, match="already linked"):
+        linked.link("tkt_7", at=at(2), actor=AGENT)
+
+
+def test_replay_refuses_a_merged_ticket_that_does_not_close() -> None:
+    merged = new_ticket().merge_into("tkt_2", at=at(1), actor=AGENT)
+    link_only = merged.timeline[:-1]
+    reopen = StatusChanged(at=at(2), actor=AGENT, old=Status.NEW, new=Status.OPEN)
+    with pytest.raises(ValidationError, match="merged ticket can only close"):
+        Ticket(timeline=(*link_only, reopen))

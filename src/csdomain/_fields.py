@@ -49,7 +49,7 @@ PERSONAL = "csdomain.personal"
 
 JsonScalar = str | int | float | bool | None
 
-KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}")  # always used with fullmatch
 
 _Compiled = tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool], bool]
 _checks_cache: dict[type, _Compiled] = {}
@@ -164,7 +164,7 @@ def optional(inner: Check) -> Check:
 
 def key(what: str = "key") -> Check:
     """An identifier: 1-64 characters of letters, digits, ``_ . : -``, not starting with a mark."""
-    match = KEY_PATTERN.match
+    match = KEY_PATTERN.fullmatch
 
     def ok(value: object) -> bool:
         return type(value) is str and match(value) is not None
@@ -343,7 +343,7 @@ def _json_scalars_ok(value: object) -> bool:
     if type(value) is not dict:
         return False
     for k, v in value.items():
-        if type(k) is not str or KEY_PATTERN.match(k) is None:
+        if type(k) is not str or KEY_PATTERN.fullmatch(k) is None:
             return False
         if v is None or type(v) in (str, int, bool):
             continue
@@ -360,7 +360,7 @@ def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
         yield "", f"expected a mapping, got {type(value).__name__} {_show(value)}"
         return
     for k, v in value.items():
-        if not isinstance(k, str) or not KEY_PATTERN.match(k):
+        if not isinstance(k, str) or not KEY_PATTERN.fullmatch(k):
             yield f"[{k!r}]", f"expected a key of letters, digits, '_', '.', ':' or '-', got {k!r}"
         elif v is not None and type(v) not in (str, int, float, bool):
             yield (

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
+from types import MappingProxyType
 from typing import Any, ClassVar, Final
 
 import attrs
@@ -224,9 +225,15 @@ class TicketCreated(TicketEvent):
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if self.status not in (Status.NEW, Status.OPEN):
             yield "status", f"a ticket starts as 'new' or 'open', got {self.status.value!r}"
+        seen: set[TicketLink] = set()
         for i, link in enumerate(self.links):
             if link.kind is LinkKind.MERGED_INTO:
                 yield f"links[{i}]", "a new ticket cannot start merged; merge it afterwards"
+            elif link.ticket_id == self.ticket_id:
+                yield f"links[{i}]", f"ticket {self.ticket_id} cannot link to itself"
+            elif link in seen:
+                yield f"links[{i}]", f"duplicate link {link.kind.value} {link.ticket_id}"
+            seen.add(link)
 
 
 @attrs.frozen(kw_only=True)
@@ -379,7 +386,7 @@ def _apply_created(state: _State, e: TicketCreated) -> None:
         assignee_id=e.assignee_id,
         tier=e.tier,
         tags=e.tags,
-        custom_fields=dict(e.custom_fields),
+        custom_fields=MappingProxyType(dict(e.custom_fields)),
         links=e.links,
         created_at=e.at,
     )
@@ -389,12 +396,15 @@ def _apply_message(state: _State, e: MessageAdded) -> None:
     pass  # messages change no state field; SLA and KPIs read them from the timeline
 
 
+def _merged(state: _State) -> bool:
+    return any(link.kind is LinkKind.MERGED_INTO for link in state["links"])
+
+
 def _apply_status(state: _State, e: StatusChanged) -> None:
     old = state["status"]
     if e.old is not old:
         raise _refuse(state, f"record a move from {e.old.value}", f"the ticket is {old.value}")
-    merged = any(link.kind is LinkKind.MERGED_INTO for link in state["links"])
-    if e.new not in TRANSITIONS[old] and not (merged and e.new is Status.CLOSED):
+    if e.new not in TRANSITIONS[old] and not (_merged(state) and e.new is Status.CLOSED):
         raise _refuse(state, f"move to {e.new.value}", f"allowed: {_allowed(old)}")
     state["status"] = e.new
 
@@ -445,7 +455,7 @@ def _apply_tags(state: _State, e: TagsChanged) -> None:
 
 
 def _apply_fields(state: _State, e: CustomFieldsChanged) -> None:
-    fields: dict[str, JsonScalar] = state["custom_fields"]
+    fields: Mapping[str, JsonScalar] = state["custom_fields"]
     if not (e.values or e.unset) or e.unset & e.values.keys() or not e.unset <= fields.keys():
         raise _refuse(
             state,
@@ -454,7 +464,7 @@ def _apply_fields(state: _State, e: CustomFieldsChanged) -> None:
         )
     updated = {k: v for k, v in fields.items() if k not in e.unset}
     updated.update(e.values)
-    state["custom_fields"] = updated
+    state["custom_fields"] = MappingProxyType(updated)
 
 
 def _apply_linked(state: _State, e: Linked) -> None:
@@ -510,6 +520,9 @@ def _apply(state: _State, event: TicketEvent) -> None:
         if state["status"] is Status.CLOSED:
             action = f"record {event.type_name or 'a change'}"
             raise _refuse(state, action, "closed is final; open a follow-up")
+        closes = isinstance(event, StatusChanged) and event.new is Status.CLOSED
+        if not closes and _merged(state):
+            raise _refuse(state, f"record {event.type_name}", "a merged ticket can only close")
     handler(state, event)
     state["updated_at"] = event.at
 
@@ -541,7 +554,7 @@ class Ticket:
     assignee_id: str | None = attrs.field(init=False)
     tier: str = attrs.field(init=False)
     tags: frozenset[str] = attrs.field(init=False)
-    custom_fields: dict[str, JsonScalar] = attrs.field(init=False)
+    custom_fields: Mapping[str, JsonScalar] = attrs.field(init=False)
     links: tuple[TicketLink, ...] = attrs.field(init=False)
     created_at: datetime = attrs.field(init=False)
     updated_at: datetime = attrs.field(init=False)

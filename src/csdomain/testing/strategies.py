@@ -37,7 +37,7 @@ from collections.abc import Callable, Container, Iterable
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from enum import Enum
-from functools import cache
+from functools import lru_cache
 from typing import Any, TypeVar
 
 import hypothesis.strategies as st
@@ -266,6 +266,10 @@ _EVENT_TYPES: tuple[type[TicketEvent], ...] = (
 )
 
 
+#: Memoizes the private strategy builders (bounded: some take users' strategies as keys).
+_memo = lru_cache(maxsize=256)
+
+
 # -- argument checks ------------------------------------------------------------
 
 
@@ -310,7 +314,7 @@ def _members(enum: type[E], name: str, given: Iterable[E] | None) -> tuple[E, ..
 # builders below) rather than on every draw keeps generation fast.
 
 
-@cache
+@_memo
 def _zone_names() -> SearchStrategy[str]:
     return st.sampled_from(_ZONE_NAMES)
 
@@ -325,7 +329,7 @@ def timezone_names() -> SearchStrategy[str]:
     return _zone_names()
 
 
-@cache
+@_memo
 def _zones() -> SearchStrategy[tzinfo]:
     named: list[tzinfo] = [zone(name) for name in _ZONE_NAMES]
     return st.sampled_from((*named, *_FIXED_OFFSETS))
@@ -360,7 +364,7 @@ def aware_datetimes(
     )
 
 
-@cache
+@_memo
 def _aware_datetimes(
     lo: datetime, hi: datetime, zones: SearchStrategy[tzinfo]
 ) -> SearchStrategy[datetime]:
@@ -378,7 +382,7 @@ def _in_zone(naive_utc: datetime, tz: tzinfo) -> datetime:
     return local
 
 
-@cache
+@_memo
 def _not_blank_char() -> SearchStrategy[str]:
     return st.one_of(
         st.sampled_from("工单好😀AZaz09?!"),
@@ -386,7 +390,7 @@ def _not_blank_char() -> SearchStrategy[str]:
     ).filter(lambda c: not c.isspace())
 
 
-@cache
+@_memo
 def _text_pieces() -> SearchStrategy[str]:
     return st.one_of(
         st.characters(codec="utf-8", exclude_characters="\x00"),
@@ -407,7 +411,7 @@ def texts(*, max_size: int = 80) -> SearchStrategy[str]:
     return _texts(max_size)
 
 
-@cache
+@_memo
 def _texts(max_size: int) -> SearchStrategy[str]:
     return st.builds(
         _place,
@@ -436,7 +440,7 @@ def keys(*, max_size: int = 64) -> SearchStrategy[str]:
     return _keys(max_size)
 
 
-@cache
+@_memo
 def _keys(max_size: int) -> SearchStrategy[str]:
     generated = st.builds(
         operator.add,
@@ -483,7 +487,7 @@ def _valid_prefix(prefix: str) -> bool:
     )
 
 
-@cache
+@_memo
 def _ids(prefix: str | None) -> SearchStrategy[str]:
     prefixes = (
         st.sampled_from(sorted(set(PREFIXES.values()))) if prefix is None else st.just(prefix)
@@ -508,7 +512,7 @@ def json_scalars() -> SearchStrategy[JsonScalar]:
     return _json_scalars()
 
 
-@cache
+@_memo
 def _json_scalars() -> SearchStrategy[JsonScalar]:
     return st.one_of(
         st.none(),
@@ -519,7 +523,7 @@ def _json_scalars() -> SearchStrategy[JsonScalar]:
     )
 
 
-@cache
+@_memo
 def _json_maps(max_size: int) -> SearchStrategy[dict[str, JsonScalar]]:
     return st.dictionaries(_keys(24), _json_scalars(), max_size=max_size)
 
@@ -532,7 +536,7 @@ def locales() -> SearchStrategy[str]:
     return st.sampled_from(_LOCALES)
 
 
-@cache
+@_memo
 def _maybe(strategy: SearchStrategy[T]) -> SearchStrategy[T | None]:
     return st.none() | strategy
 
@@ -706,7 +710,7 @@ def channel_traits() -> SearchStrategy[ChannelTraits]:
     return _channel_traits()
 
 
-@cache
+@_memo
 def _channel_traits() -> SearchStrategy[ChannelTraits]:
     return st.builds(
         ChannelTraits,
@@ -716,7 +720,7 @@ def _channel_traits() -> SearchStrategy[ChannelTraits]:
     )
 
 
-@cache
+@_memo
 def _custom_channel_keys() -> SearchStrategy[str]:
     return st.one_of(
         st.sampled_from(("line", "whatsapp", "telegram", "xiaohongshu", "dingtalk", "feishu")),
@@ -735,7 +739,7 @@ def channel_keys(*, builtin: bool = True, custom: bool = True) -> SearchStrategy
     return _channel_keys(bool(builtin), bool(custom))
 
 
-@cache
+@_memo
 def _channel_keys(builtin: bool, custom: bool) -> SearchStrategy[str]:
     parts: list[SearchStrategy[str]] = []
     if builtin:
@@ -754,7 +758,7 @@ def channels(*, builtin: bool = False) -> SearchStrategy[Channel]:
     return _channels(bool(builtin))
 
 
-@cache
+@_memo
 def _channels(builtin: bool) -> SearchStrategy[Channel]:
     custom = st.builds(
         Channel, key=_custom_channel_keys(), traits=_channel_traits(), name=_texts(40)
@@ -783,7 +787,7 @@ def _directory(custom: list[Channel]) -> ChannelDirectory:
 # -- customers ------------------------------------------------------------------------
 
 
-@cache
+@_memo
 def _addresses() -> SearchStrategy[str]:
     local = st.text(
         alphabet=string.ascii_lowercase + string.digits + "._+", min_size=1, max_size=12
@@ -813,7 +817,7 @@ def contact_points(*, channels: SearchStrategy[str] | None = None) -> SearchStra
     return _contact_points(_channel_keys(True, True) if channels is None else channels)
 
 
-@cache
+@_memo
 def _contact_points(channel: SearchStrategy[str]) -> SearchStrategy[ContactPoint]:
     return st.builds(
         _contact_point,
@@ -866,7 +870,7 @@ def purchases(
     return _purchases(min_amount, max_amount, _currencies() if currencies is None else currencies)
 
 
-@cache
+@_memo
 def _currencies() -> SearchStrategy[str]:
     from babel.numbers import list_currencies
 
@@ -874,7 +878,7 @@ def _currencies() -> SearchStrategy[str]:
     return st.sampled_from((*_COMMON_CURRENCIES, *rest))
 
 
-@cache
+@_memo
 def _purchases(
     min_amount: Decimal, max_amount: Decimal, currencies: SearchStrategy[str]
 ) -> SearchStrategy[Purchase]:
@@ -926,7 +930,7 @@ def customers(
     return _customers(max_contact_points, max_purchases, max_segments, max_attributes)
 
 
-@cache
+@_memo
 def _customers(
     max_contact_points: int, max_purchases: int, max_segments: int, max_attributes: int
 ) -> SearchStrategy[Customer]:
@@ -981,7 +985,7 @@ def _priority_matrices(draw: DrawFn) -> PriorityMatrix:
 # -- people ----------------------------------------------------------------------------
 
 
-@cache
+@_memo
 def _tier_keys() -> SearchStrategy[str]:
     return st.one_of(st.sampled_from(_TIERS), _keys(16))
 
@@ -997,7 +1001,7 @@ def agents(*, max_skills: int = 4, max_groups: int = 3) -> SearchStrategy[Agent]
     return _agents(max_skills, max_groups)
 
 
-@cache
+@_memo
 def _agents(max_skills: int, max_groups: int) -> SearchStrategy[Agent]:
     return st.builds(
         Agent,
@@ -1022,7 +1026,7 @@ def groups(*, max_channels: int = 4) -> SearchStrategy[Group]:
     return _groups(max_channels)
 
 
-@cache
+@_memo
 def _groups(max_channels: int) -> SearchStrategy[Group]:
     return st.builds(
         _group,
@@ -1049,7 +1053,7 @@ def escalation_tiers() -> SearchStrategy[EscalationTier]:
     return _escalation_tiers()
 
 
-@cache
+@_memo
 def _escalation_tiers() -> SearchStrategy[EscalationTier]:
     return st.builds(EscalationTier, key=_tier_keys(), name=_texts(40), external=st.booleans())
 
@@ -1091,12 +1095,12 @@ def actors(*, kinds: Iterable[ActorKind] | None = None) -> SearchStrategy[Actor]
     return _actors(_members(ActorKind, "kinds", kinds))
 
 
-@cache
+@_memo
 def _actors(kinds: tuple[ActorKind, ...]) -> SearchStrategy[Actor]:
     return st.one_of([_actors_of(kind) for kind in kinds])
 
 
-@cache
+@_memo
 def _actors_of(kind: ActorKind) -> SearchStrategy[Actor]:
     if kind is ActorKind.CUSTOMER:
         return _ids("cus").map(Actor.customer)
@@ -1199,7 +1203,7 @@ def tickets(
     return _tickets(opened, min_events, max_events, max_gap, bool(allow_closed))
 
 
-@cache
+@_memo
 def _opened(
     start: SearchStrategy[datetime],
     ticket_ids: SearchStrategy[str],
@@ -1309,7 +1313,7 @@ def _message(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Tic
     )
 
 
-@cache
+@_memo
 def _handle_times() -> SearchStrategy[timedelta | None]:
     return _maybe(st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=2)))
 
@@ -1438,7 +1442,7 @@ def ticket_events(
     return _ticket_events(chosen, max_history)
 
 
-@cache
+@_memo
 def _ticket_events(
     types: tuple[type[TicketEvent], ...], max_history: int
 ) -> SearchStrategy[TicketEvent]:
@@ -1446,7 +1450,7 @@ def _ticket_events(
     return _events_after(st.sampled_from(types), history, _gaps(timedelta(days=3)))
 
 
-@cache
+@_memo
 def _gaps(max_gap: timedelta) -> SearchStrategy[timedelta]:
     return st.timedeltas(min_value=timedelta(0), max_value=max_gap)
 
