@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import attrs
 import pytest
+from hypothesis import given
 
 from csdomain import (
     TRANSITIONS,
@@ -23,6 +24,7 @@ from csdomain import (
     ValidationError,
     Visibility,
 )
+from csdomain.testing import strategies as cst
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 AGENT = Actor.agent("agt_1")
@@ -268,3 +270,12 @@ def test_replay_refuses_a_merged_ticket_that_does_not_close() -> None:
     reopen = StatusChanged(at=at(2), actor=AGENT, old=Status.NEW, new=Status.OPEN)
     with pytest.raises(ValidationError, match="merged ticket can only close"):
         Ticket(timeline=(*link_only, reopen))
+
+
+@given(cst.tickets(max_events=25))
+def test_rebuilding_from_the_timeline_gives_the_same_ticket(ticket: Ticket) -> None:
+    rebuilt = Ticket(timeline=ticket.timeline)
+    assert rebuilt == ticket
+    assert rebuilt.status is ticket.status
+    assert rebuilt.updated_at == ticket.timeline[-1].at
+    assert [e.at for e in ticket.timeline] == sorted(e.at for e in ticket.timeline)
