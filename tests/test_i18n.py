@@ -515,3 +515,9 @@ def test_format_duration_never_fails_and_max_units_keeps_a_prefix(
     elif locale == "en" and width != "narrow":
         assert len(short.split(", ")) == max_units
         assert full.startswith(short)
+
+
+@pytest.mark.parametrize("locale", ["de", "es", "es_419", "hy", "to", "fr", "ja"])
+def test_format_duration_works_where_babel_lacks_unit_list_patterns(locale: str) -> None:
+    text = format_duration(timedelta(days=1, hours=1, minutes=1, seconds=1), locale)
+    assert text.count("1") == 4

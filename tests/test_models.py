@@ -282,3 +282,19 @@ def test_escalation_ladder() -> None:
 def test_dates_are_dates() -> None:
     customer = Customer(id="cus_1", display_name="A", birthday=date(1990, 2, 28))
     assert customer.birthday == date(1990, 2, 28)
+
+
+def test_one_number_on_two_channels_is_two_contact_points() -> None:
+    hotline = ContactPoint(channel="phone_hotline", address="+86 138 0000 0000")
+    sms = ContactPoint(channel="sms", address="+86 138 0000 0000").give_consent(T0)
+    customer = Customer(id="cus_1", display_name="A", contact_points=[hotline])
+    customer = customer.with_contact_point(sms)
+    assert len(customer.contact_points) == 2
+    assert customer.contactable_on("sms") and not customer.contactable_on("phone_hotline")
+    assert "subject" in personal_fields(csdomain_ticket())
+
+
+def csdomain_ticket() -> type:
+    from csdomain import Ticket
+
+    return Ticket

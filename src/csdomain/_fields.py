@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from operator import attrgetter
 from typing import Any, cast
 
 import attrs
@@ -318,12 +319,13 @@ def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) 
     return Check(ok, explain)
 
 
-def unique_by(attribute: str, what: str) -> Check:
-    """A tuple of objects whose ``attribute`` values are pairwise distinct."""
+def unique_by(*attributes: str, what: str) -> Check:
+    """A tuple of objects whose ``attributes`` values (taken together) are pairwise distinct."""
+    get = attrgetter(*attributes)
 
     def values(value: object) -> list[object]:
         items: tuple[object, ...] = value if isinstance(value, tuple) else ()
-        return [getattr(item, attribute) for item in items]
+        return [get(item) for item in items]
 
     def ok(value: object) -> bool:
         found = values(value)
@@ -333,7 +335,7 @@ def unique_by(attribute: str, what: str) -> Check:
         seen: set[object] = set()
         for i, k in enumerate(values(value)):
             if k in seen:
-                yield f"[{i}].{attribute}", f"duplicate {what} {k!r}"
+                yield f"[{i}].{attributes[-1]}", f"duplicate {what} {k!r}"
             seen.add(k)
 
     return Check(ok, explain)

@@ -162,7 +162,10 @@ class Customer(Checked):
     id: str = field(key("customer id"))
     display_name: str = field(text(max_length=200), personal=True)
     contact_points: tuple[ContactPoint, ...] = field(
-        both(each(instance(ContactPoint, "a ContactPoint")), unique_by("address", "address")),
+        both(
+            each(instance(ContactPoint, "a ContactPoint")),
+            unique_by("channel", "address", what="channel and address"),
+        ),
         factory=tuple,
         converter=tuple_of,
         personal=True,
@@ -174,7 +177,7 @@ class Customer(Checked):
     birthday: date | None = field(optional(calendar_date), default=None, personal=True)
     attributes: dict[str, JsonScalar] = field(json_scalars, factory=dict, converter=_attributes)
     purchases: tuple[Purchase, ...] = field(
-        both(each(instance(Purchase, "a Purchase")), unique_by("order_id", "order id")),
+        both(each(instance(Purchase, "a Purchase")), unique_by("order_id", what="order id")),
         factory=tuple,
         converter=tuple_of,
     )
@@ -189,8 +192,11 @@ class Customer(Checked):
         return any(cp.contactable for cp in self.contact_points_on(channel))
 
     def with_contact_point(self, contact_point: ContactPoint) -> Customer:
-        """This customer with ``contact_point`` added, or replacing the one with its address."""
-        kept = tuple(cp for cp in self.contact_points if cp.address != contact_point.address)
+        """This customer with ``contact_point`` added, or replacing the one on the same
+        channel with the same address (a phone number on ``sms`` and on
+        ``phone_hotline`` are two contact points, each with its own consent)."""
+        same = (contact_point.channel, contact_point.address)
+        kept = tuple(cp for cp in self.contact_points if (cp.channel, cp.address) != same)
         return attrs.evolve(self, contact_points=(*kept, contact_point))
 
     def with_purchase(self, purchase: Purchase) -> Customer:

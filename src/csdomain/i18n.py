@@ -274,7 +274,7 @@ def label(value: Enum, locale: str | Locale = "en") -> str:
     labels = _LABELS.get(type(value))
     message = labels.get(value) if labels is not None else None
     if message is None:
-        name = f"{type(value).__name__}.{value.name}" if isinstance(value, Enum) else repr(value)
+        name = f"{type(value).__name__}.{value.name}" if isinstance(value, Enum) else str(value)
         raise NotFoundError("enum label", name, f"labels exist for members of: {_LABELLED}")
     return _translate(message, locale)
 
@@ -429,4 +429,19 @@ def format_duration(
         # Units fell back to short patterns: join them as short units too, so
         # that spacing stays consistent ("1 小時 1 分鐘", not "1 小時1 分鐘").
         list_style = "unit-short"
-    return format_list(parts, style=list_style, locale=loc)
+    return _join_units(parts, list_style, loc)
+
+
+def _join_units(parts: list[str], style: _ListStyle, locale: Locale) -> str:
+    """Join with the locale's unit list pattern, falling back as CLDR inherits.
+
+    Babel does not resolve list patterns a locale inherits from root (German,
+    Spanish, ... lack some ``unit`` patterns), so fall back to the locale's
+    standard list pattern and, if that is incomplete too, to a plain space.
+    """
+    for candidate in (style, "standard"):
+        try:
+            return format_list(parts, style=candidate, locale=locale)
+        except KeyError:
+            continue
+    return " ".join(parts)

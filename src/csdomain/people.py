@@ -155,7 +155,7 @@ class EscalationTier(Checked):
 
 
 _tier_items = both(
-    each(instance(EscalationTier, "an EscalationTier"), tuple), unique_by("key", "tier key")
+    each(instance(EscalationTier, "an EscalationTier"), tuple), unique_by("key", what="tier key")
 )
 
 

@@ -39,6 +39,7 @@ from typing import Any, ClassVar, Final
 import attrs
 
 from csdomain._fields import (
+    PERSONAL,
     Checked,
     JsonScalar,
     duration,
@@ -545,7 +546,7 @@ class Ticket:
     timeline: tuple[TicketEvent, ...] = attrs.field(converter=tuple_of)
     id: str = attrs.field(init=False)
     kind: TicketKind = attrs.field(init=False)
-    subject: str = attrs.field(init=False)
+    subject: str = attrs.field(init=False, metadata={PERSONAL: True})
     customer_id: str = attrs.field(init=False)
     channel: str = attrs.field(init=False)
     priority: Priority = attrs.field(init=False)
