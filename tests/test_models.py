@@ -31,6 +31,7 @@ from csdomain import (
     PriorityMatrix,
     Purchase,
     Role,
+    Ticket,
     Urgency,
     ValidationError,
     personal_fields,
@@ -291,10 +292,4 @@ def test_one_number_on_two_channels_is_two_contact_points() -> None:
     customer = customer.with_contact_point(sms)
     assert len(customer.contact_points) == 2
     assert customer.contactable_on("sms") and not customer.contactable_on("phone_hotline")
-    assert "subject" in personal_fields(csdomain_ticket())
-
-
-def csdomain_ticket() -> type:
-    from csdomain import Ticket
-
-    return Ticket
+    assert "subject" in personal_fields(Ticket)
