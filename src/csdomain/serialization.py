@@ -41,7 +41,7 @@ from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
 from csdomain.priorities import PriorityMatrix
-from csdomain.tickets import EVENT_TYPES, Actor, Ticket, TicketEvent, TicketLink
+from csdomain.tickets import EVENT_TYPES, STATE_FIELDS, Actor, Ticket, TicketEvent, TicketLink
 
 try:  # the ``fast`` extra
     import orjson as _orjson
@@ -85,23 +85,6 @@ DOCUMENT_TYPES: Final[Mapping[str, type]] = {
 }
 _DOCUMENT_NAMES: Final = {cls: name for name, cls in DOCUMENT_TYPES.items()}
 _ENVELOPE: Final = ("schema_version", "document")
-_TICKET_STATE: Final = (
-    "id",
-    "kind",
-    "subject",
-    "customer_id",
-    "channel",
-    "priority",
-    "status",
-    "group_id",
-    "assignee_id",
-    "tier",
-    "tags",
-    "custom_fields",
-    "links",
-    "created_at",
-    "updated_at",
-)
 
 
 # -- strict scalar hooks -------------------------------------------------------
@@ -347,7 +330,7 @@ def _configure_ticket(converter: cattrs.Converter) -> None:
     state_hooks = {
         name: converter.get_unstructure_hook(a.type)
         for a in attrs.fields(attrs.resolve_types(Ticket))
-        if (name := a.name) in _TICKET_STATE
+        if (name := a.name) in STATE_FIELDS
     }
 
     def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:

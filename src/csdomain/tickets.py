@@ -349,7 +349,8 @@ EVENT_TYPES: Final[Mapping[str, type[TicketEvent]]] = {
 # -- replay -------------------------------------------------------------------
 
 _State = dict[str, Any]
-_STATE_FIELDS: Final = (
+#: The state fields of a Ticket, in document order (derived from its timeline).
+STATE_FIELDS: Final = (
     "id",
     "kind",
     "subject",
@@ -582,13 +583,13 @@ class Ticket:
         self._set_state(state)
 
     def _set_state(self, state: _State) -> None:
-        for name in _STATE_FIELDS:
+        for name in STATE_FIELDS:
             object.__setattr__(self, name, state[name])
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Ticket:
             return NotImplemented
-        return all(getattr(self, n) == getattr(other, n) for n in ("timeline", *_STATE_FIELDS))
+        return all(getattr(self, n) == getattr(other, n) for n in ("timeline", *STATE_FIELDS))
 
     __hash__ = None  # type: ignore[assignment]  # dict field: not hashable
 
@@ -878,7 +879,7 @@ class Ticket:
         return self
 
     def _state(self) -> _State:
-        return {name: getattr(self, name) for name in _STATE_FIELDS}
+        return {name: getattr(self, name) for name in STATE_FIELDS}
 
     # -- reading --------------------------------------------------------------
 

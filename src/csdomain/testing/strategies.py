@@ -75,6 +75,7 @@ from csdomain.people import (
 )
 from csdomain.priorities import Impact, Priority, PriorityMatrix, Urgency
 from csdomain.tickets import (
+    EVENT_TYPES,
     TRANSITIONS,
     Actor,
     ActorKind,
@@ -253,17 +254,7 @@ _KEY_EXAMPLES: tuple[str, ...] = (
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TIERS: tuple[str, ...] = ("L1", "L2", "L3")
 _BUILTIN_KEYS: tuple[str, ...] = tuple(kind.value for kind in ChannelKind)
-_EVENT_TYPES: tuple[type[TicketEvent], ...] = (
-    TicketCreated,
-    MessageAdded,
-    StatusChanged,
-    PriorityChanged,
-    Assigned,
-    TierChanged,
-    TagsChanged,
-    CustomFieldsChanged,
-    Linked,
-)
+_EVENT_TYPES: tuple[type[TicketEvent], ...] = tuple(EVENT_TYPES.values())
 
 
 #: Memoizes the private strategy builders (bounded: some take users' strategies as keys).
