@@ -49,6 +49,10 @@ DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "channel_traits": cst.channel_traits(),
     "channel_directory": cst.channel_directories(),
     "priority_matrix": cst.priority_matrices(),
+    "holiday": cst.holidays(),
+    "extra_workday": cst.extra_workdays(),
+    "business_calendar": cst.business_calendars(),
+    "calendar_union": cst.calendar_unions(),
     "actor": cst.actors(),
     "ticket_link": cst.ticket_links(),
 }

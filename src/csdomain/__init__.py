@@ -6,6 +6,13 @@ serialization and localized labels. See https://csdomain.readthedocs.io.
 """
 
 from csdomain._fields import personal_fields
+from csdomain.calendars import (
+    BusinessCalendar,
+    CalendarUnion,
+    ExtraWorkday,
+    Holiday,
+    TimeRange,
+)
 from csdomain.channels import (
     BUILTIN_CHANNELS,
     Channel,
@@ -66,7 +73,9 @@ __all__ = [
     "Agent",
     "AgentGrade",
     "Assigned",
+    "BusinessCalendar",
     "CSDomainError",
+    "CalendarUnion",
     "Channel",
     "ChannelDirectory",
     "ChannelKind",
@@ -80,8 +89,10 @@ __all__ = [
     "CustomerTier",
     "EscalationLadder",
     "EscalationTier",
+    "ExtraWorkday",
     "FrozenClock",
     "Group",
+    "Holiday",
     "IdGenerator",
     "Impact",
     "InvalidTransitionError",
@@ -107,6 +118,7 @@ __all__ = [
     "TicketKind",
     "TicketLink",
     "TierChanged",
+    "TimeRange",
     "UlidIds",
     "Urgency",
     "ValidationError",

@@ -36,6 +36,7 @@ from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
 
 from csdomain._time import is_aware
+from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
 from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
@@ -80,6 +81,10 @@ DOCUMENT_TYPES: Final[Mapping[str, type]] = {
     "channel_traits": ChannelTraits,
     "channel_directory": ChannelDirectory,
     "priority_matrix": PriorityMatrix,
+    "holiday": Holiday,
+    "extra_workday": ExtraWorkday,
+    "business_calendar": BusinessCalendar,
+    "calendar_union": CalendarUnion,
     "actor": Actor,
     "ticket_link": TicketLink,
 }
@@ -141,6 +146,12 @@ def _structure_date(value: Any, _: Any) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"expected an ISO 8601 date such as '2026-11-23', got {value!r}") from None
+
+
+def _structure_time_range(value: Any, _: Any) -> TimeRange:
+    if type(value) is not str:
+        raise TypeError(f"expected a time range such as '09:00-12:00', got {value!r}")
+    return TimeRange.parse(value)
 
 
 def _structure_optional_str(value: Any, _: Any) -> str | None:
@@ -259,6 +270,8 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     * ``str``, ``int``, ``float``, ``bool``: strict; no silent ``str(5)`` or
       ``bool("false")`` coercions.
     * ``str | int | float | bool | None`` (custom fields, attributes): passed through.
+    * ``TimeRange``: text such as ``"09:00-12:00"`` (``24:00`` as an end), so
+      calendars stay readable and editable as JSON.
     * ``Actor``: equal actors within a process share one instance (they are
       immutable), since every event of a timeline names one.
     * ``TicketEvent`` and its subclasses: a tagged union; each event carries
@@ -289,6 +302,8 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     converter.register_structure_hook(Optional[str], _structure_optional_str)  # noqa: UP045
     converter.register_unstructure_hook(Optional[str], identity)  # noqa: UP045
     converter.register_structure_hook(Actor, _actor_structure_factory(converter))
+    converter.register_unstructure_hook(TimeRange, str)
+    converter.register_structure_hook(TimeRange, _structure_time_range)
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
     _configure_events(converter)
     _configure_ticket(converter)

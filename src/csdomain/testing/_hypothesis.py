@@ -41,7 +41,9 @@ def _hypothesis_setup_hook() -> None:
     must be installed for it to run at all). Registers the attrs classes
     (``Ticket``, ``Customer``, ``ContactPoint``, ``Purchase``, ``Channel``,
     ``ChannelTraits``, ``ChannelDirectory``, ``Agent``, ``Group``,
-    ``EscalationTier``, ``EscalationLadder``, ``PriorityMatrix``, ``Actor``,
+    ``EscalationTier``, ``EscalationLadder``, ``PriorityMatrix``, the calendar
+    types (``TimeRange``, ``Holiday``, ``ExtraWorkday``, ``BusinessCalendar``,
+    ``CalendarUnion``), ``Actor``,
     ``TicketLink``, ``TicketEvent`` and each of its subclasses) and the
     ``FrozenClock``, ``SequentialIds`` and ``UlidIds`` classes, whose
     constructors Hypothesis could not fill validly on its own. ``Clock`` and
@@ -72,6 +74,11 @@ def _hypothesis_setup_hook() -> None:
         (csdomain.EscalationTier, _lazy("escalation_tiers")),
         (csdomain.EscalationLadder, _lazy("escalation_ladders")),
         (csdomain.PriorityMatrix, _lazy("priority_matrices")),
+        (csdomain.TimeRange, _lazy("time_ranges")),
+        (csdomain.Holiday, _lazy("holidays")),
+        (csdomain.ExtraWorkday, _lazy("extra_workdays")),
+        (csdomain.BusinessCalendar, _lazy("business_calendars")),
+        (csdomain.CalendarUnion, _lazy("calendar_unions")),
         (csdomain.Actor, _lazy("actors")),
         (csdomain.TicketLink, _lazy("ticket_links")),
         (csdomain.FrozenClock, _lazy("frozen_clocks")),
