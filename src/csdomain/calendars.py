@@ -242,6 +242,8 @@ class _Queries:
     """The business-time queries, shared by calendars and unions."""
 
     __slots__ = ()
+    _index: _Index | None  # set by the attrs subclasses
+    _always: bool
 
     @property
     def is_always_open(self) -> bool:  # overridden
@@ -315,11 +317,19 @@ class _Queries:
         lo, hi = _instant(a, self, "a"), _instant(b, self, "b")
         if hi <= lo:
             return timedelta(0)
-        if self.is_always_open:
-            return timedelta(microseconds=hi - lo)
-        index = self._idx()
-        index.cover(lo, hi)
-        return timedelta(microseconds=index.open_before(hi) - index.open_before(lo))
+        if self._always:
+            return timedelta(0, 0, hi - lo)
+        index = self._index or self._idx()
+        span_lo, span_hi = index.span
+        if not (span_lo <= lo and hi < span_hi):
+            index.cover(lo, hi)
+        starts, ends, before = index.starts, index.ends, index.before
+        i = bisect_right(starts, hi) - 1
+        j = bisect_right(starts, lo, 0, i + 1) - 1
+        total = before[i] + min(hi, ends[i]) - starts[i] if i >= 0 else 0
+        if j >= 0:
+            total -= before[j] + min(lo, ends[j]) - starts[j]
+        return timedelta(0, 0, total)
 
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The earliest instant ``u >= t`` with ``elapsed(t, u) == d`` (UTC)."""
@@ -330,17 +340,19 @@ class _Queries:
                 "d",
                 f"expected a timedelta of zero or more, got {d!r}",
             )
-        amount = (d.days * _DAY + d.seconds) * _US + d.microseconds
-        if amount == 0 or self.is_always_open:
-            return _from_us(us + amount)
-        index = self._idx()
-        index.cover(us, us)
+        amount = (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
+        if amount == 0 or self._always:
+            return _EPOCH + timedelta(0, 0, us + amount)
+        index = self._index or self._idx()
+        span_lo, span_hi = index.span
+        if not span_lo <= us < span_hi:
+            index.cover(us, us)
         target = index.open_before(us) + amount
         for _ in range(_SEARCH_YEARS * 2):
             through = index.through
             if through and through[-1] >= target:
                 j = bisect_left(through, target)
-                return _from_us(index.starts[j] + target - index.before[j])
+                return _EPOCH + timedelta(0, 0, index.starts[j] + target - index.before[j])
             index.extend_forward()
         raise ValidationError.single(
             f"{type(self).__name__}.add", "d", f"{d!r} reaches past the supported years"

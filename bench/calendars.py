@@ -1,0 +1,764 @@
+"""Business-time ``add`` and ``elapsed``: csdomain against pandas, businesstime, business-duration.
+
+Two calendars, both built from the ``holidays`` package for 2025-2027:
+
+* **cn**: Asia/Shanghai, Monday to Friday 09:00-18:00, China's statutory
+  holidays (whole days) and its weekend make-up working days (调休,
+  ``holidays.China().weekend_workdays``) open 09:00-18:00.
+* **us**: America/New_York, Monday to Friday 09:00-17:00, US federal holidays
+  (whole days, observed dates included as the package lists them).
+
+The inputs are 2,000 random start instants (``random.Random(2026)``, minute
+precision, uniform over 2025-2026 in UTC, shown in the calendar's zone); every
+contender gets the same ones. Spans: 1 and 8 business hours, 5 and 30 business
+days (a business day is the calendar's opening hours: 9 h for cn, 8 h for us).
+
+* ``add(start, span)``: csdomain ``BusinessCalendar.add`` (aware datetimes)
+  against pandas ``CustomBusinessHour`` added to a naive local ``Timestamp``.
+* ``elapsed(start, end)`` with ``end`` the oracle's ``add(start, span)``:
+  csdomain ``BusinessCalendar.elapsed`` against ``businesstime``'s
+  ``BusinessTime.businesstime_hours`` and ``business-duration``'s
+  ``businessDuration(..., unit="sec")``, both on naive local datetimes.
+
+The peers get their inputs already converted (naive local values, offsets and
+calendars built once), and holiday sets rather than lists, so the timing is
+their best case. None of them can express make-up working days.
+
+The oracle is exact and independent of csdomain: it walks local days, each
+day's opening and closing converted to UTC with zoneinfo (valid because neither
+zone changes its offset during opening hours; the script checks that for every
+day). It is itself checked against a minute-by-minute walk over UTC minutes
+(each minute classified by its local wall time) on the first inputs of every
+span. A contender agrees when its answer equals the oracle's exactly: the same
+instant for ``add``, the same duration to the second for ``elapsed``.
+
+Run from the repository root (needs the ``bench`` extra)::
+
+    .venv/bin/python bench/calendars.py            # full run
+    .venv/bin/python bench/calendars.py --quick    # smoke run (a second or two)
+
+Goals (from the issue): ``add`` at least 40x faster than pandas
+``CustomBusinessHour``; ``elapsed`` at least 2x faster than businesstime on
+1-hour spans and 25x on 30-business-day spans; a 30-business-day call at most
+1.3x a 1-hour call; 100% agreement with the oracle. ``--check`` exits with
+status 1 when a goal is not met.
+"""
+
+import argparse
+import gc
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import csdomain
+
+try:
+    import holidays as holidays_pkg
+except ImportError:  # pragma: no cover - the bench extra installs it
+    holidays_pkg = None  # type: ignore[assignment]
+
+GOAL_ADD_VS_PANDAS = 40.0  # pandas µs / csdomain µs, at least
+GOAL_ELAPSED_VS_BUSINESSTIME = {"1 h": 2.0, "30 d": 25.0}  # businesstime / csdomain, at least
+GOAL_30D_OVER_1H = 1.3  # csdomain 30-day µs / 1-hour µs, at most
+
+YEARS = (2025, 2026, 2027)  # 30 business days from late 2026 reach into 2027
+SEED = 2026
+INPUT_FROM = datetime(2025, 1, 1, tzinfo=timezone.utc)
+INPUT_TO = datetime(2027, 1, 1, tzinfo=timezone.utc)
+
+# (label, business hours, business days): exactly one of the two is set
+SPANS: tuple[tuple[str, int, int], ...] = (
+    ("1 h", 1, 0),
+    ("8 h", 8, 0),
+    ("5 d", 0, 5),
+    ("30 d", 0, 30),
+)
+SPAN_WORDS = {
+    "1 h": "1 business hour",
+    "8 h": "8 business hours",
+    "5 d": "5 business days",
+    "30 d": "30 business days",
+}
+
+DAY = timedelta(days=1)
+
+
+# -- the calendars, independent of csdomain -------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarSpec:
+    """One benchmark calendar as plain data: what every contender and the oracle are built from."""
+
+    key: str
+    title: str
+    timezone: str
+    opens: int  # seconds since local midnight
+    closes: int
+    holidays: dict[date, str]  # whole days closed
+    extra_workdays: dict[date, str]  # open opens-closes although a weekend day
+
+    @property
+    def day_seconds(self) -> int:
+        return self.closes - self.opens
+
+    @property
+    def hours_text(self) -> str:
+        return f"{_hhmm(self.opens)}-{_hhmm(self.closes)}"
+
+    def hours_on(self, d: date) -> tuple[int, int] | None:
+        """The local opening hours of date ``d`` (seconds since midnight), None when closed."""
+        if d in self.holidays:
+            return None
+        if d in self.extra_workdays or d.weekday() < 5:
+            return self.opens, self.closes
+        return None
+
+    def span_seconds(self, label: str) -> int:
+        hours, days = next((h, d) for name, h, d in SPANS if name == label)
+        return hours * 3600 + days * self.day_seconds
+
+
+def _hhmm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def build_specs() -> list[CalendarSpec]:
+    """The two calendars from the ``holidays`` package."""
+    cn = holidays_pkg.country_holidays("CN", years=YEARS)
+    # weekend_workdays also carries a few dates of other years (2001, 2005, ...)
+    cn_extra = {d: "make-up working day (调休)" for d in cn.weekend_workdays if d.year in YEARS}
+    cn_days = {d: name for d, name in cn.items() if d.year in YEARS}
+    both = set(cn_days) & set(cn_extra)
+    if both:
+        raise ValueError(f"dates both holiday and make-up working day: {sorted(both)}")
+    us = holidays_pkg.country_holidays("US", years=YEARS)
+    us_days = {d: name for d, name in us.items() if d.year in YEARS}
+    return [
+        CalendarSpec(
+            "cn",
+            "Asia/Shanghai, Mon-Fri 09:00-18:00, China's holidays and make-up working days",
+            "Asia/Shanghai",
+            9 * 3600,
+            18 * 3600,
+            cn_days,
+            cn_extra,
+        ),
+        CalendarSpec(
+            "us",
+            "America/New_York, Mon-Fri 09:00-17:00, US federal holidays",
+            "America/New_York",
+            9 * 3600,
+            17 * 3600,
+            us_days,
+            {},
+        ),
+    ]
+
+
+# -- the oracle -------------------------------------------------------------------
+
+
+def _epoch(t: datetime) -> int:
+    """Whole seconds since the epoch of an aware datetime (the inputs are whole minutes)."""
+    return int(t.timestamp())
+
+
+class Oracle:
+    """Exact business time of a ``CalendarSpec``, computed day by day in local time.
+
+    Each open local date gets its opening and closing instants as UTC epoch
+    seconds. That is exact only if the zone's offset does not change inside
+    the opening hours and neither end is a skipped or repeated wall time, so
+    the constructor checks both for every day and raises otherwise.
+    """
+
+    def __init__(self, spec: CalendarSpec, first: date, last: date) -> None:
+        self.spec = spec
+        self.zone = ZoneInfo(spec.timezone)
+        self.windows: dict[date, tuple[int, int]] = {}
+        d = first
+        while d <= last:
+            hours = spec.hours_on(d)
+            if hours is not None:
+                o, c = (self._local_instant(d, s) for s in hours)
+                if c - o != hours[1] - hours[0]:
+                    raise ValueError(f"{spec.key}: the offset changes during {d}'s opening hours")
+                self.windows[d] = (o, c)
+            d += DAY
+        self.first, self.last = first, last
+
+    def _local_instant(self, d: date, seconds: int) -> int:
+        wall = datetime(d.year, d.month, d.day) + timedelta(seconds=seconds)
+        early, late = wall.replace(tzinfo=self.zone), wall.replace(tzinfo=self.zone, fold=1)
+        if early.utcoffset() != late.utcoffset():
+            raise ValueError(f"{self.spec.key}: {wall} is skipped or repeated")
+        return _epoch(early)
+
+    def local_date(self, u: int) -> date:
+        d = datetime.fromtimestamp(u, self.zone).date()
+        if not self.first < d < self.last:
+            raise ValueError(f"{self.spec.key}: {d} is outside the oracle's days")
+        return d
+
+    def add(self, t: int, span: int) -> int:
+        """The earliest instant u >= t with ``span`` seconds of open time in [t, u)."""
+        d, remaining = self.local_date(t), span
+        if remaining == 0:
+            return t
+        while True:
+            window = self.windows.get(d)
+            if window is not None:
+                start = max(window[0], t)
+                if start < window[1]:
+                    if remaining <= window[1] - start:
+                        return start + remaining
+                    remaining -= window[1] - start
+            d += DAY
+            if d > self.last:
+                raise ValueError(f"{self.spec.key}: ran past the oracle's days")
+
+    def elapsed(self, a: int, b: int) -> int:
+        """Open seconds in [a, b)."""
+        if b <= a:
+            return 0
+        total, d, end = 0, self.local_date(a), self.local_date(b)
+        while d <= end:
+            window = self.windows.get(d)
+            if window is not None:
+                total += max(0, min(window[1], b) - max(window[0], a))
+            d += DAY
+        return total
+
+    def is_closing(self, u: int) -> bool:
+        window = self.windows.get(self.local_date(u))
+        return window is not None and window[1] == u
+
+    def next_open(self, u: int) -> int:
+        """``u`` when it is open, else the next opening instant."""
+        d = self.local_date(u)
+        while True:
+            window = self.windows.get(d)
+            if window is not None and u < window[1]:
+                return max(u, window[0])
+            d += DAY
+
+    def makeup_between(self, a: int, b: int) -> bool:
+        """Whether a make-up working day lies in the local dates from ``a`` to ``b``."""
+        lo, hi = sorted((self.local_date(a), self.local_date(b)))
+        return any(lo <= d <= hi for d in self.spec.extra_workdays)
+
+
+class MinuteWalk:
+    """The definition itself, minute by minute: a UTC minute is open when its local wall time is.
+
+    Exact for whole-minute inputs and spans, since both zones' offsets are
+    whole hours and every opening and closing time is a whole minute. Slow
+    (one zoneinfo conversion per minute), so it only checks ``Oracle``.
+    """
+
+    def __init__(self, spec: CalendarSpec) -> None:
+        self.spec = spec
+        self.zone = ZoneInfo(spec.timezone)
+
+    def is_open(self, u: int) -> bool:
+        local = datetime.fromtimestamp(u, self.zone)
+        hours = self.spec.hours_on(local.date())
+        seconds = local.hour * 3600 + local.minute * 60 + local.second
+        return hours is not None and hours[0] <= seconds < hours[1]
+
+    def add(self, t: int, span: int) -> int:
+        assert t % 60 == 0 and span % 60 == 0 and span > 0
+        u, remaining = t, span
+        while True:
+            if self.is_open(u):
+                remaining -= 60
+                if remaining == 0:
+                    return u + 60
+            u += 60
+
+    def elapsed(self, a: int, b: int) -> int:
+        return sum(60 for u in range(a, b, 60) if self.is_open(u))
+
+
+def check_oracle(
+    spec: CalendarSpec, oracle: Oracle, starts: Sequence[int], counts: dict[str, int]
+) -> str:
+    """Compare the day oracle with the minute walk on the first inputs of each span."""
+    walk = MinuteWalk(spec)
+    done = []
+    for label, count in counts.items():
+        span = spec.span_seconds(label)
+        for t in starts[:count]:
+            expected = walk.add(t, span)
+            got = oracle.add(t, span)
+            if got != expected:
+                raise AssertionError(
+                    f"{spec.key} oracle add({t}, {label}): {got} != walk {expected}"
+                )
+            if oracle.elapsed(t, got) != walk.elapsed(t, got) or oracle.elapsed(t, got) != span:
+                raise AssertionError(
+                    f"{spec.key} oracle elapsed({t}, {got}) disagrees with the walk"
+                )
+        done.append(f"{min(count, len(starts))} x {label}")
+    return ", ".join(done)
+
+
+# -- contenders ---------------------------------------------------------------------
+
+
+@dataclass
+class Inputs:
+    """One calendar's inputs in every form a contender wants, made before any timing."""
+
+    spec: CalendarSpec
+    oracle: Oracle
+    zone: ZoneInfo
+    starts: list[int]  # epoch seconds
+    aware: list[datetime]  # in the calendar's zone
+    naive: list[datetime]  # local wall time, no tzinfo
+    ends: dict[str, list[int]] = field(default_factory=dict)  # oracle add(start, span)
+    ends_aware: dict[str, list[datetime]] = field(default_factory=dict)
+    ends_naive: dict[str, list[datetime]] = field(default_factory=dict)
+
+
+def make_inputs(spec: CalendarSpec, oracle: Oracle, starts: list[int]) -> Inputs:
+    zone = ZoneInfo(spec.timezone)
+    aware = [datetime.fromtimestamp(t, zone) for t in starts]
+    inputs = Inputs(spec, oracle, zone, starts, aware, [t.replace(tzinfo=None) for t in aware])
+    for label, _, _ in SPANS:
+        span = spec.span_seconds(label)
+        ends = [oracle.add(t, span) for t in starts]
+        inputs.ends[label] = ends
+        inputs.ends_aware[label] = [datetime.fromtimestamp(u, zone) for u in ends]
+        inputs.ends_naive[label] = [t.replace(tzinfo=None) for t in inputs.ends_aware[label]]
+    return inputs
+
+
+@dataclass
+class Task:
+    """One contender's operation on one span of one calendar: a pass over all inputs."""
+
+    calendar: str
+    contender: str
+    operation: str  # "add" or "elapsed"
+    span: str
+    run: Callable[[], list[Any]]
+    to_epoch: Callable[
+        [list[Any]], list[int]
+    ]  # results as epoch seconds (add) or seconds (elapsed)
+    samples: list[float] = field(default_factory=list)  # µs per call, one per repeat
+    agree: int = 0
+    misses: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def us(self) -> float:
+        return statistics.median(self.samples)
+
+
+def _seconds(td: Any) -> int:
+    return round(td.total_seconds())
+
+
+def csdomain_tasks(inp: Inputs) -> tuple[list[Task], list[str]]:
+    try:
+        from csdomain.calendars import BusinessCalendar, ExtraWorkday, Holiday, TimeRange
+    except ImportError as exc:
+        return [], [f"csdomain: csdomain.calendars cannot be imported ({exc})"]
+    spec = inp.spec
+    hours = TimeRange.parse(spec.hours_text)
+    cal = BusinessCalendar.weekdays(
+        spec.key,
+        spec.timezone,
+        spec.hours_text,
+        holidays=tuple(Holiday(d, name) for d, name in sorted(spec.holidays.items())),
+        extra_workdays=tuple(
+            ExtraWorkday(d, name, hours=(hours,)) for d, name in sorted(spec.extra_workdays.items())
+        ),
+    )
+    add, elapsed = cal.add, cal.elapsed
+    tasks = []
+    for label, _, _ in SPANS:
+        span, starts, ends = (
+            timedelta(seconds=spec.span_seconds(label)),
+            inp.aware,
+            inp.ends_aware[label],
+        )
+
+        def run_add(span: timedelta = span, starts: list[datetime] = starts) -> list[Any]:
+            return [add(t, span) for t in starts]
+
+        def run_elapsed(starts: list[datetime] = starts, ends: list[datetime] = ends) -> list[Any]:
+            return [elapsed(a, b) for a, b in zip(starts, ends, strict=True)]
+
+        tasks.append(
+            Task(spec.key, "csdomain", "add", label, run_add, lambda r: [_epoch(u) for u in r])
+        )
+        tasks.append(
+            Task(
+                spec.key,
+                "csdomain",
+                "elapsed",
+                label,
+                run_elapsed,
+                lambda r: [_seconds(x) for x in r],
+            )
+        )
+    return tasks, []
+
+
+def pandas_tasks(inp: Inputs) -> tuple[list[Task], list[str]]:
+    try:
+        import pandas as pd
+    except ImportError:
+        return [], ["pandas: not installed"]
+    spec, zone = inp.spec, inp.zone
+    stamps = [pd.Timestamp(t) for t in inp.naive]
+    tasks = []
+    for label, _, _ in SPANS:
+        offset = pd.offsets.CustomBusinessHour(
+            n=spec.span_seconds(label) // 3600,
+            start=_hhmm(spec.opens),
+            end=_hhmm(spec.closes),
+            holidays=sorted(spec.holidays),
+            weekmask="Mon Tue Wed Thu Fri",
+        )
+
+        def run(offset: Any = offset) -> list[Any]:
+            return [t + offset for t in stamps]
+
+        def to_epoch(results: list[Any]) -> list[int]:
+            return [_epoch(r.to_pydatetime().replace(tzinfo=zone)) for r in results]
+
+        tasks.append(Task(spec.key, "pandas CustomBusinessHour", "add", label, run, to_epoch))
+    return tasks, []
+
+
+def businesstime_tasks(inp: Inputs) -> tuple[list[Task], list[str]]:
+    try:
+        from businesstime import BusinessTime
+    except ImportError:
+        return [], ["businesstime: not installed"]
+    spec = inp.spec
+    bt = BusinessTime(
+        business_hours=tuple(
+            (datetime.min + timedelta(seconds=s)).time() for s in (spec.opens, spec.closes)
+        ),
+        weekends=(5, 6),
+        holidays=frozenset(spec.holidays),  # any container works; a set is its fastest
+    )
+    hours = bt.businesstime_hours
+    tasks = []
+    for label, _, _ in SPANS:
+        starts, ends = inp.naive, inp.ends_naive[label]
+
+        def run(starts: list[datetime] = starts, ends: list[datetime] = ends) -> list[Any]:
+            return [hours(a, b) for a, b in zip(starts, ends, strict=True)]
+
+        tasks.append(
+            Task(
+                spec.key, "businesstime", "elapsed", label, run, lambda r: [_seconds(x) for x in r]
+            )
+        )
+    return tasks, []
+
+
+def business_duration_tasks(inp: Inputs) -> tuple[list[Task], list[str]]:
+    try:
+        from business_duration import businessDuration
+    except ImportError:
+        return [], ["business-duration: not installed"]
+    spec = inp.spec
+    opens, closes = (
+        (datetime.min + timedelta(seconds=s)).time() for s in (spec.opens, spec.closes)
+    )
+    weekend, hols = [5, 6], frozenset(spec.holidays)
+    tasks = []
+    for label, _, _ in SPANS:
+        starts, ends = inp.naive, inp.ends_naive[label]
+
+        def run(starts: list[datetime] = starts, ends: list[datetime] = ends) -> list[Any]:
+            return [
+                businessDuration(a, b, opens, closes, weekend, hols, "sec")
+                for a, b in zip(starts, ends, strict=True)
+            ]
+
+        tasks.append(
+            Task(
+                spec.key,
+                "business-duration",
+                "elapsed",
+                label,
+                run,
+                lambda r: [round(x) for x in r],
+            )
+        )
+    return tasks, []
+
+
+# -- agreement ------------------------------------------------------------------------
+
+
+def score(task: Task, inp: Inputs, results: list[Any]) -> None:
+    """Count the contender's answers equal to the oracle's, and sort the misses by cause."""
+    oracle, spec = inp.oracle, inp.spec
+    got = task.to_epoch(results)
+    ends = inp.ends[task.span]
+    span = spec.span_seconds(task.span)
+    for i, (t, g) in enumerate(zip(inp.starts, got, strict=True)):
+        add = task.operation == "add"
+        expected = oracle.add(t, span) if add else oracle.elapsed(t, ends[i])
+        if g == expected:
+            task.agree += 1
+            continue
+        end = ends[i]
+        if (
+            task.operation == "add"
+            and oracle.is_closing(expected)
+            and g == oracle.next_open(expected)
+        ):
+            cause = "closing time"
+        elif oracle.makeup_between(t, max(end, g) if task.operation == "add" else end):
+            cause = "make-up day"
+        else:
+            cause = "other"
+        task.misses[cause] = task.misses.get(cause, 0) + 1
+        shown = cause == "other" or task.contender == "csdomain"
+        if shown and len(task.examples) < 3:
+            task.examples.append(_example(task, inp, i, expected, g))
+
+
+def _example(task: Task, inp: Inputs, i: int, expected: int, got: int) -> str:
+    zone = inp.zone
+    start = inp.aware[i].isoformat()
+    if task.operation == "add":
+        show = [datetime.fromtimestamp(u, zone).isoformat() for u in (expected, got)]
+        return f"add({start}, {task.span}): expected {show[0]}, got {show[1]}"
+    end = datetime.fromtimestamp(inp.ends[task.span][i], zone).isoformat()
+    expected_td, got_td = timedelta(seconds=expected), timedelta(seconds=got)
+    return f"elapsed({start}, {end}): expected {expected_td}, got {got_td}"
+
+
+# -- timing ---------------------------------------------------------------------------
+
+
+def measure(tasks: list[Task], n: int, repeat: int) -> None:
+    """Median µs per call of each task, repeats interleaved across tasks, gc off while timing."""
+    for _ in range(repeat):
+        for task in tasks:
+            gc.collect()
+            gc.disable()
+            try:
+                t0 = time.perf_counter_ns()
+                task.run()
+                t1 = time.perf_counter_ns()
+            finally:
+                gc.enable()
+            task.samples.append((t1 - t0) / n / 1000)
+
+
+# -- report -----------------------------------------------------------------------------
+
+
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _load_average() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except (AttributeError, OSError):  # not on every platform
+        return "load average unknown"
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) at the start"
+
+
+def environment() -> list[str]:
+    versions = ", ".join(
+        [
+            f"Python {platform.python_version()} ({platform.python_implementation()})",
+            f"csdomain {csdomain.__version__}",
+            f"pandas {_version('pandas')}",
+            f"numpy {_version('numpy')}",
+            f"holidays {_version('holidays')}",
+            f"businesstime {_version('businesstime')}",
+            f"business-duration {_version('business-duration')}",
+            f"tzdata {_version('tzdata')}",
+        ]
+    )
+    machine = f"{platform.platform()}, {_cpu()}, nproc {os.cpu_count()}"
+    return [f"Versions: {versions}", f"Machine: {machine}, {_load_average()}"]
+
+
+def table(tasks: list[Task], n: int) -> list[str]:
+    lines = [
+        "| contender | operation | span | µs/call | agreement with oracle | misses by cause |",
+        "|---|---|---|--:|--:|---|",
+    ]
+    for t in tasks:
+        misses = ", ".join(f"{cause} {count}" for cause, count in sorted(t.misses.items())) or "-"
+        lines.append(
+            f"| {t.contender} | {t.operation} | {SPAN_WORDS[t.span]} | {t.us:.2f} "
+            f"| {100 * t.agree / n:.1f}% ({t.agree}/{n}) | {misses} |"
+        )
+    return lines
+
+
+def goals(tasks: list[Task], n: int) -> tuple[list[str], bool]:
+    """The goal lines per calendar; the flag says whether every goal is met."""
+    by = {(t.calendar, t.contender, t.operation, t.span): t for t in tasks}
+    lines: list[str] = []
+    met = True
+
+    def line(text: str, ok: bool) -> None:
+        nonlocal met
+        met &= ok
+        lines.append(f"- {text}: {'met' if ok else '**NOT met**'}")
+
+    for cal in dict.fromkeys(t.calendar for t in tasks):
+        mine = {k[2:]: t for k, t in by.items() if k[0] == cal and k[1] == "csdomain"}
+        if not mine:
+            lines.append(f"- {cal}: csdomain did not run, no goal checked")
+            met = False
+            continue
+        for label, _, _ in SPANS:
+            pandas = by.get((cal, "pandas CustomBusinessHour", "add", label))
+            if pandas is not None:
+                ratio = pandas.us / mine["add", label].us
+                line(
+                    f"{cal} add {label}: pandas / csdomain = {ratio:.1f}x "
+                    f"(goal >= {GOAL_ADD_VS_PANDAS:g}x)",
+                    ratio >= GOAL_ADD_VS_PANDAS,
+                )
+        for label, goal in GOAL_ELAPSED_VS_BUSINESSTIME.items():
+            bt = by.get((cal, "businesstime", "elapsed", label))
+            if bt is not None:
+                ratio = bt.us / mine["elapsed", label].us
+                line(
+                    f"{cal} elapsed {label}: businesstime / csdomain = {ratio:.1f}x "
+                    f"(goal >= {goal:g}x)",
+                    ratio >= goal,
+                )
+        for op in ("add", "elapsed"):
+            ratio = mine[op, "30 d"].us / mine[op, "1 h"].us
+            line(
+                f"{cal} csdomain {op}: 30 business days / 1 business hour = {ratio:.2f}x "
+                f"(goal <= {GOAL_30D_OVER_1H:g}x)",
+                ratio <= GOAL_30D_OVER_1H,
+            )
+        worst = min(mine.values(), key=lambda t: t.agree)
+        line(
+            f"{cal} csdomain agreement with the oracle: lowest {100 * worst.agree / n:.1f}% "
+            f"({worst.operation} {worst.span}) (goal 100%)",
+            all(t.agree == n for t in mine.values()),
+        )
+    return lines, met
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: few inputs, one repeat")
+    parser.add_argument("-n", type=int, help="number of random inputs (default 2000, quick 50)")
+    parser.add_argument("--repeat", type=int, help="timing repeats (default 7, quick 1)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a goal is not met")
+    args = parser.parse_args(argv)
+    n = args.n or (50 if args.quick else 2000)
+    repeat = args.repeat or (1 if args.quick else 7)
+    walk_counts = (
+        {"1 h": 10, "8 h": 10, "5 d": 2, "30 d": 1}
+        if args.quick
+        else {"1 h": 300, "8 h": 300, "5 d": 60, "30 d": 20}
+    )
+
+    print("# Calendars benchmark: business-time add and elapsed\n")
+    given = " ".join(sys.argv[1:] if argv is None else argv)
+    print(f"Command: python bench/calendars.py {given}".rstrip() + "  ")
+    for line in environment():
+        print(f"{line}  ")
+    if holidays_pkg is None:
+        print(
+            "\nThe holidays package is missing: install the bench extra "
+            "(pip install -e '.[bench]')."
+        )
+        return 2
+
+    rng = random.Random(SEED)
+    lo, hi = _epoch(INPUT_FROM) // 60, _epoch(INPUT_TO) // 60
+    starts = [rng.randrange(lo, hi) * 60 for _ in range(n)]
+    print(
+        f"Inputs: {n} random start instants (random.Random({SEED}), whole minutes, uniform over "
+        f"{INPUT_FROM.date()} to {INPUT_TO.date()} UTC), the same for every contender  "
+    )
+    print(
+        f"Timing: median of {repeat} interleaved repeats of a pass over all inputs, gc off, "
+        "µs per call; peers get ready-made naive local inputs  "
+    )
+
+    all_ok = True
+    for spec in build_specs():
+        oracle = Oracle(spec, date(YEARS[0] - 1, 12, 1), date(YEARS[-1], 12, 31))
+        checked = check_oracle(spec, oracle, starts, walk_counts)
+        inp = make_inputs(spec, oracle, starts)
+        tasks: list[Task] = []
+        skipped: list[str] = []
+        for make in (csdomain_tasks, pandas_tasks, businesstime_tasks, business_duration_tasks):
+            found, notes = make(inp)
+            tasks += found
+            skipped += notes
+        for task in tasks:  # the warm-up pass gives the answers that are scored
+            score(task, inp, task.run())
+        measure(tasks, n, repeat)
+        tasks.sort(key=lambda t: (t.operation, t.contender != "csdomain", t.contender))
+
+        print(f"\n## {spec.key}: {spec.title}\n")
+        print(
+            f"{len(spec.holidays)} holidays, {len(spec.extra_workdays)} make-up working days "
+            f"({', '.join(str(d) for d in sorted(spec.extra_workdays)) or 'none'}) "
+            f"in {YEARS[0]}-{YEARS[-1]}; "
+            f"a business day is {spec.day_seconds // 3600} h. Oracle: day by day in local time, "
+            f"checked against a minute walk on the first {checked} inputs.  "
+        )
+        for note in skipped:
+            print(f"Skipped: {note}  ")
+        print()
+        print("\n".join(table(tasks, n)))
+        examples = [(t, e) for t in tasks for e in t.examples]
+        if examples:
+            print(
+                "\nExamples of misses (every csdomain miss; peers' misses not explained by "
+                "closing time or make-up days):\n"
+            )
+            for t, e in examples:
+                print(f"- {t.contender}: {e}")
+        lines, ok = goals(tasks, n)
+        all_ok &= ok
+        print("\nGoals:\n")
+        print("\n".join(lines))
+    return 1 if args.check and not all_ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
