@@ -26,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Final
+from typing import Final, NamedTuple
 
 import attrs
 
@@ -255,43 +255,41 @@ class _Queries:
     def is_open(self, t: datetime) -> bool:
         """True when ``t`` falls inside an open interval."""
         us = _instant(t, self, "t")
-        if self.is_always_open:
+        if self._always:
             return True
-        index = self._idx()
-        index.cover(us, us)
-        i = bisect_right(index.starts, us) - 1
-        return i >= 0 and us < index.ends[i]
+        view = (self._index or self._idx()).covering(us, us)
+        i = bisect_right(view.starts, us) - 1
+        return i >= 0 and us < view.ends[i]
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` if open, else the next opening instant (UTC)."""
         us = _instant(t, self, "t")
-        if self.is_always_open:
+        if self._always:
             return _from_us(us)
-        index = self._idx()
-        index.cover(us, us)
-        i = bisect_right(index.starts, us) - 1
-        if i >= 0 and us < index.ends[i]:
-            return _from_us(us)
+        index = self._index or self._idx()
+        view = index.covering(us, us)
         for _ in range(_SEARCH_YEARS):
-            if i + 1 < len(index.starts):
-                return _from_us(index.starts[i + 1])
-            index.extend_forward()
-            i = bisect_right(index.starts, us) - 1
+            i = bisect_right(view.starts, us) - 1
+            if i >= 0 and us < view.ends[i]:
+                return _from_us(us)
+            if i + 1 < len(view.starts):
+                return _from_us(view.starts[i + 1])
+            view = index.extended(view)
         raise NotFoundError("opening", _from_us(us).isoformat(), "the calendar stays closed")
 
     def next_close(self, t: datetime) -> datetime | None:
         """The end of the open interval holding ``t`` or of the next one; None if never closes."""
         us = _instant(t, self, "t")
-        if self.is_always_open:
+        if self._always:
             return None
-        index = self._idx()
-        index.cover(us, us)
+        index = self._index or self._idx()
+        view = index.covering(us, us)
         for _ in range(_SEARCH_YEARS):
-            i = bisect_right(index.starts, us) - 1
-            j = i if i >= 0 and us < index.ends[i] else i + 1
-            if j < len(index.starts) and index.ends[j] < index.span[1]:
-                return _from_us(index.ends[j])
-            index.extend_forward()
+            i = bisect_right(view.starts, us) - 1
+            j = i if i >= 0 and us < view.ends[i] else i + 1
+            if j < len(view.starts) and view.ends[j] < view.hi:
+                return _from_us(view.ends[j])
+            view = index.extended(view)
         return None
 
     def open_intervals(self, a: datetime, b: datetime) -> Iterator[tuple[datetime, datetime]]:
@@ -299,12 +297,11 @@ class _Queries:
         lo, hi = _instant(a, self, "a"), _instant(b, self, "b")
         if hi <= lo:
             return
-        if self.is_always_open:
+        if self._always:
             yield _from_us(lo), _from_us(hi)
             return
-        index = self._idx()
-        index.cover(lo, hi)
-        starts, ends = index.starts, index.ends
+        view = (self._index or self._idx()).covering(lo, hi)
+        starts, ends = view.starts, view.ends
         i = max(bisect_right(starts, lo) - 1, 0)
         while i < len(starts) and starts[i] < hi:
             s, e = max(starts[i], lo), min(ends[i], hi)
@@ -319,11 +316,8 @@ class _Queries:
             return timedelta(0)
         if self._always:
             return timedelta(0, 0, hi - lo)
-        index = self._index or self._idx()
-        span_lo, span_hi = index.span
-        if not (span_lo <= lo and hi < span_hi):
-            index.cover(lo, hi)
-        starts, ends, before = index.starts, index.ends, index.before
+        view = (self._index or self._idx()).covering(lo, hi)
+        starts, ends, before = view.starts, view.ends, view.before
         i = bisect_right(starts, hi) - 1
         j = bisect_right(starts, lo, 0, i + 1) - 1
         total = before[i] + min(hi, ends[i]) - starts[i] if i >= 0 else 0
@@ -344,16 +338,14 @@ class _Queries:
         if amount == 0 or self._always:
             return _EPOCH + timedelta(0, 0, us + amount)
         index = self._index or self._idx()
-        span_lo, span_hi = index.span
-        if not span_lo <= us < span_hi:
-            index.cover(us, us)
-        target = index.open_before(us) + amount
+        view = index.covering(us, us)
         for _ in range(_SEARCH_YEARS * 2):
-            through = index.through
+            target = _open_before(view, us) + amount
+            through = view.through
             if through and through[-1] >= target:
                 j = bisect_left(through, target)
-                return _EPOCH + timedelta(0, 0, index.starts[j] + target - index.before[j])
-            index.extend_forward()
+                return _EPOCH + timedelta(0, 0, view.starts[j] + target - view.before[j])
+            view = index.extended(view)
         raise ValidationError.single(
             f"{type(self).__name__}.add", "d", f"{d!r} reaches past the supported years"
         )
@@ -529,45 +521,62 @@ def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+class _View(NamedTuple):
+    """One consistent snapshot of an index: readers take one and use only it."""
+
+    lo: int  # the span [lo, hi) in UTC µs
+    hi: int
+    starts: list[int]
+    ends: list[int]
+    before: list[int]  # open time from lo to the start of interval i
+    through: list[int]  # open time from lo to the end of interval i
+
+
+def _open_before(view: _View, us: int) -> int:
+    """Open time from the start of the view's span up to ``us``."""
+    i = bisect_right(view.starts, us) - 1
+    if i < 0:
+        return 0
+    return view.before[i] + min(us, view.ends[i]) - view.starts[i]
+
+
 class _Index:
-    """Open intervals in UTC µs for a span of whole UTC years, with prefix sums."""
+    """Open intervals in UTC µs over whole UTC years, with prefix sums, grown on demand.
+
+    Growing builds a new :class:`_View` under a lock and publishes it with one
+    assignment, so concurrent readers always see a complete snapshot.
+    """
 
     def __init__(self, chunk: Callable[[int], list[tuple[int, int]]]) -> None:
         self._chunk = chunk
         self._lock = threading.Lock()
         self._years: dict[int, list[tuple[int, int]]] = {}
-        self.lo_year = self.hi_year = 0
-        self.span = (0, 0)  # [lo, hi) in µs covered by the arrays
-        self.starts: list[int] = []
-        self.ends: list[int] = []
-        self.before: list[int] = []  # open time before interval i
-        self.through: list[int] = []  # open time up to the end of interval i
+        self.view = _View(0, 0, [], [], [], [])
 
-    def cover(self, lo_us: int, hi_us: int) -> None:
-        """Build whatever is needed so that ``[lo_us, hi_us]`` lies inside the span."""
-        span_lo, span_hi = self.span
-        if span_lo <= lo_us and hi_us < span_hi:
-            return
-        lo_year, hi_year = _from_us(lo_us).year, _from_us(hi_us).year
-        if not self._years:
-            self._build(lo_year, hi_year)
-        else:
-            self._build(min(lo_year, self.lo_year), max(hi_year, self.hi_year))
+    def covering(self, lo_us: int, hi_us: int) -> _View:
+        """A view whose span holds ``[lo_us, hi_us]``."""
+        view = self.view
+        if view.lo <= lo_us and hi_us < view.hi:
+            return view
+        return self._build(_from_us(lo_us).year, _from_us(hi_us).year)
 
-    def extend_forward(self) -> None:
-        """Add the next year to the span (for searches past its end)."""
-        if self.hi_year >= _MAX_YEAR:
+    def extended(self, view: _View) -> _View:
+        """A view reaching at least one year past ``view`` (for searches past its end)."""
+        next_year = _from_us(view.hi).year
+        if next_year > _MAX_YEAR:
             raise ValidationError.single(
                 "calendar", "", f"no open time found before the year {_MAX_YEAR}"
             )
-        self._build(self.lo_year, self.hi_year + 1)
+        return self._build(next_year, next_year)
 
-    def _build(self, lo_year: int, hi_year: int) -> None:
+    def _build(self, lo_year: int, hi_year: int) -> _View:
         if lo_year < _MIN_YEAR or hi_year > _MAX_YEAR:
             raise ValidationError.single(
                 "calendar", "", f"instants must lie in the years {_MIN_YEAR} to {_MAX_YEAR}"
             )
         with self._lock:
+            if self._years:  # never shrink: another thread may rely on the current span
+                lo_year, hi_year = min(lo_year, *self._years), max(hi_year, *self._years)
             for year in range(lo_year, hi_year + 1):
                 if year not in self._years:
                     self._years[year] = self._chunk(year)
@@ -578,33 +587,20 @@ class _Index:
                         merged[-1] = (merged[-1][0], hi)
                     else:
                         merged.append((lo, hi))
-            starts = [lo for lo, _ in merged]
-            ends = [hi for _, hi in merged]
             before, through, total = [], [], 0
             for lo, hi in merged:
                 before.append(total)
                 total += hi - lo
                 through.append(total)
-            span = (
+            self.view = _View(
                 _to_us(datetime(lo_year, 1, 1, tzinfo=timezone.utc)),
                 _to_us(datetime(hi_year + 1, 1, 1, tzinfo=timezone.utc)),
-            )
-            # publish together: readers see either the old arrays or the new ones
-            (self.starts, self.ends, self.before, self.through, self.span) = (
-                starts,
-                ends,
+                [lo for lo, _ in merged],
+                [hi for _, hi in merged],
                 before,
                 through,
-                span,
             )
-            self.lo_year, self.hi_year = lo_year, hi_year
-
-    def open_before(self, us: int) -> int:
-        """Open time from the start of the span up to ``us``."""
-        i = bisect_right(self.starts, us) - 1
-        if i < 0:
-            return 0
-        return self.before[i] + min(us, self.ends[i]) - self.starts[i]
+            return self.view
 
 
 @lru_cache(maxsize=256)
