@@ -55,6 +55,7 @@ DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "calendar_union": cst.calendar_unions(),
     "actor": cst.actors(),
     "ticket_link": cst.ticket_links(),
+    "condition": cst.conditions(),
 }
 
 

@@ -30,6 +30,7 @@ from csdomain import (
     Visibility,
 )
 from csdomain._fields import KEY_PATTERN
+from csdomain.conditions import CONDITION_TYPES
 from csdomain.testing import FrozenClock, SequentialIds
 from csdomain.testing import strategies as cst
 from csdomain.testing._hypothesis import _hypothesis_setup_hook
@@ -46,6 +47,8 @@ STRATEGY_FOR: dict[str, Any] = {
     "ActorKind": cst.actor_kinds,
     "Agent": cst.agents,
     "AgentGrade": cst.agent_grades,
+    "AllOf": lambda: cst.conditions(types=[csdomain.AllOf]),
+    "AnyOf": lambda: cst.conditions(types=[csdomain.AnyOf]),
     "Assigned": lambda: cst.ticket_events(types=[csdomain.Assigned]),
     "BusinessCalendar": cst.business_calendars,
     "CalendarUnion": cst.calendar_unions,
@@ -58,22 +61,30 @@ STRATEGY_FOR: dict[str, Any] = {
     "ChannelKind": cst.channel_kinds,
     "ChannelTraits": cst.channel_traits,
     "Clock": cst.frozen_clocks,
+    "Compare": lambda: cst.conditions(types=[csdomain.Compare]),
+    "Comparison": cst.comparisons,
+    "Condition": cst.conditions,
     "ConflictError": lambda: cst.errors(types=[csdomain.ConflictError]),
     "Consent": cst.consents,
     "ContactPoint": cst.contact_points,
+    "Contains": lambda: cst.conditions(types=[csdomain.Contains]),
     "CustomFieldsChanged": lambda: cst.ticket_events(types=[csdomain.CustomFieldsChanged]),
     "Customer": cst.customers,
     "CustomerTier": cst.customer_tiers,
+    "Equals": lambda: cst.conditions(types=[csdomain.Equals]),
     "EscalationLadder": cst.escalation_ladders,
     "EscalationTier": cst.escalation_tiers,
+    "Exists": lambda: cst.conditions(types=[csdomain.Exists]),
     "FrozenClock": cst.frozen_clocks,
     "Group": cst.groups,
     "IdGenerator": cst.id_generators,
     "Impact": cst.impacts,
+    "In": lambda: cst.conditions(types=[csdomain.In]),
     "InvalidTransitionError": lambda: cst.errors(types=[csdomain.InvalidTransitionError]),
     "LinkKind": cst.link_kinds,
     "Linked": lambda: cst.ticket_events(types=[csdomain.Linked]),
     "MessageAdded": lambda: cst.ticket_events(types=[csdomain.MessageAdded]),
+    "Not": lambda: cst.conditions(types=[csdomain.Not]),
     "NotFoundError": lambda: cst.errors(types=[csdomain.NotFoundError]),
     "Presence": cst.presences,
     "Priority": cst.priorities,
@@ -190,6 +201,10 @@ def test_positional_arguments_are_refused(function: Any, args: tuple[Any, ...]) 
         lambda: cst.id_generators(kinds=[FrozenClock]),
         lambda: cst.channel_keys(builtin=False, custom=False),
         lambda: cst.customers(max_purchases=True),
+        lambda: cst.conditions(max_depth=-1),
+        lambda: cst.conditions(types=[]),
+        lambda: cst.conditions(types=[Ticket]),
+        lambda: cst.conditions(max_depth=0, types=[csdomain.Not]),
     ],
 )
 def test_bad_arguments_raise_invalid_argument(make: Any) -> None:
@@ -208,7 +223,9 @@ def test_strategy_for_public_class_yields_valid_instances(name: str) -> None:
     @given(STRATEGY_FOR[name]())
     def check(value: object) -> None:
         assert isinstance(value, cls)
-        if issubclass(cls, TicketEvent) and cls is not TicketEvent:
+        if cls not in (TicketEvent, csdomain.Condition) and issubclass(
+            cls, (TicketEvent, csdomain.Condition)
+        ):
             assert type(value) is cls
         revalidate(value)
 
@@ -459,6 +476,8 @@ def test_hook_registers_every_class() -> None:
         csdomain.FrozenClock,
         csdomain.SequentialIds,
         csdomain.UlidIds,
+        csdomain.Condition,
+        *CONDITION_TYPES.values(),
     ]
     for cls in registered:
         found = find(st.from_type(cls), lambda _: True, settings=SEARCH)

@@ -1,8 +1,8 @@
 """csdomain: the customer-service domain as a library.
 
-Customers, channels, tickets (工单) with their timelines, priorities, people
-and escalation tiers, as immutable attrs values with typed errors, JSON
-serialization and localized labels. See https://csdomain.readthedocs.io.
+Customers, channels, tickets (工单) with their timelines, priorities, people,
+escalation tiers, business calendars and conditions, as immutable attrs values
+with typed errors, JSON serialization and localized labels. See https://csdomain.readthedocs.io.
 """
 
 from csdomain._fields import personal_fields
@@ -21,6 +21,19 @@ from csdomain.channels import (
     ChannelTraits,
 )
 from csdomain.clock import Clock, FrozenClock, SystemClock
+from csdomain.conditions import (
+    ALWAYS,
+    AllOf,
+    AnyOf,
+    Compare,
+    Comparison,
+    Condition,
+    Contains,
+    Equals,
+    Exists,
+    In,
+    Not,
+)
 from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier, Purchase
 from csdomain.errors import (
     ConflictError,
@@ -66,12 +79,15 @@ from csdomain.tickets import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ALWAYS",
     "BUILTIN_CHANNELS",
     "TRANSITIONS",
     "Actor",
     "ActorKind",
     "Agent",
     "AgentGrade",
+    "AllOf",
+    "AnyOf",
     "Assigned",
     "BusinessCalendar",
     "CSDomainError",
@@ -81,24 +97,32 @@ __all__ = [
     "ChannelKind",
     "ChannelTraits",
     "Clock",
+    "Compare",
+    "Comparison",
+    "Condition",
     "ConflictError",
     "Consent",
     "ContactPoint",
+    "Contains",
     "CustomFieldsChanged",
     "Customer",
     "CustomerTier",
+    "Equals",
     "EscalationLadder",
     "EscalationTier",
+    "Exists",
     "ExtraWorkday",
     "FrozenClock",
     "Group",
     "Holiday",
     "IdGenerator",
     "Impact",
+    "In",
     "InvalidTransitionError",
     "LinkKind",
     "Linked",
     "MessageAdded",
+    "Not",
     "NotFoundError",
     "Presence",
     "Priority",

@@ -107,8 +107,12 @@ def field(
     factory: Callable[[], Any] | None = None,
     converter: Callable[[Any], Any] | None = None,
     kw_only: bool = False,
+    eq: bool | Callable[[Any], Any] = True,
 ) -> Any:
-    """An attrs field with a csdomain check and the personal-data mark."""
+    """An attrs field with a csdomain check and the personal-data mark.
+
+    ``eq`` is passed to attrs: ``False``, or a key function for equality and hashing.
+    """
     metadata: dict[str, Any] = {}
     if check is not None:
         metadata[CHECK] = Check.of(check)
@@ -116,7 +120,7 @@ def field(
         metadata[PERSONAL] = True
     extra: dict[str, Any] = {"kw_only": True} if kw_only else {}
     return attrs.field(
-        default=default, factory=factory, converter=converter, metadata=metadata, **extra
+        default=default, factory=factory, converter=converter, metadata=metadata, eq=eq, **extra
     )
 
 

@@ -38,6 +38,7 @@ from cattrs.strategies import configure_union_passthrough
 from csdomain._time import is_aware
 from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
+from csdomain.conditions import CONDITION_TYPES, Condition
 from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
@@ -87,6 +88,7 @@ DOCUMENT_TYPES: Final[Mapping[str, type]] = {
     "calendar_union": CalendarUnion,
     "actor": Actor,
     "ticket_link": TicketLink,
+    "condition": Condition,
 }
 _DOCUMENT_NAMES: Final = {cls: name for name, cls in DOCUMENT_TYPES.items()}
 _ENVELOPE: Final = ("schema_version", "document")
@@ -246,6 +248,10 @@ def _is_event(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, TicketEvent)
 
 
+def _is_condition(cls: Any) -> bool:
+    return isinstance(cls, type) and issubclass(cls, Condition)
+
+
 # -- converter -----------------------------------------------------------------
 
 
@@ -276,6 +282,10 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
       immutable), since every event of a timeline names one.
     * ``TicketEvent`` and its subclasses: a tagged union; each event carries
       ``"type"`` (``"created"``, ``"message"``, ``"status_changed"``, ...).
+    * ``Condition`` and its subclasses: a tagged union; each condition carries
+      ``"op"`` (``"all"``, ``"any"``, ``"not"``, ``"equals"``, ``"in"``,
+      ``"compare"``, ``"contains"``, ``"exists"``), nested conditions likewise;
+      values are JSON scalars, enum members written as their values.
     * ``Ticket``: its state fields (for readers and indexes) followed by
       ``timeline``; structuring replays the timeline and rejects a document
       whose state fields disagree with it.
@@ -307,6 +317,7 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
     _configure_events(converter)
     _configure_ticket(converter)
+    _configure_conditions(converter)
 
 
 def _configure_events(converter: cattrs.Converter) -> None:
@@ -374,6 +385,62 @@ def _configure_ticket(converter: cattrs.Converter) -> None:
 
     converter.register_unstructure_hook(Ticket, unstructure_ticket)
     converter.register_structure_hook(Ticket, structure_ticket)
+
+
+def _passthrough(value: Any, _: Any) -> Any:
+    """Condition values are checked against their field by the condition itself."""
+    return value
+
+
+def _unstructure_value(value: Any) -> Any:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _unstructure_values(values: tuple[Any, ...]) -> list[Any]:
+    return [v.value if isinstance(v, Enum) else v for v in values]
+
+
+def _configure_conditions(converter: cattrs.Converter) -> None:
+    unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
+    structure_by_tag: dict[str, Callable[[Any, Any], Any]] = {}
+    ops = ", ".join(repr(t) for t in CONDITION_TYPES)
+
+    def unstructure_condition(condition: Condition) -> dict[str, Any]:
+        return {"op": condition.op, **unstructure_by_type[type(condition)](condition)}
+
+    def structure_condition(doc: Any, cls: Any) -> Condition:
+        if not isinstance(doc, Mapping):
+            raise TypeError(f"expected a condition object, got {type(doc).__name__} {doc!r}")
+        tag = doc.get("op")
+        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        if hook is None:
+            raise ValidationError.single(
+                "Condition", "op", f"unknown condition op {tag!r}; expected one of {ops}"
+            )
+        condition = hook(doc, CONDITION_TYPES[cast(str, tag)])
+        if not isinstance(condition, cls):
+            raise ValidationError.single(
+                "Condition", "op", f"expected a {cls.__name__} condition, got op {tag!r}"
+            )
+        return cast(Condition, condition)
+
+    # Registered first: nested conditions (AllOf.conditions, Not.condition) use these hooks.
+    converter.register_unstructure_hook_func(_is_condition, unstructure_condition)
+    converter.register_structure_hook_func(_is_condition, structure_condition)
+    value = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_value)
+    values = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_values)
+    for tag, cls in CONDITION_TYPES.items():
+        names = {a.name for a in attrs.fields(cls)}
+        overrides: dict[str, Any] = {"value": value} if "value" in names else {}
+        if "values" in names:
+            overrides["values"] = values
+        unstructure_by_type[cls] = cattrs.gen.make_dict_unstructure_fn(cls, converter, **overrides)
+        structure_by_tag[tag] = cattrs.gen.make_dict_structure_fn(
+            cls,
+            converter,
+            _cattrs_detailed_validation=converter.detailed_validation,
+            **overrides,
+        )
 
 
 def make_converter(

@@ -44,7 +44,8 @@ def _hypothesis_setup_hook() -> None:
     ``EscalationTier``, ``EscalationLadder``, ``PriorityMatrix``, the calendar
     types (``TimeRange``, ``Holiday``, ``ExtraWorkday``, ``BusinessCalendar``,
     ``CalendarUnion``), ``Actor``,
-    ``TicketLink``, ``TicketEvent`` and each of its subclasses) and the
+    ``TicketLink``, ``TicketEvent`` and each of its subclasses, ``Condition``
+    and each of its subclasses) and the
     ``FrozenClock``, ``SequentialIds`` and ``UlidIds`` classes, whose
     constructors Hypothesis could not fill validly on its own. ``Clock`` and
     ``IdGenerator`` resolve through the registered classes.
@@ -58,6 +59,7 @@ def _hypothesis_setup_hook() -> None:
     import hypothesis.strategies as st
 
     import csdomain
+    from csdomain.conditions import CONDITION_TYPES
     from csdomain.tickets import EVENT_TYPES
 
     registrations: list[tuple[type, Callable[[type], SearchStrategy[Any]]]] = [
@@ -84,8 +86,11 @@ def _hypothesis_setup_hook() -> None:
         (csdomain.FrozenClock, _lazy("frozen_clocks")),
         (csdomain.SequentialIds, _lazy("id_generators", kinds=(csdomain.SequentialIds,))),
         (csdomain.UlidIds, _lazy("id_generators", kinds=(csdomain.UlidIds,))),
+        (csdomain.Condition, _lazy("conditions")),
     ]
     for event_type in EVENT_TYPES.values():
         registrations.append((event_type, _lazy("ticket_events", types=(event_type,))))
+    for condition_type in CONDITION_TYPES.values():
+        registrations.append((condition_type, _lazy("conditions", types=(condition_type,))))
     for cls, resolver in registrations:
         st.register_type_strategy(cls, resolver)

@@ -1,0 +1,661 @@
+"""Conditions: serializable predicates over a ticket and its customer.
+
+SLA policies, escalation and routing rules and revisit plans choose what they
+apply to with a condition. A condition is an immutable attrs value built from
+the classes below; it serializes to JSON (``document: "condition"``) so that
+an app can keep it in its database and edit it in an admin page. It holds no
+code: no lambdas, no expressions to parse.
+
+>>> from csdomain.conditions import AllOf, Compare, Contains, Equals
+>>> rule = AllOf((Equals("ticket.kind", "complaint"), Compare("customer.tier", "ge", "vip")))
+>>> rule.conditions[1].value
+<CustomerTier.VIP: 'vip'>
+
+Combinators: :class:`AllOf` (every one matches; ``AllOf(())`` always
+matches, see :data:`ALWAYS`), :class:`AnyOf` (at least one matches;
+``AnyOf(())`` never matches) and :class:`Not`. Tests on one field:
+:class:`Equals`, :class:`In`, :class:`Compare` (``lt``, ``le``, ``gt``,
+``ge``), :class:`Contains` and :class:`Exists`.
+
+Fields are named by a path from a closed vocabulary:
+
+==============================  ===============================================  ===================
+path                            value                                            tests (and Exists)
+==============================  ===============================================  ===================
+``ticket.kind``                 :class:`~csdomain.tickets.TicketKind`            Equals, In
+``ticket.channel``              a channel key (``"email"``)                      Equals, In
+``ticket.priority``             :class:`~csdomain.priorities.Priority`           Equals, In, Compare
+``ticket.status``               :class:`~csdomain.tickets.Status`                Equals, In
+``ticket.group``                a group id (absent when unset)                   Equals, In
+``ticket.assignee``             an agent id (absent when unset)                  Equals, In
+``ticket.tier``                 an escalation tier key (``"L2"``)                Equals, In
+``ticket.tags``                 a set of tags                                    Contains
+``ticket.custom_fields.<key>``  a JSON scalar (absent when unset or null)        every test
+``customer.tier``               :class:`~csdomain.customers.CustomerTier`        Equals, In, Compare
+``customer.segments``           a set of segment tags                            Contains
+``customer.attributes.<key>``   a JSON scalar (absent when unset or null)        every test
+==============================  ===============================================  ===================
+
+``<key>`` follows the rule for keys: 1-64 letters, digits, ``_ . : -``,
+starting with a letter or digit.
+
+**Everything is checked when the condition is built or loaded, never when it
+is evaluated.** An unknown field, a value of the wrong type, an enum value
+the field does not have, a comparison on a field without an order, ``In``
+without values: each raises :class:`~csdomain.errors.ValidationError` naming
+the path of the bad value (``value``; ``conditions[1].value`` when loading a
+document). Enum-backed fields take the enum's members or their string values
+(``"high"`` for ``Priority.HIGH``); either way the condition holds the
+member. ``ticket.channel`` also takes a :class:`~csdomain.channels.ChannelKind`
+or :class:`~csdomain.channels.Channel` and holds its key. ``None`` is never a
+value: test for a missing value with :class:`Exists`. Conditions nest at most
+:data:`MAX_DEPTH` (32) levels deep, so that evaluating, saving and loading
+one never runs out of stack.
+
+**Evaluation** (:meth:`Condition.matches`) is pure and never raises:
+
+* A field is *absent* when the ticket (or customer) is not given, when a
+  custom field or attribute is unset or ``null``, and when a ticket has no
+  group or assignee. An absent field matches no test except ``Not``: so
+  ``Equals`` is false on it and ``Not(Equals(...))`` true.
+* :class:`Exists` is true when the field is present; a set field (tags,
+  segments) must also be non-empty.
+* Values compare by type, as JSON does: text equals text only, a boolean
+  equals a boolean only, numbers compare as numbers (``1`` equals ``1.0``,
+  and never ``True``). A custom field holding a value of another type than
+  the test expects (text where a number is compared, a number where text is
+  searched) does not match; it is not an error.
+* ``Compare`` orders priorities and customer tiers by their scale
+  (``low < normal < high < urgent``; ``standard < vip < enterprise``) and
+  custom fields and attributes holding numbers by value.
+* ``Contains`` tests membership in a set field, and is a case-sensitive
+  substring test on text in a custom field or attribute.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import operator
+from collections.abc import Callable, Iterator, Mapping
+from enum import Enum
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, ClassVar, Final
+
+import attrs
+
+from csdomain._fields import KEY_PATTERN, Check, Checked, each, instance, tuple_of
+from csdomain._fields import field as checked_field
+from csdomain._ordering import OrderedEnum
+from csdomain.channels import Channel, ChannelKind, channel_key
+from csdomain.customers import CustomerTier
+from csdomain.priorities import Priority
+from csdomain.tickets import Status, TicketKind
+
+if TYPE_CHECKING:
+    from csdomain.customers import Customer
+    from csdomain.tickets import Ticket
+
+__all__ = [
+    "ALWAYS",
+    "MAX_DEPTH",
+    "AllOf",
+    "AnyOf",
+    "Compare",
+    "Comparison",
+    "Condition",
+    "Contains",
+    "Equals",
+    "Exists",
+    "In",
+    "Not",
+]
+
+#: A value a field test compares with: a JSON scalar other than null, or an enum member.
+_Value = str | int | float | bool | Enum
+
+
+# -- fields ---------------------------------------------------------------------
+
+_ENUM, _KEY, _SET, _SCALAR = "enum", "key", "set", "scalar"
+_Reader = Callable[[Any, Any], object]
+
+
+class _Field:
+    """What a field path names: its kind, its enum (if any) and how to read it."""
+
+    __slots__ = ("enum", "kind", "path", "read", "what")
+
+    def __init__(
+        self, path: str, kind: str, read: _Reader, *, enum: type[Enum] | None = None, what: str = ""
+    ) -> None:
+        self.path = path
+        self.kind = kind
+        self.read = read
+        self.enum = enum
+        self.what = what
+
+    @property
+    def ordered(self) -> bool:
+        return self.kind == _SCALAR or (
+            self.enum is not None and issubclass(self.enum, OrderedEnum)
+        )
+
+
+def _ticket_attribute(name: str) -> _Reader:
+    def read(ticket: Any, customer: Any) -> object:
+        return None if ticket is None else getattr(ticket, name)
+
+    return read
+
+
+def _customer_attribute(name: str) -> _Reader:
+    def read(ticket: Any, customer: Any) -> object:
+        return None if customer is None else getattr(customer, name)
+
+    return read
+
+
+def _custom_field(key: str) -> _Reader:
+    def read(ticket: Any, customer: Any) -> object:
+        return None if ticket is None else ticket.custom_fields.get(key)
+
+    return read
+
+
+def _attribute(key: str) -> _Reader:
+    def read(ticket: Any, customer: Any) -> object:
+        return None if customer is None else customer.attributes.get(key)
+
+    return read
+
+
+_FIXED: Final[Mapping[str, _Field]] = {
+    f.path: f
+    for f in (
+        _Field("ticket.kind", _ENUM, _ticket_attribute("kind"), enum=TicketKind),
+        _Field("ticket.channel", _KEY, _ticket_attribute("channel"), what="channel key"),
+        _Field("ticket.priority", _ENUM, _ticket_attribute("priority"), enum=Priority),
+        _Field("ticket.status", _ENUM, _ticket_attribute("status"), enum=Status),
+        _Field("ticket.group", _KEY, _ticket_attribute("group_id"), what="group id"),
+        _Field("ticket.assignee", _KEY, _ticket_attribute("assignee_id"), what="agent id"),
+        _Field("ticket.tier", _KEY, _ticket_attribute("tier"), what="tier key"),
+        _Field("ticket.tags", _SET, _ticket_attribute("tags"), what="tag"),
+        _Field("customer.tier", _ENUM, _customer_attribute("tier"), enum=CustomerTier),
+        _Field("customer.segments", _SET, _customer_attribute("segments"), what="segment"),
+    )
+}
+_KEYED: Final[Mapping[str, Callable[[str], _Reader]]] = {
+    "ticket.custom_fields.": _custom_field,
+    "customer.attributes.": _attribute,
+}
+_VOCABULARY: Final = tuple(
+    sorted(
+        (*_FIXED, *(f"{prefix}<key>" for prefix in _KEYED)),
+        key=lambda path: path.startswith("customer."),  # ticket fields first, stable
+    )
+)
+
+
+@lru_cache(maxsize=4096)
+def _resolve(path: str) -> _Field | None:
+    found = _FIXED.get(path)
+    if found is not None:
+        return found
+    for prefix, reader in _KEYED.items():
+        if path.startswith(prefix):
+            key = path[len(prefix) :]
+            if KEY_PATTERN.fullmatch(key) is None:
+                return None
+            return _Field(path, _SCALAR, reader(key), what=prefix[:-1])
+    return None
+
+
+def _field_of(path: str) -> _Field:
+    """The field of a path already checked by :data:`_field_path`."""
+    found = _resolve(path)
+    assert found is not None, path
+    return found
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _path_ok(value: object) -> bool:
+    return type(value) is str and _resolve(value) is not None
+
+
+def _path_explain(value: object) -> Iterator[tuple[str, str]]:
+    if type(value) is not str:
+        yield "", f"expected a field path such as 'ticket.priority', got {_show(value)}"
+        return
+    for prefix in _KEYED:
+        if value.startswith(prefix):
+            yield (
+                "",
+                (
+                    f"{value!r}: the name after {prefix!r} must be a key of 1-64 letters, "
+                    "digits, '_', '.', ':' or '-' starting with a letter or digit"
+                ),
+            )
+            return
+    close = difflib.get_close_matches(value, _VOCABULARY, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    yield "", f"unknown field {value!r}{hint}; expected one of {', '.join(_VOCABULARY)}"
+
+
+_field_path = Check(_path_ok, _path_explain)
+
+
+# -- values -----------------------------------------------------------------------
+
+
+def _normalize(field: _Field, value: object) -> object:
+    """Enum values to members, channels to their keys; anything else as it is."""
+    if field.enum is not None and type(value) is str:
+        return field.enum._value2member_map_.get(value, value)
+    if field.path == "ticket.channel" and isinstance(value, (ChannelKind, Channel)):
+        return channel_key(value)
+    return value
+
+
+def _is_number(value: object) -> bool:
+    return type(value) is int or (type(value) is float and math.isfinite(value))
+
+
+def _is_scalar(value: object) -> bool:
+    return type(value) in (str, bool) or _is_number(value)
+
+
+def _allowed(enum: type[Enum]) -> str:
+    return ", ".join(repr(m.value) for m in enum)
+
+
+_KEY_RULE: Final = "of 1-64 letters, digits, '_', '.', ':' or '-' starting with a letter or digit"
+_SET_TESTS: Final = "use Contains to test for one"
+_ORDERED: Final = (
+    "Compare works on ticket.priority, customer.tier and numbers in "
+    "ticket.custom_fields.<key> and customer.attributes.<key>"
+)
+_SEARCHABLE: Final = (
+    "Contains works on ticket.tags, customer.segments and text in "
+    "ticket.custom_fields.<key> and customer.attributes.<key>"
+)
+
+
+def _equality_problem(field: _Field, value: object) -> str | None:
+    """Why ``value`` cannot be compared for equality with ``field``, or ``None``."""
+    if field.kind == _ENUM:
+        assert field.enum is not None
+        if type(value) is not field.enum:
+            name = field.enum.__name__
+            return f"{field.path} takes a {name} ({_allowed(field.enum)}), got {_show(value)}"
+    elif field.kind == _KEY:
+        if type(value) is not str or KEY_PATTERN.fullmatch(value) is None:
+            return f"{field.path} takes a {field.what} {_KEY_RULE}, got {_show(value)}"
+    elif not _is_scalar(value):
+        hint = "; use Exists to test for a missing value" if value is None else ""
+        return f"{field.path} takes text, a finite number or true/false, got {_show(value)}{hint}"
+    return None
+
+
+def _typed(value: object) -> tuple[type, object]:
+    """Equality key: ``True``, ``1`` and ``1.0`` are different conditions' values."""
+    return (type(value), value)
+
+
+def _typed_all(values: object) -> object:
+    if isinstance(values, tuple):
+        return tuple(map(_typed, values))
+    return _typed(values)
+
+
+def _same(actual: object, expected: object) -> bool:
+    """``actual == expected`` by JSON's types: text, booleans and numbers never mix."""
+    if isinstance(expected, Enum) or type(expected) is bool:
+        return actual is expected
+    if type(expected) is str:
+        return type(actual) is str and actual == expected
+    return type(actual) in (int, float) and actual == expected
+
+
+# -- conditions ------------------------------------------------------------------
+
+
+@attrs.frozen
+class Condition(Checked):
+    """Base of every condition; not instantiated itself.
+
+    ``op`` is the tag naming the condition's class in JSON documents
+    (``"all"``, ``"any"``, ``"not"``, ``"equals"``, ``"in"``, ``"compare"``,
+    ``"contains"``, ``"exists"``).
+    """
+
+    op: ClassVar[str] = ""
+    #: Nesting depth: 0 for a field test, one more than the deepest part for a combinator.
+    _depth: int = attrs.field(init=False, default=0, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if type(self) is Condition:
+            raise TypeError(
+                "Condition is the base class; build AllOf, AnyOf, Not, Equals, In, "
+                "Compare, Contains or Exists"
+            )
+        super().__attrs_post_init__()
+        parts = self._parts()
+        if parts is not None:
+            object.__setattr__(self, "_depth", _nesting(parts))
+
+    def _parts(self) -> tuple[Condition, ...] | None:
+        """The conditions a combinator combines; ``None`` for a field test."""
+        return None
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        """Whether ``ticket`` and its ``customer`` satisfy the condition.
+
+        Pure and total: never raises for a valid ticket and customer. Fields of
+        a ticket or customer that is not given are absent (so a customer-only
+        condition can select customers, as revisit plans do). ``customer``
+        should be the ticket's customer; that is not checked.
+        """
+        raise NotImplementedError  # pragma: no cover - every subclass overrides
+
+    @property
+    def field_paths(self) -> frozenset[str]:
+        """Every field path the condition reads (to know whether to load the customer)."""
+        field = getattr(self, "field", None)  # the field tests' one field
+        return frozenset() if field is None else frozenset((field,))
+
+
+def _conditions_check() -> Check:
+    return each(instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)"), tuple)
+
+
+#: How deep conditions may nest (a field test is 0 deep, ``Not(test)`` 1, ...).
+MAX_DEPTH: Final = 32
+
+
+def _nesting(parts: tuple[Condition, ...]) -> int:
+    return 1 + max((p._depth for p in parts), default=0)
+
+
+def _depth_problems(parts: tuple[Condition, ...], path: str) -> Iterator[tuple[str, str]]:
+    depth = _nesting(parts)
+    if depth > MAX_DEPTH:
+        yield path, f"conditions nest {depth} levels deep; at most {MAX_DEPTH} are allowed"
+
+
+@attrs.frozen
+class AllOf(Condition):
+    """Matches when every condition in ``conditions`` matches (always, when there are none)."""
+
+    op: ClassVar[str] = "all"
+    conditions: tuple[Condition, ...] = checked_field(
+        _conditions_check(), factory=tuple, converter=tuple_of
+    )
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        return all(c.matches(ticket, customer) for c in self.conditions)
+
+    def _parts(self) -> tuple[Condition, ...]:
+        return self.conditions
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        return _depth_problems(self.conditions, "conditions")
+
+    @property
+    def field_paths(self) -> frozenset[str]:
+        return frozenset().union(*(c.field_paths for c in self.conditions))
+
+
+@attrs.frozen
+class AnyOf(Condition):
+    """Matches when at least one condition in ``conditions`` matches (never, when there are
+    none)."""
+
+    op: ClassVar[str] = "any"
+    conditions: tuple[Condition, ...] = checked_field(
+        _conditions_check(), factory=tuple, converter=tuple_of
+    )
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        return any(c.matches(ticket, customer) for c in self.conditions)
+
+    def _parts(self) -> tuple[Condition, ...]:
+        return self.conditions
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        return _depth_problems(self.conditions, "conditions")
+
+    @property
+    def field_paths(self) -> frozenset[str]:
+        return frozenset().union(*(c.field_paths for c in self.conditions))
+
+
+@attrs.frozen
+class Not(Condition):
+    """Matches when ``condition`` does not."""
+
+    op: ClassVar[str] = "not"
+    condition: Condition = checked_field(
+        instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)")
+    )
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        return not self.condition.matches(ticket, customer)
+
+    def _parts(self) -> tuple[Condition, ...]:
+        return (self.condition,)
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        return _depth_problems((self.condition,), "condition")
+
+    @property
+    def field_paths(self) -> frozenset[str]:
+        return self.condition.field_paths
+
+
+def _read(path: str, ticket: Ticket | None, customer: Customer | None) -> object:
+    return _field_of(path).read(ticket, customer)
+
+
+@attrs.frozen
+class Equals(Condition):
+    """Matches when the field is present and equals ``value``.
+
+    Not for set fields (tags, segments): use :class:`Contains`.
+    """
+
+    op: ClassVar[str] = "equals"
+    field: str = checked_field(_field_path)
+    value: _Value = checked_field(eq=_typed)
+
+    def __attrs_post_init__(self) -> None:
+        if _path_ok(self.field):
+            object.__setattr__(self, "value", _normalize(_field_of(self.field), self.value))
+        super().__attrs_post_init__()
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        field = _field_of(self.field)
+        if field.kind == _SET:
+            yield "field", f"{self.field} is a set of {field.what}s; {_SET_TESTS}"
+            return
+        problem = _equality_problem(field, self.value)
+        if problem:
+            yield "value", problem
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        actual = _read(self.field, ticket, customer)
+        return actual is not None and _same(actual, self.value)
+
+
+def _values_check() -> Check:
+    def ok(value: object) -> bool:
+        return isinstance(value, tuple) and len(value) > 0
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        if isinstance(value, tuple):
+            yield "", "expected at least one value; In(field, ()) could never match"
+        else:
+            yield "", f"expected a non-empty list of values, got {_show(value)}"
+
+    return Check(ok, explain)
+
+
+@attrs.frozen
+class In(Condition):
+    """Matches when the field is present and equals one of ``values`` (at least one).
+
+    Not for set fields (tags, segments): use :class:`AnyOf` of :class:`Contains`.
+    """
+
+    op: ClassVar[str] = "in"
+    field: str = checked_field(_field_path)
+    values: tuple[_Value, ...] = checked_field(_values_check(), converter=tuple_of, eq=_typed_all)
+
+    def __attrs_post_init__(self) -> None:
+        if _path_ok(self.field) and isinstance(self.values, tuple):
+            field = _field_of(self.field)
+            object.__setattr__(self, "values", tuple(_normalize(field, v) for v in self.values))
+        super().__attrs_post_init__()
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        field = _field_of(self.field)
+        if field.kind == _SET:
+            yield "field", f"{self.field} is a set of {field.what}s; {_SET_TESTS}"
+            return
+        for i, value in enumerate(self.values):
+            problem = _equality_problem(field, value)
+            if problem:
+                yield f"values[{i}]", problem
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        actual = _read(self.field, ticket, customer)
+        return actual is not None and any(_same(actual, v) for v in self.values)
+
+
+class Comparison(Enum):
+    """How :class:`Compare` orders the field's value against its ``value``."""
+
+    LT = "lt"  #: field < value
+    LE = "le"  #: field <= value
+    GT = "gt"  #: field > value
+    GE = "ge"  #: field >= value
+
+
+_OPERATORS: Final[Mapping[Comparison, Callable[[Any, Any], bool]]] = {
+    Comparison.LT: operator.lt,
+    Comparison.LE: operator.le,
+    Comparison.GT: operator.gt,
+    Comparison.GE: operator.ge,
+}
+
+
+def _comparison(value: object) -> object:
+    """attrs converter: ``"ge"`` to ``Comparison.GE``; anything else is left for the check."""
+    if type(value) is str:
+        return Comparison._value2member_map_.get(value, value)
+    return value
+
+
+def _comparison_explain(value: object) -> Iterator[tuple[str, str]]:
+    yield "", f"unknown comparison {_show(value)}; expected one of {_allowed(Comparison)}"
+
+
+_comparison_check = Check(lambda v: type(v) is Comparison, _comparison_explain)
+
+
+@attrs.frozen
+class Compare(Condition):
+    """Matches when the field is present and ``field <comparison> value`` holds.
+
+    ``comparison`` is a :class:`Comparison` or its value (``"lt"``, ``"le"``,
+    ``"gt"``, ``"ge"``). Works on ordered fields: ``ticket.priority`` and
+    ``customer.tier`` (by their scale), and custom fields and attributes, which
+    match only when they hold a number.
+    """
+
+    op: ClassVar[str] = "compare"
+    field: str = checked_field(_field_path)
+    comparison: Comparison = checked_field(_comparison_check, converter=_comparison)
+    value: _Value = checked_field(eq=_typed)
+
+    def __attrs_post_init__(self) -> None:
+        if _path_ok(self.field):
+            object.__setattr__(self, "value", _normalize(_field_of(self.field), self.value))
+        super().__attrs_post_init__()
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        field = _field_of(self.field)
+        if not field.ordered:
+            yield "field", f"{self.field} has no order; {_ORDERED}"
+        elif field.enum is not None:
+            if type(self.value) is not field.enum:
+                name = field.enum.__name__
+                allowed = _allowed(field.enum)
+                yield "value", f"{field.path} takes a {name} ({allowed}), got {_show(self.value)}"
+        elif not _is_number(self.value):
+            yield "value", f"expected a finite number to compare with, got {_show(self.value)}"
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        actual = _read(self.field, ticket, customer)
+        expected = self.value
+        if isinstance(expected, Enum):
+            if type(actual) is not type(expected):
+                return False
+        elif type(actual) not in (int, float):
+            return False
+        return _OPERATORS[self.comparison](actual, expected)
+
+
+@attrs.frozen
+class Contains(Condition):
+    """Matches when a set field (``ticket.tags``, ``customer.segments``) has ``value``, or
+    when a custom field or attribute holds text that contains ``value`` (case-sensitive)."""
+
+    op: ClassVar[str] = "contains"
+    field: str = checked_field(_field_path)
+    value: str = checked_field()
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        field = _field_of(self.field)
+        value = self.value
+        if field.kind == _SET:
+            if type(value) is not str or KEY_PATTERN.fullmatch(value) is None:
+                yield "value", f"{self.field} holds {field.what}s {_KEY_RULE}, got {_show(value)}"
+        elif field.kind != _SCALAR:
+            yield "field", f"{self.field} is neither a set nor text; {_SEARCHABLE}"
+        elif type(value) is not str or not value:
+            yield "value", f"expected non-empty text to search for, got {_show(value)}"
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        actual = _read(self.field, ticket, customer)
+        if type(actual) is frozenset:
+            return self.value in actual
+        return type(actual) is str and self.value in actual
+
+
+@attrs.frozen
+class Exists(Condition):
+    """Matches when the field is present: a ticket (or customer) is given, a custom field
+    or attribute is set and not null, a group or assignee is set, a set field is not empty."""
+
+    op: ClassVar[str] = "exists"
+    field: str = checked_field(_field_path)
+
+    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
+        actual = _read(self.field, ticket, customer)
+        if type(actual) is frozenset:
+            return bool(actual)
+        return actual is not None
+
+
+#: The condition every ticket matches: ``AllOf(())``.
+ALWAYS: Final = AllOf(())
+
+#: Every condition class, by the ``op`` tag used in JSON documents.
+CONDITION_TYPES: Final[Mapping[str, type[Condition]]] = {
+    cls.op: cls for cls in (AllOf, AnyOf, Not, Equals, In, Compare, Contains, Exists)
+}
