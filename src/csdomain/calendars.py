@@ -316,7 +316,10 @@ class _Queries:
             return timedelta(0)
         if self._always:
             return timedelta(0, 0, hi - lo)
-        view = (self._index or self._idx()).covering(lo, hi)
+        index = self._index or self._idx()
+        view = index.view
+        if not (view.lo <= lo and hi < view.hi):
+            view = index.covering(lo, hi)
         starts, ends, before = view.starts, view.ends, view.before
         i = bisect_right(starts, hi) - 1
         j = bisect_right(starts, lo, 0, i + 1) - 1
@@ -338,7 +341,9 @@ class _Queries:
         if amount == 0 or self._always:
             return _EPOCH + timedelta(0, 0, us + amount)
         index = self._index or self._idx()
-        view = index.covering(us, us)
+        view = index.view
+        if not view.lo <= us < view.hi:
+            view = index.covering(us, us)
         for _ in range(_SEARCH_YEARS * 2):
             target = _open_before(view, us) + amount
             through = view.through
