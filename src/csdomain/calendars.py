@@ -71,7 +71,7 @@ def _from_us(us: int) -> datetime:
     return _EPOCH + timedelta(0, 0, us)
 
 
-def _instant(value: object, subject: object, path: str) -> int:
+def _instant(value: object, owner: object, method: str, path: str) -> int:
     if type(value) is datetime and value.tzinfo is not None:
         try:
             delta = value - _EPOCH  # raises TypeError when the tzinfo gives no offset
@@ -79,7 +79,7 @@ def _instant(value: object, subject: object, path: str) -> int:
             pass
         else:
             return (delta.days * _DAY + delta.seconds) * _US + delta.microseconds
-    return _to_us(ensure_aware(value, type(subject).__name__, path))
+    return _to_us(ensure_aware(value, f"{type(owner).__name__}.{method}", path))
 
 
 def _clock(seconds: int) -> str:
@@ -254,7 +254,7 @@ class _Queries:
 
     def is_open(self, t: datetime) -> bool:
         """True when ``t`` falls inside an open interval."""
-        us = _instant(t, self, "t")
+        us = _instant(t, self, "is_open", "t")
         if self._always:
             return True
         view = (self._index or self._idx()).covering(us, us)
@@ -263,7 +263,7 @@ class _Queries:
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` if open, else the next opening instant (UTC)."""
-        us = _instant(t, self, "t")
+        us = _instant(t, self, "next_open", "t")
         if self._always:
             return _from_us(us)
         index = self._index or self._idx()
@@ -279,7 +279,7 @@ class _Queries:
 
     def next_close(self, t: datetime) -> datetime | None:
         """The end of the open interval holding ``t`` or of the next one; None if never closes."""
-        us = _instant(t, self, "t")
+        us = _instant(t, self, "next_close", "t")
         if self._always:
             return None
         index = self._index or self._idx()
@@ -294,7 +294,7 @@ class _Queries:
 
     def open_intervals(self, a: datetime, b: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals clipped to ``[a, b)``, in order (UTC)."""
-        lo, hi = _instant(a, self, "a"), _instant(b, self, "b")
+        lo, hi = _instant(a, self, "open_intervals", "a"), _instant(b, self, "open_intervals", "b")
         if hi <= lo:
             return
         if self._always:
@@ -311,7 +311,13 @@ class _Queries:
 
     def elapsed(self, a: datetime, b: datetime) -> timedelta:
         """Open time between ``a`` and ``b`` (zero when ``b <= a``)."""
-        lo, hi = _instant(a, self, "a"), _instant(b, self, "b")
+        # _instant inlined: this runs on every ticket of every SLA sweep
+        try:
+            da, db = a - _EPOCH, b - _EPOCH
+            lo = (da.days * 86_400 + da.seconds) * 1_000_000 + da.microseconds
+            hi = (db.days * 86_400 + db.seconds) * 1_000_000 + db.microseconds
+        except TypeError:  # naive or not a datetime: explained by _instant
+            lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
         if hi <= lo:
             return timedelta(0)
         if self._always:
@@ -330,7 +336,11 @@ class _Queries:
 
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The earliest instant ``u >= t`` with ``elapsed(t, u) == d`` (UTC)."""
-        us = _instant(t, self, "t")
+        try:  # _instant inlined, as in elapsed
+            dt = t - _EPOCH
+            us = (dt.days * 86_400 + dt.seconds) * 1_000_000 + dt.microseconds
+        except TypeError:
+            us = _instant(t, self, "add", "t")
         if type(d) is not timedelta or d.days < 0:
             raise ValidationError.single(
                 f"{type(self).__name__}.add",
