@@ -324,9 +324,9 @@ class _Queries:
             return timedelta(0, 0, hi - lo)
         index = self._index or self._idx()
         view = index.view
-        if not (view.lo <= lo and hi < view.hi):
-            view = index.covering(lo, hi)
-        starts, ends, before = view.starts, view.ends, view.before
+        span_lo, span_hi, starts, ends, before, _ = view
+        if not (span_lo <= lo and hi < span_hi):
+            _, _, starts, ends, before, _ = index.covering(lo, hi)
         i = bisect_right(starts, hi) - 1
         j = bisect_right(starts, lo, 0, i + 1) - 1
         total = before[i] + min(hi, ends[i]) - starts[i] if i >= 0 else 0
@@ -352,14 +352,15 @@ class _Queries:
             return _EPOCH + timedelta(0, 0, us + amount)
         index = self._index or self._idx()
         view = index.view
-        if not view.lo <= us < view.hi:
+        if not view[0] <= us < view[1]:
             view = index.covering(us, us)
         for _ in range(_SEARCH_YEARS * 2):
-            target = _open_before(view, us) + amount
-            through = view.through
+            _, _, starts, ends, before, through = view
+            i = bisect_right(starts, us) - 1
+            target = amount + (before[i] + min(us, ends[i]) - starts[i] if i >= 0 else 0)
             if through and through[-1] >= target:
                 j = bisect_left(through, target)
-                return _EPOCH + timedelta(0, 0, view.starts[j] + target - view.before[j])
+                return _EPOCH + timedelta(0, 0, starts[j] + target - before[j])
             view = index.extended(view)
         raise ValidationError.single(
             f"{type(self).__name__}.add", "d", f"{d!r} reaches past the supported years"
@@ -545,14 +546,6 @@ class _View(NamedTuple):
     ends: list[int]
     before: list[int]  # open time from lo to the start of interval i
     through: list[int]  # open time from lo to the end of interval i
-
-
-def _open_before(view: _View, us: int) -> int:
-    """Open time from the start of the view's span up to ``us``."""
-    i = bisect_right(view.starts, us) - 1
-    if i < 0:
-        return 0
-    return view.before[i] + min(us, view.ends[i]) - view.starts[i]
 
 
 class _Index:
