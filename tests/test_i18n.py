@@ -401,13 +401,20 @@ def test_format_duration(value: timedelta, locale: str | Locale, expected: str) 
         ("en", "narrow", "2h 15m"),
         ("zh_CN", "short", "2小时15分钟"),
         ("zh_CN", "narrow", "2小时15分钟"),
-        # zh_Hant has no narrow duration patterns: short units, joined as short units.
-        ("zh_TW", "narrow", "2 小時 15 分鐘"),
         ("zh_HK", "narrow", "2小時15分"),
     ],
 )
 def test_format_duration_widths(locale: str, width: str, expected: str) -> None:
     assert format_duration(timedelta(hours=2, minutes=15), locale, width=width) == expected
+
+
+def test_format_duration_narrow_zh_hant_follows_the_installed_cldr() -> None:
+    # CLDR before 47 had no narrow duration units for zh_Hant (short units joined
+    # as short units, "2 小時 15 分鐘"); later CLDR has narrow units and a narrow
+    # list pattern without a space. Either way the units are never mixed.
+    narrow = Locale.parse("zh_TW")._data["unit_patterns"]["duration-hour"].get("narrow", {})
+    expected = "2 小時15 分鐘" if "other" in narrow else "2 小時 15 分鐘"
+    assert format_duration(timedelta(hours=2, minutes=15), "zh_TW", width="narrow") == expected
 
 
 @pytest.mark.parametrize(
