@@ -1,7 +1,7 @@
 """csdomain: the customer-service domain as a library.
 
 Customers, channels, tickets (工单) with their timelines, priorities, people,
-escalation tiers, business calendars and conditions, as immutable attrs values
+escalation tiers, business calendars, conditions and SLA policies, as immutable attrs values
 with typed errors, JSON serialization and localized labels. See https://csdomain.readthedocs.io.
 """
 
@@ -54,6 +54,22 @@ from csdomain.people import (
     Role,
 )
 from csdomain.priorities import Impact, Priority, PriorityMatrix, Urgency
+from csdomain.sla import (
+    Metric,
+    MetricPolicy,
+    MetricStatus,
+    OnPriorityChange,
+    OnReopen,
+    SlaExplanation,
+    SlaPolicy,
+    SlaState,
+    SlaStatus,
+    Target,
+    evaluate,
+    explain,
+    next_deadline,
+    select_policy,
+)
 from csdomain.tickets import (
     TRANSITIONS,
     Actor,
@@ -122,8 +138,13 @@ __all__ = [
     "LinkKind",
     "Linked",
     "MessageAdded",
+    "Metric",
+    "MetricPolicy",
+    "MetricStatus",
     "Not",
     "NotFoundError",
+    "OnPriorityChange",
+    "OnReopen",
     "Presence",
     "Priority",
     "PriorityChanged",
@@ -132,10 +153,15 @@ __all__ = [
     "Purchase",
     "Role",
     "SequentialIds",
+    "SlaExplanation",
+    "SlaPolicy",
+    "SlaState",
+    "SlaStatus",
     "Status",
     "StatusChanged",
     "SystemClock",
     "TagsChanged",
+    "Target",
     "Ticket",
     "TicketCreated",
     "TicketEvent",
@@ -148,5 +174,9 @@ __all__ = [
     "ValidationError",
     "Visibility",
     "__version__",
+    "evaluate",
+    "explain",
+    "next_deadline",
     "personal_fields",
+    "select_policy",
 ]

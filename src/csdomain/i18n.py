@@ -37,11 +37,13 @@ from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
 from babel.units import format_unit
 
+from csdomain._messages import Message, _mark
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.customers import Consent, CustomerTier
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.people import AgentGrade, EscalationTier, Presence, Role
 from csdomain.priorities import Impact, Priority, Urgency
+from csdomain.sla import Metric, SlaState
 from csdomain.tickets import ActorKind, LinkKind, Status, TicketKind, Visibility
 
 __all__ = [
@@ -61,16 +63,7 @@ SUPPORTED_LOCALES: Final[tuple[str, ...]] = ("en", "zh_Hans", "zh_Hant")
 _DOMAIN: Final = "csdomain"
 _SOURCE_LOCALE: Final = "en"
 
-_Message = tuple[str, str]
-
-
-def _mark(context: str, message: str) -> _Message:
-    """Mark ``message`` (in ``context``) for extraction; translated later, at lookup.
-
-    Babel extracts calls to this function through the ``_mark:1c,2`` keyword in
-    ``babel.cfg``.
-    """
-    return (context, message)
+_Message = Message
 
 
 _LABELS: Final[Mapping[type[Enum], Mapping[Enum, _Message]]] = {
@@ -83,6 +76,23 @@ _LABELS: Final[Mapping[type[Enum], Mapping[Enum, _Message]]] = {
         Status.ON_HOLD: _mark("status", "On hold"),
         Status.SOLVED: _mark("status", "Solved"),
         Status.CLOSED: _mark("status", "Closed"),
+    },
+    Metric: {
+        Metric.FIRST_RESPONSE: _mark("sla metric", "First response"),
+        Metric.NEXT_RESPONSE: _mark("sla metric", "Next response"),
+        # Translators: the SLA metric bounding the gap between agent updates.
+        Metric.PERIODIC_UPDATE: _mark("sla metric", "Periodic update"),
+        Metric.RESOLUTION: _mark("sla metric", "Resolution"),
+    },
+    SlaState: {
+        SlaState.NOT_APPLICABLE: _mark("sla state", "Not applicable"),
+        # Translators: the metric has a target but its clock has not started.
+        SlaState.IDLE: _mark("sla state", "Not started"),
+        SlaState.RUNNING: _mark("sla state", "Running"),
+        SlaState.PAUSED: _mark("sla state", "Paused"),
+        SlaState.ACHIEVED: _mark("sla state", "Achieved"),
+        SlaState.BREACHED: _mark("sla state", "Breached"),
+        SlaState.CANCELLED: _mark("sla state", "Cancelled"),
     },
     TicketKind: {
         TicketKind.CONSULTATION: _mark("ticket kind", "Consultation"),
@@ -262,7 +272,8 @@ def label(value: Enum, locale: str | Locale = "en") -> str:
 
     Labelled enums: ``Status``, ``TicketKind``, ``ActorKind``, ``Visibility``,
     ``LinkKind``, ``Priority``, ``Impact``, ``Urgency``, ``ChannelKind``,
-    ``CustomerTier``, ``Consent``, ``AgentGrade``, ``Role`` and ``Presence``.
+    ``CustomerTier``, ``Consent``, ``AgentGrade``, ``Role``, ``Presence``,
+    ``Metric`` and ``SlaState``.
 
     >>> from csdomain.priorities import Priority
     >>> label(Priority.URGENT), label(Priority.URGENT, "zh_CN")

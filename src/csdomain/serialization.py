@@ -43,6 +43,7 @@ from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
 from csdomain.priorities import PriorityMatrix
+from csdomain.sla import MetricPolicy, SlaPolicy, Target
 from csdomain.tickets import EVENT_TYPES, STATE_FIELDS, Actor, Ticket, TicketEvent, TicketLink
 
 try:  # the ``fast`` extra
@@ -89,6 +90,9 @@ DOCUMENT_TYPES: Final[Mapping[str, type]] = {
     "actor": Actor,
     "ticket_link": TicketLink,
     "condition": Condition,
+    "sla_policy": SlaPolicy,
+    "metric_policy": MetricPolicy,
+    "sla_target": Target,
 }
 _DOCUMENT_NAMES: Final = {cls: name for name, cls in DOCUMENT_TYPES.items()}
 _ENVELOPE: Final = ("schema_version", "document")
@@ -286,6 +290,8 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
       ``"op"`` (``"all"``, ``"any"``, ``"not"``, ``"equals"``, ``"in"``,
       ``"compare"``, ``"contains"``, ``"exists"``), nested conditions likewise;
       values are JSON scalars, enum members written as their values.
+    * ``SlaPolicy``: its metrics as a list; each metric's ``targets`` as an
+      object keyed by priority value (``{"urgent": {"duration": 3600, ...}}``).
     * ``Ticket``: its state fields (for readers and indexes) followed by
       ``timeline``; structuring replays the timeline and rejects a document
       whose state fields disagree with it.
