@@ -764,14 +764,15 @@ def _choose(
 ) -> tuple[SlaPolicy | None, int | None]:
     if isinstance(policies, SlaPolicy):
         return policies, None
-    for i, policy in enumerate(policies):
+    chosen: tuple[SlaPolicy | None, int | None] = (None, None)
+    for i, policy in enumerate(policies):  # every item is checked, not only those before a match
         if not isinstance(policy, SlaPolicy):
             raise ValidationError.single(
                 "evaluate", f"policies[{i}]", f"expected an SlaPolicy, got {policy!r}"
             )
-        if policy.condition.matches(ticket, customer):
-            return policy, i
-    return None, None
+        if chosen[0] is None and policy.condition.matches(ticket, customer):
+            chosen = (policy, i)
+    return chosen
 
 
 def _run(
@@ -892,7 +893,7 @@ def explain(
         if isinstance(calendar, BusinessCalendar) and zone_name == "UTC":
             zone_name = calendar.timezone
         segments = list(cycle.segments)
-        if cycle.counting_since is not None:
+        if cycle.counting_since is not None and cycle.counting_since < now:
             segments.append((cycle.counting_since, now))
         lines = [e for e in trace[cycle.trace_from :] if e.metric is metric]
         lines.extend(_interval_entries(metric, calendar, cycle.start, segments, walk, rules))
