@@ -64,13 +64,29 @@ def test_demo_prints_localized_timelines(
 
 def test_demo_json_document_loads_back(capsys: pytest.CaptureFixture[str]) -> None:
     tickets = run_demo("en", write=lambda _line: None)
-    assert all(t.status is Status.SOLVED for t in tickets)
+    assert all(t.status is Status.SOLVED for t in tickets[:3])
+    assert tickets[3].status is Status.NEW
     assert tickets[0].tier == "L2"
     code, out, _ = run(capsys, "demo")
     assert code == 0
     document = out[out.index("{") :]
     assert from_json(document, Ticket) == tickets[0]
     assert json.loads(document)["document"] == "ticket"
+
+
+def test_demo_shows_each_tickets_sla_status(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "demo")
+    assert code == 0
+    assert out.count("SLA at 17:00 (policy standard):") == 4
+    # The outage was urgent: 30 calendar minutes to solve, solved after 44.
+    assert "Resolution: Breached · 44 min of 30 min · breached at 11:37" in out
+    # The call was answered within 4 minutes of the 2-hour business target.
+    assert "First response: Achieved · 4 min of 2 hr" in out
+    # The invoice request came in at 16:51 and nobody has answered: 9 minutes counted,
+    # and the rest of the 2 business hours runs from tomorrow's opening.
+    assert "First response: Running · 9 min of 2 hr · due 11-24 09:51" in out
+    code, out, _ = run(capsys, "demo", "--locale", "zh_CN")
+    assert "解决：已违约" in out and "首次响应：计时中" in out
 
 
 def test_bad_locale_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

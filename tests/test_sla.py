@@ -343,8 +343,8 @@ def test_why_did_this_breach_at_10_30() -> None:
     assert "breached at 2026-03-02 14:30" in text
     assert "2026-03-03 09:00: fulfilled (agent reply)" in text
     chinese = explain(ticket, p, CALENDARS, sh(2026, 3, 3, 12)).render("zh_CN")
-    assert "于 2026-03-02 14:30 违约" in chinese and "首次响应: 已违约" in chinese
-    assert "首次回應: 已違約" in explain(ticket, p, CALENDARS, sh(2026, 3, 3, 12)).render("zh_TW")
+    assert "于 2026-03-02 14:30 违约" in chinese and "首次响应：已违约" in chinese
+    assert "首次回應：已違約" in explain(ticket, p, CALENDARS, sh(2026, 3, 3, 12)).render("zh_TW")
 
 
 def test_holidays_are_named_in_the_trace() -> None:

@@ -2,8 +2,9 @@
 
 ``demo`` walks through a small day at a help desk (customers on WeChat, the
 phone hotline and web chat; replies, a pending wait, an escalation to L2,
-solved tickets) and prints each ticket's timeline with localized labels, then
-one ticket as a JSON document. The day is fixed (a frozen clock and sequential
+solved tickets, one still waiting) and prints each ticket's timeline and SLA
+status at the end of the day with localized labels, then one ticket as a JSON
+document. The day is fixed (a frozen clock and sequential
 ids), so the output is the same on every run.
 """
 
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 
 import csdomain
+from csdomain.calendars import BusinessCalendar
 from csdomain.channels import ChannelKind
 from csdomain.clock import FrozenClock
 from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
@@ -26,6 +28,7 @@ from csdomain.i18n import channel_label, format_duration, label, tier_label, tra
 from csdomain.ids import SequentialIds
 from csdomain.priorities import Priority
 from csdomain.serialization import to_json
+from csdomain.sla import Metric, MetricPolicy, SlaPolicy, SlaState, Target, evaluate
 from csdomain.tickets import (
     REASON_AGENT_REPLIED,
     REASON_CUSTOMER_REPLIED,
@@ -50,6 +53,31 @@ __all__ = ["describe_event", "main", "run_demo"]
 
 _DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 _DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=_DEMO_ZONE)
+_DEMO_END = datetime(2026, 11, 23, 17, 0, tzinfo=_DEMO_ZONE)
+_DEMO_CALENDAR = BusinessCalendar.weekdays(
+    "shanghai-desk", "Asia/Shanghai", "09:00-12:00", "13:30-18:00"
+)
+
+
+def _demo_policy() -> SlaPolicy:
+    """Business hours of the desk, except urgent tickets, which count every minute."""
+
+    def targets(urgent: int, high: int, other: int) -> dict[Priority, Target]:
+        business = {
+            Priority.HIGH: Target(timedelta(minutes=high), calendar=_DEMO_CALENDAR.name),
+            Priority.NORMAL: Target(timedelta(minutes=other), calendar=_DEMO_CALENDAR.name),
+            Priority.LOW: Target(timedelta(minutes=other), calendar=_DEMO_CALENDAR.name),
+        }
+        return {Priority.URGENT: Target(timedelta(minutes=urgent)), **business}
+
+    return SlaPolicy(
+        name="standard",
+        metrics=(
+            MetricPolicy(Metric.FIRST_RESPONSE, targets(15, 30, 120)),
+            MetricPolicy(Metric.NEXT_RESPONSE, targets(30, 60, 240)),
+            MetricPolicy(Metric.RESOLUTION, targets(30, 480, 960)),
+        ),
+    )
 
 
 def _actor_text(actor: Actor, locale: str) -> str:
@@ -228,7 +256,41 @@ def _demo_day() -> tuple[list[Customer], list[Ticket]]:
     outage = outage.change_tags(at=later(0), actor=frontline, add=["outage", "enterprise"])
     outage = outage.add_message(at=later(3), author=frontline, body="We are on it.")
     outage = outage.change_status(Status.SOLVED, at=later(40), actor=engineer)
-    return [wang, li, acme], [refund, call, outage]
+
+    clock.advance(minutes=300)  # late afternoon: a question nobody has answered yet
+    waiting = Ticket.open(
+        id=ids.new("tkt"),
+        customer_id=li.id,
+        channel=ChannelKind.EMAIL,
+        subject="Invoice for order 9921",
+        kind=TicketKind.REQUEST,
+        at=clock.now(),
+        description="Please send a VAT invoice for order 9921.",
+    )
+    return [wang, li, acme], [refund, call, outage, waiting]
+
+
+def _sla_lines(ticket: Ticket, locale: str) -> Iterator[str]:
+    _ = translation(locale).gettext
+    status = evaluate(ticket, [_demo_policy()], [_DEMO_CALENDAR], _DEMO_END)
+    at = format_datetime(status.now, "HH:mm", tzinfo=_DEMO_ZONE, locale=locale)
+    yield "  " + _("SLA at {time} (policy {policy}):").format(time=at, policy=status.policy)
+    for metric in status.metrics:
+        line = _("{metric}: {state}").format(
+            metric=label(metric.metric, locale), state=label(metric.state, locale)
+        )
+        if metric.target is not None and metric.state is not SlaState.IDLE:
+            line += " · " + _("{elapsed} of {target}").format(
+                elapsed=format_duration(metric.elapsed, locale, width="short"),
+                target=format_duration(metric.target, locale, width="short"),
+            )
+        if metric.breached_at is not None:
+            when = format_datetime(metric.breached_at, "HH:mm", tzinfo=_DEMO_ZONE, locale=locale)
+            line += " · " + _("breached at {time}").format(time=when)
+        elif metric.due_at is not None:
+            when = format_datetime(metric.due_at, "MM-dd HH:mm", tzinfo=_DEMO_ZONE, locale=locale)
+            line += " · " + _("due {time}").format(time=when)
+        yield "    " + line
 
 
 def run_demo(locale: str = "en", write: Callable[[str], object] = print) -> list[Ticket]:
@@ -244,6 +306,8 @@ def run_demo(locale: str = "en", write: Callable[[str], object] = print) -> list
         write("")
         for line in _timeline_lines(ticket, locale):
             write(line)
+        for line in _sla_lines(ticket, locale):
+            write(line)
     write("")
     write(_("JSON document of ticket {id}:").format(id=tickets[0].id))
     write(to_json(tickets[0], indent=2))
@@ -258,7 +322,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"csdomain {csdomain.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="walk through a help-desk day and print each ticket's timeline"
+        "demo", help="walk through a help-desk day and print each ticket's timeline and SLA"
     )
     demo.add_argument(
         "--locale",

@@ -1058,8 +1058,11 @@ class _Renderer:
 
     def heading(self, status: MetricStatus) -> str:
         cycle = f" ({status.cycle})" if status.cycle > 1 else ""
-        metric, state = self.label(status.metric), self.label(status.state)
-        return f"{metric}: {state}{cycle}"
+        # The same message as the demo's SLA lines, so both read alike in each locale.
+        heading = self.translations.gettext("{metric}: {state}")
+        return (
+            heading.format(metric=self.label(status.metric), state=self.label(status.state)) + cycle
+        )
 
     def line(self, entry: TraceEntry) -> str:
         d, kind = entry.detail, entry.kind
