@@ -204,6 +204,23 @@ def test_first_matching_policy_wins() -> None:
     assert none.policy is None and none.metrics == () and none.next_deadline is None
 
 
+def test_the_policy_is_chosen_by_the_ticket_as_it_stood_at_now() -> None:
+    urgent = SlaPolicy(
+        name="urgent",
+        condition=Equals("ticket.priority", "urgent"),
+        metrics=[MetricPolicy(Metric.FIRST_RESPONSE, dict.fromkeys(Priority, Target(H)))],
+    )
+    default = policy(Metric.FIRST_RESPONSE, 4 * H, calendar=None)
+    ticket = opened(sh(2026, 3, 2, 9)).change_priority(
+        Priority.URGENT, at=sh(2026, 3, 2, 10, 30), actor=AGENT
+    )
+    before = evaluate(ticket, [urgent, default], CALENDARS, sh(2026, 3, 2, 10))
+    assert before.policy == default.name
+    assert before[Metric.FIRST_RESPONSE].due_at == utc(sh(2026, 3, 2, 13))
+    after = evaluate(ticket, [urgent, default], CALENDARS, sh(2026, 3, 2, 11))
+    assert after.policy == "urgent" and after[Metric.FIRST_RESPONSE].state is SlaState.BREACHED
+
+
 def test_bad_arguments() -> None:
     p = policy(Metric.RESOLUTION, H)
     ticket = opened(sh(2026, 3, 2, 9))
@@ -600,3 +617,14 @@ def test_the_trace_counts_what_the_status_says(case) -> None:  # type: ignore[no
         for e in counted:
             assert e.end is not None and e.start < e.end
     assert explanation.render() and explanation.render("zh_CN")
+
+
+@property_settings
+@given(cases(), st.floats(0, 1))
+def test_later_events_change_nothing(case, fraction: float) -> None:  # type: ignore[no-untyped-def]
+    ticket, p, calendar, _ = case
+    now = ticket.created_at + (ticket.updated_at - ticket.created_at) * fraction
+    prefix = Ticket(timeline=tuple(e for e in ticket.timeline if e.at <= now))
+    assert evaluate(ticket, p, {"cal": calendar}, now) == evaluate(
+        prefix, p, {"cal": calendar}, now
+    )

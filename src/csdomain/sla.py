@@ -333,7 +333,10 @@ class SlaPolicy(Checked):
 def select_policy(
     policies: Iterable[SlaPolicy], ticket: Ticket, customer: Customer | None = None
 ) -> SlaPolicy | None:
-    """The first policy whose condition matches ``ticket`` (and ``customer``), or None."""
+    """The first policy whose condition matches ``ticket`` (and ``customer``), or None.
+
+    :func:`evaluate` matches the ticket as it stood at its ``now``.
+    """
     for policy in policies:
         if policy.condition.matches(ticket, customer):
             return policy
@@ -775,6 +778,13 @@ def _choose(
     return chosen
 
 
+def _as_of(ticket: Ticket, now: datetime) -> Ticket:
+    """The ticket as it stood at ``now``, so later events cannot choose the policy."""
+    if ticket.updated_at <= now or ticket.created_at > now:
+        return ticket  # the sweep's case; a ticket not yet created is matched as created
+    return Ticket(timeline=tuple(e for e in ticket.timeline if e.at <= now))
+
+
 def _run(
     ticket: Ticket,
     policies: SlaPolicy | Sequence[SlaPolicy],
@@ -787,7 +797,7 @@ def _run(
         ensure_aware(now, "evaluate", "now")
     if not isinstance(ticket, Ticket):
         raise ValidationError.single("evaluate", "ticket", f"expected a Ticket, got {ticket!r}")
-    policy, index = _choose(policies, ticket, customer)
+    policy, index = _choose(policies, _as_of(ticket, now), customer)
     if policy is None:
         if trace is not None:
             trace.append(TraceEntry(None, TraceKind.POLICY, now, detail=("",)))
