@@ -408,6 +408,15 @@ def test_format_duration_widths(locale: str, width: str, expected: str) -> None:
     assert format_duration(timedelta(hours=2, minutes=15), locale, width=width) == expected
 
 
+def test_format_duration_largest_unit() -> None:
+    ninety = timedelta(hours=90, minutes=5)
+    assert format_duration(ninety, "en") == "3 days, 18 hours, 5 minutes"
+    assert format_duration(ninety, "en", largest_unit="hour") == "90 hours, 5 minutes"
+    assert format_duration(ninety, "zh_CN", largest_unit="minute") == "5,405分钟"
+    with pytest.raises(ValidationError, match="largest_unit: expected one of 'day', 'hour'"):
+        format_duration(ninety, "en", largest_unit="week")
+
+
 def test_format_duration_narrow_zh_hant_follows_the_installed_cldr() -> None:
     # CLDR before 47 had no narrow duration units for zh_Hant (short units joined
     # as short units, "2 小時 15 分鐘"); later CLDR has narrow units and a narrow

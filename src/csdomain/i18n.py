@@ -364,6 +364,7 @@ def format_duration(
     *,
     width: str = "long",
     max_units: int | None = None,
+    largest_unit: str = "day",
 ) -> str:
     """A duration in days, hours, minutes and seconds, such as "2 hours, 15 minutes".
 
@@ -381,10 +382,14 @@ def format_duration(
     '0 seconds'
 
     Days are the largest unit (no months or years) and whole seconds the
-    smallest: fractions of a second are dropped. A zero duration (or one under
-    a second) reads as zero seconds. ``max_units`` keeps only that many
-    largest non-zero units and drops the smaller ones, so the result is rounded
-    down: ``timedelta(days=1, hours=3, minutes=59)`` with ``max_units=2`` is
+    smallest: fractions of a second are dropped. ``largest_unit`` (``"day"``,
+    ``"hour"``, ``"minute"`` or ``"second"``) caps the units used, for
+    durations that are not wall-clock days, such as business hours: with
+    ``largest_unit="hour"``, 90 hours read "90 hours", not "3 days, 18 hours".
+    A zero duration (or one under a second) reads as zero seconds.
+    ``max_units`` keeps only that many largest non-zero units and drops the
+    smaller ones, so the result is rounded down:
+    ``timedelta(days=1, hours=3, minutes=59)`` with ``max_units=2`` is
     "1 day, 3 hours".
 
     Where the locale's CLDR data has no pattern for the requested width, the
@@ -395,7 +400,7 @@ def format_duration(
     when csdomain has no label catalog for it.
 
     Raises :class:`~csdomain.errors.ValidationError` for a negative duration,
-    an unknown locale, an unknown width or a ``max_units`` below 1.
+    an unknown locale, an unknown width or largest unit, or a ``max_units`` below 1.
     """
     if not isinstance(value, timedelta):
         raise ValidationError.single(
@@ -417,11 +422,17 @@ def format_duration(
         raise ValidationError.single(
             "duration", "max_units", f"expected None or an integer of 1 or more, got {max_units!r}"
         )
+    units = [u for u in _UNITS if u[0] == f"duration-{largest_unit}"]
+    if not units:
+        allowed = ", ".join(repr(u[len("duration-") :]) for u, _ in _UNITS)
+        raise ValidationError.single(
+            "duration", "largest_unit", f"expected one of {allowed}, got {largest_unit!r}"
+        )
     loc = _parse(locale)
 
     remaining = value.days * 86_400 + value.seconds
     amounts: list[tuple[int, str]] = []
-    for unit, seconds in _UNITS:
+    for unit, seconds in _UNITS[_UNITS.index(units[0]) :]:
         amount, remaining = divmod(remaining, seconds)
         if amount:
             amounts.append((amount, unit))

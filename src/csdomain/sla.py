@@ -1057,7 +1057,10 @@ class _Renderer:
         return local.strftime("%Y-%m-%d %H:%M:%S" if local.second else "%Y-%m-%d %H:%M")
 
     def span(self, value: timedelta | None) -> str:
-        return self.i18n.format_duration(value or _ZERO, self.locale, width="short")
+        # Hours at most: a business-hours target of 90 h is not "3 days, 18 hours".
+        return self.i18n.format_duration(
+            value or _ZERO, self.locale, width="short", largest_unit="hour"
+        )
 
     def word(self, value: str) -> str:
         message = _WORDS.get(value)
