@@ -1,11 +1,14 @@
-"""The ``csdomain`` command: ``csdomain demo``, ``csdomain --version``.
+"""The ``csdomain`` command: ``csdomain demo``, ``csdomain tickets``, ``csdomain --version``.
 
 ``demo`` walks through a small day at a help desk (customers on WeChat, the
 phone hotline and web chat; replies, a pending wait, an escalation to L2,
 solved tickets, one still waiting) and prints each ticket's timeline and SLA
 status at the end of the day with localized labels, then one ticket as a JSON
-document. The day is fixed (a frozen clock and sequential
-ids), so the output is the same on every run.
+document. It saves what it made in a store (a SQLite file by default,
+``--db PATH``; ``--memory`` for none); run again on the same file, it adds
+another day's tickets to it. ``tickets`` lists a store's tickets page by page.
+The day is fixed (a frozen clock and sequential ids), so the output is the
+same on every run but for the ticket numbers.
 """
 
 from __future__ import annotations
@@ -28,7 +31,16 @@ from csdomain.i18n import channel_label, format_duration, label, tier_label, tra
 from csdomain.ids import SequentialIds
 from csdomain.priorities import Priority
 from csdomain.serialization import to_json
-from csdomain.sla import Metric, MetricPolicy, SlaPolicy, SlaState, Target, evaluate
+from csdomain.sla import (
+    Metric,
+    MetricPolicy,
+    SlaPolicy,
+    SlaState,
+    Target,
+    evaluate,
+    next_deadline,
+)
+from csdomain.storage import Store, open_store
 from csdomain.tickets import (
     REASON_AGENT_REPLIED,
     REASON_CUSTOMER_REPLIED,
@@ -49,7 +61,7 @@ from csdomain.tickets import (
     Visibility,
 )
 
-__all__ = ["describe_event", "main", "run_demo"]
+__all__ = ["DEMO_DB", "describe_event", "list_tickets", "main", "run_demo"]
 
 _DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 _DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=_DEMO_ZONE)
@@ -158,9 +170,8 @@ def _timeline_lines(ticket: Ticket, locale: str) -> Iterator[str]:
         yield f"  {when}  {who:<14} {describe_event(event, locale)}"
 
 
-def _demo_day() -> tuple[list[Customer], list[Ticket]]:
+def _demo_day(ids: SequentialIds) -> tuple[list[Customer], list[Ticket]]:
     clock = FrozenClock(_DEMO_START)
-    ids = SequentialIds(width=4)
 
     def later(minutes: float) -> datetime:
         return clock.advance(minutes=minutes)
@@ -293,10 +304,19 @@ def _sla_lines(ticket: Ticket, locale: str) -> Iterator[str]:
         yield "    " + line
 
 
-def run_demo(locale: str = "en", write: Callable[[str], object] = print) -> list[Ticket]:
-    """Run the demo day, writing its report line by line with ``write``; return the tickets."""
+def run_demo(
+    locale: str = "en", write: Callable[[str], object] = print, store: Store | None = None
+) -> list[Ticket]:
+    """Run the demo day, writing its report line by line with ``write``; return the tickets.
+
+    With a ``store``, the customers (found again by their contact addresses on
+    later runs), the tickets (numbered after those already stored, each with
+    its SLA ``next_deadline``), the calendar and the SLA policy are saved in
+    one unit of work.
+    """
     _ = translation(locale).gettext
-    customers, tickets = _demo_day()
+    existing = store.tickets.count() if store is not None else 0
+    customers, tickets = _demo_day(SequentialIds(width=4, start_after={"tkt": existing}))
     write(
         _("csdomain {version} demo: {customers} customers, {tickets} tickets").format(
             version=csdomain.__version__, customers=len(customers), tickets=len(tickets)
@@ -311,7 +331,93 @@ def run_demo(locale: str = "en", write: Callable[[str], object] = print) -> list
     write("")
     write(_("JSON document of ticket {id}:").format(id=tickets[0].id))
     write(to_json(tickets[0], indent=2))
+    if store is not None:
+        _save_demo(store, customers, tickets)
+        write("")
+        write(
+            _(
+                "Saved: the store of tenant {tenant} now holds {customers} customers and "
+                "{tickets} tickets."
+            ).format(
+                tenant=store.tenant,
+                customers=store.customers.count(),
+                tickets=store.tickets.count(),
+            )
+        )
     return tickets
+
+
+def _save_demo(store: Store, customers: list[Customer], tickets: list[Ticket]) -> None:
+    policy = _demo_policy()
+    with store.transaction():
+        for customer in customers:
+            address = customer.contact_points[0].address
+            if not store.customers.find_by_contact(address):
+                store.customers.add(customer)
+        for name, value in ((policy.name, policy), (_DEMO_CALENDAR.name, _DEMO_CALENDAR)):
+            if not store.config.list(type(value), limit=1000).items:
+                store.config.add(name, value)
+        for ticket in tickets:
+            deadline = next_deadline(ticket, [policy], [_DEMO_CALENDAR], _DEMO_END)
+            store.tickets.add(ticket, next_deadline=deadline)
+
+
+def list_tickets(
+    store: Store,
+    *,
+    statuses: Sequence[Status] = (),
+    page_size: int = 20,
+    locale: str = "en",
+    write: Callable[[str], object] = print,
+) -> int:
+    """Write the store's tickets (those with one of ``statuses``, if given) page by page.
+
+    Returns how many tickets were written.
+    """
+    _ = translation(locale).gettext
+    cursor: str | None = None
+    number = shown = 0
+    while True:
+        page = store.tickets.list(status=statuses or None, limit=page_size, cursor=cursor)
+        if not page.items:
+            break
+        number += 1
+        write(_("Page {number}").format(number=number))
+        for stored in page.items:
+            ticket = stored.value
+            when = format_datetime(
+                ticket.updated_at, "yyyy-MM-dd HH:mm", tzinfo=_DEMO_ZONE, locale=locale
+            )
+            write(
+                f"  {ticket.id}  {label(ticket.status, locale)} · {label(ticket.priority, locale)}"
+                f" · {when} · {ticket.subject}"
+            )
+            shown += 1
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    if not shown:
+        write(_("No tickets."))
+    return shown
+
+
+def _store_arguments(command: argparse.ArgumentParser, *, default_db: str | None) -> None:
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--db",
+        default=default_db,
+        metavar="PATH",
+        help="SQLite database file" + (f" (default {default_db})" if default_db else ""),
+    )
+    where.add_argument("--url", help="any store URL, e.g. postgresql://user@host/db")
+    if default_db:
+        where.add_argument("--memory", action="store_true", help="keep nothing: an in-memory store")
+    command.add_argument("--tenant", default="demo", help="the tenant to use (default demo)")
+    command.add_argument(
+        "--locale",
+        default="en",
+        help="language of the labels: en, zh_CN (简体中文) or zh_TW (繁體中文); default en",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -322,14 +428,35 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"csdomain {csdomain.__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
-        "demo", help="walk through a help-desk day and print each ticket's timeline and SLA"
+        "demo",
+        help="walk through a help-desk day, print each ticket's timeline and SLA, save it",
     )
-    demo.add_argument(
-        "--locale",
-        default="en",
-        help="language of the labels: en, zh_CN (简体中文) or zh_TW (繁體中文); default en",
+    _store_arguments(demo, default_db=DEMO_DB)
+    tickets = commands.add_parser("tickets", help="list a store's tickets page by page")
+    _store_arguments(tickets, default_db=None)
+    tickets.add_argument(
+        "--status",
+        action="append",
+        choices=[s.value for s in Status],
+        help="only tickets with this status (repeat for several)",
     )
+    tickets.add_argument("--page-size", type=int, default=20, help="tickets per page (default 20)")
     return parser
+
+
+#: Where ``csdomain demo`` keeps its data unless told otherwise.
+DEMO_DB = "csdomain-demo.db"
+
+
+def _open(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Store | None:
+    if getattr(args, "memory", False):
+        return open_store("memory:", tenant=args.tenant)
+    if args.url:
+        return open_store(args.url, tenant=args.tenant)
+    if args.db:
+        return open_store(f"sqlite:///{args.db}", tenant=args.tenant)
+    parser.error("say where the store is: --db PATH or --url URL")
+    return None  # pragma: no cover
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -341,9 +468,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         translation(args.locale)
+        store = _open(args, parser)
     except CSDomainError as exc:
         parser.error(str(exc))
-    run_demo(args.locale)
+    assert store is not None
+    try:
+        if args.command == "demo":
+            run_demo(args.locale, store=None if args.memory else store)
+        else:
+            list_tickets(
+                store,
+                statuses=[Status(s) for s in args.status or ()],
+                page_size=args.page_size,
+                locale=args.locale,
+            )
+    except CSDomainError as exc:
+        print(f"csdomain {args.command}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
     return 0
 
 

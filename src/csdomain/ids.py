@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
 from csdomain.clock import Clock, SystemClock
@@ -104,11 +104,25 @@ class UlidIds:
 
 
 class SequentialIds:
-    """Deterministic ids ``prefix_000001``, ``prefix_000002``, ... per prefix, for tests."""
+    """Deterministic ids ``prefix_000001``, ``prefix_000002``, ... per prefix, for tests.
 
-    def __init__(self, width: int = 6) -> None:
+    ``start_after`` continues numbering after the given count per prefix
+    (``{"tkt": 4}`` makes ``tkt_000005`` the next ticket id), for runs that add
+    to ids already handed out.
+    """
+
+    def __init__(self, width: int = 6, *, start_after: Mapping[str, int] | None = None) -> None:
         self._width = width
         self._counters: dict[str, int] = {}
+        for prefix, count in (start_after or {}).items():
+            _check_prefix(prefix)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValidationError.single(
+                    "SequentialIds",
+                    f"start_after[{prefix!r}]",
+                    f"expected a count of 0 or more, got {count!r}",
+                )
+            self._counters[prefix] = count
         self._lock = threading.Lock()
 
     def new(self, prefix: str) -> str:
