@@ -56,6 +56,9 @@ DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "actor": cst.actors(),
     "ticket_link": cst.ticket_links(),
     "condition": cst.conditions(),
+    "sla_policy": cst.sla_policies(calendar_names=("cn-support", "us-east")),
+    "metric_policy": cst.metric_policies(calendar_names=("cn-support",)),
+    "sla_target": cst.sla_targets(calendar_names=("cn-support",)),
 }
 
 
@@ -72,6 +75,17 @@ def test_json_round_trip_of_every_public_type(value: Any) -> None:
     assert doc["schema_version"] == SCHEMA_VERSION
     assert DOCUMENT_TYPES[doc["document"]] in type(value).__mro__
     assert from_dict(to_dict(value)) == value
+
+
+@given(cst.sla_policies(calendar_names=("cn-support", "香港 office")))
+def test_json_round_trip_of_sla_policies(policy: csdomain.SlaPolicy) -> None:
+    text = to_json(policy)
+    assert from_json(text, csdomain.SlaPolicy) == policy
+    assert to_json(from_json(text)) == text
+    doc = json.loads(text)
+    assert doc["document"] == "sla_policy"
+    for rules, metric_doc in zip(policy.metrics, doc["metrics"], strict=True):
+        assert set(metric_doc["targets"]) == {p.value for p in rules.targets}
 
 
 @given(cst.tickets(max_events=15))

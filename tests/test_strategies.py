@@ -30,7 +30,7 @@ from csdomain import (
     Visibility,
 )
 from csdomain._fields import KEY_PATTERN
-from csdomain.conditions import CONDITION_TYPES
+from csdomain.conditions import ALWAYS, CONDITION_TYPES
 from csdomain.testing import FrozenClock, SequentialIds
 from csdomain.testing import strategies as cst
 from csdomain.testing._hypothesis import _hypothesis_setup_hook
@@ -84,8 +84,13 @@ STRATEGY_FOR: dict[str, Any] = {
     "LinkKind": cst.link_kinds,
     "Linked": lambda: cst.ticket_events(types=[csdomain.Linked]),
     "MessageAdded": lambda: cst.ticket_events(types=[csdomain.MessageAdded]),
+    "Metric": cst.sla_metrics,
+    "MetricPolicy": cst.metric_policies,
+    "MetricStatus": None,  # a result of evaluate(): see test_sla_strategies_evaluate
     "Not": lambda: cst.conditions(types=[csdomain.Not]),
     "NotFoundError": lambda: cst.errors(types=[csdomain.NotFoundError]),
+    "OnPriorityChange": cst.priority_change_rules,
+    "OnReopen": cst.reopen_rules,
     "Presence": cst.presences,
     "Priority": cst.priorities,
     "PriorityChanged": lambda: cst.ticket_events(types=[csdomain.PriorityChanged]),
@@ -94,10 +99,15 @@ STRATEGY_FOR: dict[str, Any] = {
     "Purchase": cst.purchases,
     "Role": cst.roles,
     "SequentialIds": lambda: cst.id_generators(kinds=[csdomain.SequentialIds]),
+    "SlaExplanation": None,  # a result of explain()
+    "SlaPolicy": cst.sla_policies,
+    "SlaState": cst.sla_states,
+    "SlaStatus": None,  # a result of evaluate()
     "Status": cst.statuses,
     "StatusChanged": lambda: cst.ticket_events(types=[csdomain.StatusChanged]),
     "SystemClock": None,  # the real clock: nothing to generate
     "TagsChanged": lambda: cst.ticket_events(types=[csdomain.TagsChanged]),
+    "Target": cst.sla_targets,
     "Ticket": cst.tickets,
     "TicketCreated": lambda: cst.ticket_events(types=[csdomain.TicketCreated]),
     "TicketEvent": cst.ticket_events,
@@ -167,6 +177,9 @@ def test_public_functions_are_keyword_only_and_documented(name: str) -> None:
         (cst.customers, (2,)),
         (cst.ticket_events, ([MessageAdded],)),
         (cst.escalation_ladders, (1, 3)),
+        (cst.sla_targets, (("cn-support",),)),
+        (cst.metric_policies, ([csdomain.Metric.RESOLUTION],)),
+        (cst.sla_policies, ([csdomain.Metric.RESOLUTION],)),
     ],
 )
 def test_positional_arguments_are_refused(function: Any, args: tuple[Any, ...]) -> None:
@@ -205,6 +218,27 @@ def test_positional_arguments_are_refused(function: Any, args: tuple[Any, ...]) 
         lambda: cst.conditions(types=[]),
         lambda: cst.conditions(types=[Ticket]),
         lambda: cst.conditions(max_depth=0, types=[csdomain.Not]),
+        lambda: cst.sla_targets(max_duration=timedelta(0)),
+        lambda: cst.sla_targets(max_duration=timedelta(milliseconds=999)),
+        lambda: cst.sla_targets(max_duration=3600),
+        lambda: cst.sla_targets(calendar_names="cn-support"),  # a name, not a sequence
+        lambda: cst.sla_targets(calendar_names=["cn-support", ""]),
+        lambda: cst.sla_targets(calendar_names=[" \u3000"]),
+        lambda: cst.sla_targets(calendar_names=["a\x00b"]),
+        lambda: cst.sla_targets(calendar_names=["x" * 201]),
+        lambda: cst.sla_targets(calendar_names=[5]),
+        lambda: cst.sla_targets(calendar_names=None),
+        lambda: cst.metric_policies(metrics=[]),
+        lambda: cst.metric_policies(metrics=["resolution"]),
+        lambda: cst.metric_policies(calendar_names=[None]),
+        lambda: cst.metric_policies(max_duration=timedelta(seconds=-1)),
+        lambda: cst.sla_policies(max_metrics=0),
+        lambda: cst.sla_policies(max_metrics=5),
+        lambda: cst.sla_policies(max_metrics=True),
+        lambda: cst.sla_policies(metrics=[csdomain.Status.OPEN]),
+        lambda: cst.sla_policies(conditions="yes"),
+        lambda: cst.sla_policies(calendar_names=("ok", "\x00")),
+        lambda: cst.sla_policies(max_duration=timedelta(microseconds=1)),
     ],
 )
 def test_bad_arguments_raise_invalid_argument(make: Any) -> None:
@@ -451,6 +485,214 @@ def test_id_generators_make_increasing_ids(generator: csdomain.IdGenerator) -> N
     assert len(set(made)) == 3
 
 
+# -- SLA policies ----------------------------------------------------------------------
+
+CALENDAR_NAMES = ("cn-support", "us-east 工作日")
+PAUSABLE = {Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD}
+RESPONSE_METRICS = {
+    csdomain.Metric.FIRST_RESPONSE,
+    csdomain.Metric.NEXT_RESPONSE,
+    csdomain.Metric.PERIODIC_UPDATE,
+}
+
+
+def check_target(target: csdomain.Target, max_duration: timedelta = timedelta(days=30)) -> None:
+    assert timedelta(0) < target.duration <= max_duration
+    assert target.duration.microseconds == 0
+    assert target.calendar is None or target.calendar in CALENDAR_NAMES
+    assert all(type(w) is float and 0 < w < 1 for w in target.warnings)
+    assert list(target.warnings) == sorted(set(target.warnings))
+
+
+def check_metric_policy(rules: csdomain.MetricPolicy) -> None:
+    assert rules.targets
+    assert all(isinstance(p, csdomain.Priority) for p in rules.targets)
+    for target in rules.targets.values():
+        check_target(target)
+    assert rules.pause_statuses <= PAUSABLE
+    if rules.metric not in RESPONSE_METRICS:
+        assert not rules.count_bot_replies
+    revalidate(rules)
+
+
+@FEW
+@given(cst.sla_targets(calendar_names=CALENDAR_NAMES, max_duration=timedelta(hours=8)))
+def test_sla_targets_are_valid_and_honour_their_bounds(target: csdomain.Target) -> None:
+    check_target(target, timedelta(hours=8))
+    revalidate(target)
+
+
+@FEW
+@given(cst.sla_targets())
+def test_sla_targets_count_calendar_hours_without_calendar_names(target: csdomain.Target) -> None:
+    assert target.calendar is None
+
+
+@FEW
+@given(cst.sla_targets(max_duration=timedelta(seconds=1)))
+def test_sla_targets_can_be_as_short_as_a_second(target: csdomain.Target) -> None:
+    assert target.duration == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        pytest.param(lambda t: t.calendar == CALENDAR_NAMES[0], id="first-calendar"),
+        pytest.param(lambda t: t.calendar == CALENDAR_NAMES[1], id="second-calendar"),
+        pytest.param(lambda t: t.calendar is None, id="calendar-hours"),
+        pytest.param(lambda t: t.duration.seconds % 60 != 0, id="odd-seconds"),
+        pytest.param(lambda t: t.duration > timedelta(days=7), id="long"),
+        pytest.param(lambda t: not t.warnings, id="no-warnings"),
+        pytest.param(lambda t: 0.75 in t.warnings and 0.9 in t.warnings, id="common-warnings"),
+        pytest.param(
+            lambda t: any(w not in (0.25, 0.5, 0.75, 0.9) for w in t.warnings),
+            id="arbitrary-warning",
+        ),
+    ],
+)
+def test_sla_targets_reach_interesting_values(condition: Any) -> None:
+    found = find(cst.sla_targets(calendar_names=CALENDAR_NAMES), condition, settings=SEARCH)
+    check_target(found)
+
+
+@FEW
+@given(cst.metric_policies(calendar_names=CALENDAR_NAMES))
+def test_metric_policies_are_valid(rules: csdomain.MetricPolicy) -> None:
+    check_metric_policy(rules)
+
+
+@FEW
+@given(cst.metric_policies(metrics=[csdomain.Metric.RESOLUTION], max_duration=timedelta(hours=1)))
+def test_metric_policies_honour_metrics_and_max_duration(rules: csdomain.MetricPolicy) -> None:
+    assert rules.metric is csdomain.Metric.RESOLUTION
+    assert not rules.count_bot_replies
+    assert all(t.duration <= timedelta(hours=1) for t in rules.targets.values())
+    assert all(t.calendar is None for t in rules.targets.values())
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        pytest.param(lambda r: r.count_bot_replies, id="bot-replies"),
+        pytest.param(lambda r: len(r.targets) == len(csdomain.Priority), id="every-priority"),
+        pytest.param(
+            lambda r: r.pause_statuses != csdomain.sla.DEFAULT_PAUSE_STATUSES[r.metric],
+            id="own-pauses",
+        ),
+        pytest.param(
+            lambda r: r.metric is csdomain.Metric.RESOLUTION and r.pause_statuses == PAUSABLE,
+            id="pauses-everywhere",
+        ),
+        pytest.param(
+            lambda r: (
+                r.on_reopen is csdomain.OnReopen.NEW_CYCLE
+                and r.on_priority_change is csdomain.OnPriorityChange.FROM_CHANGE
+            ),
+            id="other-rules",
+        ),
+        pytest.param(
+            lambda r: any(t.calendar == CALENDAR_NAMES[1] for t in r.targets.values()),
+            id="calendar-used",
+        ),
+    ],
+)
+def test_metric_policies_reach_interesting_values(condition: Any) -> None:
+    found = find(cst.metric_policies(calendar_names=CALENDAR_NAMES), condition, settings=SEARCH)
+    check_metric_policy(found)
+
+
+@FEW
+@given(cst.sla_policies(calendar_names=CALENDAR_NAMES))
+def test_sla_policies_are_valid(policy: csdomain.SlaPolicy) -> None:
+    assert 1 <= len(policy.metrics) <= 4
+    measured = [rules.metric for rules in policy.metrics]
+    assert len(set(measured)) == len(measured)
+    for rules in policy.metrics:
+        check_metric_policy(rules)
+        assert policy.rules(rules.metric) is rules
+    assert isinstance(policy.condition, csdomain.Condition)
+    revalidate(policy)
+
+
+@FEW
+@given(
+    cst.sla_policies(
+        metrics=[
+            csdomain.Metric.FIRST_RESPONSE,
+            csdomain.Metric.RESOLUTION,
+            csdomain.Metric.RESOLUTION,
+        ],
+        max_metrics=1,
+        conditions=False,
+    )
+)
+def test_sla_policies_honour_their_parameters(policy: csdomain.SlaPolicy) -> None:
+    assert len(policy.metrics) == 1
+    assert policy.metrics[0].metric in (
+        csdomain.Metric.FIRST_RESPONSE,
+        csdomain.Metric.RESOLUTION,
+    )
+    assert policy.condition == ALWAYS
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        pytest.param(lambda p: len(p.metrics) == 4, id="every-metric"),
+        pytest.param(lambda p: p.condition != ALWAYS, id="condition"),
+        pytest.param(lambda p: p.condition == ALWAYS, id="always"),
+        pytest.param(
+            lambda p: (
+                {t.calendar for rules in p.metrics for t in rules.targets.values()}
+                >= {None, *CALENDAR_NAMES}
+            ),
+            id="calendars-used",
+        ),
+    ],
+)
+def test_sla_policies_reach_interesting_values(condition: Any) -> None:
+    found = find(cst.sla_policies(calendar_names=CALENDAR_NAMES), condition, settings=SEARCH)
+    revalidate(found)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.data(),
+    cst.tickets(
+        max_events=12,
+        start=cst.aware_datetimes(
+            min_value=datetime(2024, 1, 1, tzinfo=UTC), max_value=datetime(2027, 6, 1, tzinfo=UTC)
+        ),
+    ),
+)
+def test_sla_strategies_evaluate(data: st.DataObject, ticket: Ticket) -> None:
+    """Generated policies, with generated calendars under the names they use, evaluate."""
+    calendars = {
+        name: attrs.evolve(data.draw(cst.business_calendars(max_holidays=2)), name=name)
+        for name in CALENDAR_NAMES
+    }
+    policy = data.draw(cst.sla_policies(calendar_names=CALENDAR_NAMES, conditions=False))
+    now = ticket.updated_at + data.draw(st.timedeltas(timedelta(0), timedelta(days=10)))
+    status = csdomain.evaluate(ticket, policy, calendars, now)
+    assert [m.metric for m in status.metrics] == [r.metric for r in policy.metrics]
+    assert status.policy == policy.name
+    assert csdomain.evaluate(ticket, [policy], calendars, now) == status
+
+
+def test_from_type_resolves_sla_policies() -> None:
+    @FEW
+    @given(st.from_type(csdomain.SlaPolicy), st.from_type(csdomain.Target))
+    def check(policy: csdomain.SlaPolicy, target: csdomain.Target) -> None:
+        assert isinstance(policy, csdomain.SlaPolicy)
+        assert isinstance(target, csdomain.Target)
+        revalidate(policy)
+        revalidate(target)
+        for rules in policy.metrics:
+            check_metric_policy(rules)
+
+    check()
+
+
 # -- registration with Hypothesis ------------------------------------------------------
 
 
@@ -478,6 +720,9 @@ def test_hook_registers_every_class() -> None:
         csdomain.UlidIds,
         csdomain.Condition,
         *CONDITION_TYPES.values(),
+        csdomain.Target,
+        csdomain.MetricPolicy,
+        csdomain.SlaPolicy,
     ]
     for cls in registered:
         found = find(st.from_type(cls), lambda _: True, settings=SEARCH)

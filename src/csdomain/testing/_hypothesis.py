@@ -43,14 +43,18 @@ def _hypothesis_setup_hook() -> None:
     ``ChannelTraits``, ``ChannelDirectory``, ``Agent``, ``Group``,
     ``EscalationTier``, ``EscalationLadder``, ``PriorityMatrix``, the calendar
     types (``TimeRange``, ``Holiday``, ``ExtraWorkday``, ``BusinessCalendar``,
-    ``CalendarUnion``), ``Actor``,
+    ``CalendarUnion``), the SLA configuration (``Target``, ``MetricPolicy``,
+    ``SlaPolicy``), ``Actor``,
     ``TicketLink``, ``TicketEvent`` and each of its subclasses, ``Condition``
     and each of its subclasses) and the
     ``FrozenClock``, ``SequentialIds`` and ``UlidIds`` classes, whose
     constructors Hypothesis could not fill validly on its own. ``Clock`` and
     ``IdGenerator`` resolve through the registered classes.
 
-    Enums need no registration (Hypothesis samples their members). The
+    Enums need no registration (Hypothesis samples their members). The SLA
+    results (``SlaStatus``, ``MetricStatus``, ``SlaExplanation``) have no
+    strategy: obtain them from :func:`csdomain.evaluate` and
+    :func:`csdomain.explain` on generated tickets and policies. The
     exceptions and ``Problem`` are left unregistered on purpose: they
     subclass builtins (``ValueError``, ``tuple``), and registering them would
     make ``from_type(ValueError)`` yield csdomain errors in unrelated tests;
@@ -81,6 +85,9 @@ def _hypothesis_setup_hook() -> None:
         (csdomain.ExtraWorkday, _lazy("extra_workdays")),
         (csdomain.BusinessCalendar, _lazy("business_calendars")),
         (csdomain.CalendarUnion, _lazy("calendar_unions")),
+        (csdomain.Target, _lazy("sla_targets")),
+        (csdomain.MetricPolicy, _lazy("metric_policies")),
+        (csdomain.SlaPolicy, _lazy("sla_policies")),
         (csdomain.Actor, _lazy("actors")),
         (csdomain.TicketLink, _lazy("ticket_links")),
         (csdomain.FrozenClock, _lazy("frozen_clocks")),
