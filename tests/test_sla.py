@@ -364,6 +364,17 @@ def test_why_did_this_breach_at_10_30() -> None:
     assert "首次回應：已違約" in explain(ticket, p, CALENDARS, sh(2026, 3, 3, 12)).render("zh_TW")
 
 
+def test_a_warning_fraction_that_rounds_to_zero_is_reached_at_the_start() -> None:
+    tiny = SlaPolicy(
+        name="tiny",
+        metrics=[MetricPolicy(Metric.FIRST_RESPONSE, {"normal": Target(H, warnings=(1e-323,))})],
+    )
+    t0 = sh(2026, 3, 2, 9)
+    explanation = explain(opened(t0), tiny, CALENDARS, t0)
+    warnings = [e for e in explanation.entries if e.kind is TraceKind.WARNING]
+    assert [w.start for w in warnings] == [utc(t0)]
+
+
 def test_holidays_are_named_in_the_trace() -> None:
     ticket = opened(sh(2026, 9, 30, 17))
     p = policy(Metric.RESOLUTION, 4 * H, calendar="cn-2026")
@@ -628,3 +639,24 @@ def test_later_events_change_nothing(case, fraction: float) -> None:  # type: ig
     assert evaluate(ticket, p, {"cal": calendar}, now) == evaluate(
         prefix, p, {"cal": calendar}, now
     )
+
+
+@property_settings
+@given(
+    cst.tickets(max_events=12, max_gap=timedelta(days=2)),
+    cst.sla_policies(calendar_names=("cal",), conditions=False),
+    cst.business_calendars(),
+    st.timedeltas(timedelta(0), timedelta(days=5)),
+)
+def test_generated_policies_trace_what_they_count(ticket, p, calendar, later) -> None:  # type: ignore[no-untyped-def]
+    now = ticket.updated_at + later
+    explanation = explain(ticket, p, {"cal": calendar}, now)
+    assert explanation.status == evaluate(ticket, p, {"cal": calendar}, now)
+    for m in explanation.status.metrics:
+        counted = [
+            e.amount
+            for e in explanation.entries
+            if e.metric is m.metric and e.kind is TraceKind.COUNTED
+        ]
+        assert sum(counted, timedelta(0)) == m.elapsed  # type: ignore[arg-type]
+    assert explanation.render("zh_TW")

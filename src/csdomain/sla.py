@@ -912,7 +912,7 @@ def explain(
         elif result.due_at is not None:
             lines.append(TraceEntry(metric, TraceKind.DUE, result.due_at))
         for fraction in result.warnings_reached:
-            reached_at = _reached_at(calendar, segments, result.target * fraction)
+            reached_at = _reached_at(calendar, segments, result.target * fraction, cycle.start)
             lines.append(
                 TraceEntry(metric, TraceKind.WARNING, reached_at, detail=(f"{fraction:g}",))
             )
@@ -922,9 +922,15 @@ def explain(
 
 
 def _reached_at(
-    calendar: Calendar | None, segments: list[tuple[datetime, datetime]], amount: timedelta
+    calendar: Calendar | None,
+    segments: list[tuple[datetime, datetime]],
+    amount: timedelta,
+    start: datetime,
 ) -> datetime:
-    """The instant the counted time reached ``amount`` (it did, within ``segments``)."""
+    """The instant the counted time reached ``amount`` (it did, within ``segments``);
+    ``start`` when nothing was counted yet (a fraction so small it rounds to zero)."""
+    if not segments:
+        return start
     counted = _ZERO
     for a, b in segments:
         part = _elapsed(calendar, a, b)
