@@ -168,7 +168,12 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
         padded = cursor + "=" * (-len(cursor) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
         if isinstance(value, list) and len(value) == 2 and isinstance(value[1], str):
-            return value[0], value[1]
+            position = value[0]
+            # Order values are keys (text) or instants (64-bit microsecond counts).
+            if isinstance(position, str) or (
+                type(position) is int and -(2**63) <= position < 2**63
+            ):
+                return position, value[1]
     except (ValueError, TypeError, UnicodeError):
         pass
     raise ValidationError.single(

@@ -53,6 +53,7 @@ from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
 from csdomain.sla import Metric, MetricPolicy, SlaPolicy, Target
 from csdomain.storage import StorageError, Store, open_store
+from csdomain.storage._backend import encode_cursor
 from csdomain.tickets import Actor, Status, Ticket, TicketKind
 
 __all__ = ["StoreComparison", "StoreContract", "sample_ticket"]
@@ -260,6 +261,9 @@ class StoreContract:
             store.tickets.list(limit=0)
         with pytest.raises(ValidationError):
             store.tickets.list(cursor="not-a-cursor")
+        for forged in ([1], 2**70, None, 1.5):
+            with pytest.raises(ValidationError):
+                store.tickets.due_before(T0, cursor=encode_cursor(forged, "tkt_1"))
         assert store.tickets.count() == 0 and store.outbox.pending() == []
 
     @pytest.mark.parametrize("text", AWKWARD_TEXTS)
