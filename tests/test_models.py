@@ -166,6 +166,13 @@ def test_customer_rejects_duplicate_addresses_and_order_ids() -> None:
         customer.with_purchase(purchase)
 
 
+@pytest.mark.parametrize("number", [2**63, -(2**63) - 1, 10**30])
+def test_attribute_integers_fit_in_64_bits(number: int) -> None:
+    assert Customer(id="c1", display_name="Li", attributes={"n": 2**63 - 1}).attributes["n"]
+    with pytest.raises(ValidationError, match=r"attributes\['n'\]: integers must fit in 64 bits"):
+        Customer(id="c1", display_name="Li", attributes={"n": number})
+
+
 def test_purchase_amounts_are_finite_decimals_in_iso_currencies() -> None:
     with pytest.raises(ValidationError) as info:
         Purchase(

@@ -351,7 +351,7 @@ def _json_scalars_ok(value: object) -> bool:
     for k, v in value.items():
         if type(k) is not str or KEY_PATTERN.fullmatch(k) is None:
             return False
-        if v is None or type(v) in (str, int, bool):
+        if v is None or type(v) in (str, bool) or (type(v) is int and _INT64[0] <= v <= _INT64[1]):
             continue
         if type(v) is not float or v != v or v in (_INF, -_INF):
             return False
@@ -359,6 +359,8 @@ def _json_scalars_ok(value: object) -> bool:
 
 
 _INF = float("inf")
+#: Integers must fit 64 bits: JSON parsers (orjson, PostgreSQL, JavaScript) lose larger ones.
+_INT64 = (-(2**63), 2**63 - 1)
 
 
 def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -378,6 +380,8 @@ def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
             )
         elif isinstance(v, float) and (v != v or v in (_INF, -_INF)):
             yield f"[{k!r}]", f"numbers must be finite, got {v!r}"
+        elif type(v) is int and not _INT64[0] <= v <= _INT64[1]:
+            yield f"[{k!r}]", f"integers must fit in 64 bits (-2**63 to 2**63-1), got {v!r}"
 
 
 #: A dict of key-like strings to JSON scalars (text, number, boolean, null).

@@ -79,7 +79,10 @@ try:  # the ``fast`` extra
     import orjson as _orjson
 
     def _dumps(doc: dict[str, Any]) -> str:
-        return _orjson.dumps(doc).decode("utf-8")
+        try:
+            return _orjson.dumps(doc).decode("utf-8")
+        except TypeError:  # integers beyond 64 bits: orjson refuses, the stdlib copes
+            return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
     _loads: Any = _orjson.loads
 except ImportError:  # pragma: no cover - exercised without the extra

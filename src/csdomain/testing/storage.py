@@ -266,6 +266,20 @@ class StoreContract:
                 store.tickets.due_before(T0, cursor=encode_cursor(forged, "tkt_1"))
         assert store.tickets.count() == 0 and store.outbox.pending() == []
 
+    def test_awkward_numbers_are_stored_unchanged(self, store: Store) -> None:
+        values = {"huge": 2**63 - 1, "tiny": 5e-324, "big": 1e300, "negative_zero": -0.0}
+        ticket = sample_ticket().set_custom_fields(values, at=T0 + timedelta(hours=1), actor=AGENT)
+        store.tickets.add(ticket)
+        stored = store.tickets.get(ticket.id).value
+        assert stored == ticket
+        for name, value in values.items():
+            assert type(stored.custom_fields[name]) is type(value)
+            assert repr(stored.custom_fields[name]) == repr(value)
+        store.tickets.save(
+            stored.add_message(at=T0 + timedelta(hours=2), author=AGENT, body="ok"),
+            expected_version=1,
+        )
+
     @pytest.mark.parametrize("text", AWKWARD_TEXTS)
     def test_awkward_text_is_stored_unchanged(self, store: Store, text: str) -> None:
         ticket = sample_ticket(subject=text).add_message(
