@@ -26,7 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Final, NamedTuple
+from typing import Final, TypeAlias
 
 import attrs
 
@@ -57,6 +57,7 @@ _US: Final = 1_000_000
 _DAY: Final = 86_400
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _EPOCH_ORDINAL: Final = _EPOCH.toordinal()
+_ZERO: Final = timedelta(0)
 _MIN_YEAR, _MAX_YEAR = 2, 9_997
 _SEARCH_YEARS: Final = 100  # how far next_open/add look ahead before giving up
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -71,15 +72,30 @@ def _from_us(us: int) -> datetime:
     return _EPOCH + timedelta(0, 0, us)
 
 
-def _instant(value: object, owner: object, method: str, path: str) -> int:
+# The queries work on instants as offsets from the epoch, as plain timedeltas:
+# ``t - _EPOCH`` gives one directly, ``_EPOCH + offset`` turns one back into a
+# UTC datetime, and timedelta comparison and arithmetic run in C. Integer
+# microseconds would cost about 0.15 µs to read out of each input and 0.3 µs
+# to turn back into a timedelta or datetime on every call.
+
+
+def _exact(delta: timedelta) -> timedelta:
+    """A delta of a datetime subclass's own type (pandas ``Timedelta``) as a plain one, in µs."""
+    return timedelta(0, 0, (delta.days * _DAY + delta.seconds) * _US + delta.microseconds)
+
+
+def _instant(value: object, owner: object, method: str, path: str) -> timedelta:
+    """``value - _EPOCH`` for an aware datetime; ValidationError naming ``method`` otherwise."""
     if type(value) is datetime and value.tzinfo is not None:
         try:
             delta = value - _EPOCH  # raises TypeError when the tzinfo gives no offset
         except TypeError:
             pass
         else:
-            return (delta.days * _DAY + delta.seconds) * _US + delta.microseconds
-    return _to_us(ensure_aware(value, f"{type(owner).__name__}.{method}", path))
+            return delta
+    aware = ensure_aware(value, f"{type(owner).__name__}.{method}", path)
+    delta = aware - _EPOCH
+    return delta if type(delta) is timedelta else _exact(delta)
 
 
 def _clock(seconds: int) -> str:
@@ -254,41 +270,43 @@ class _Queries:
 
     def is_open(self, t: datetime) -> bool:
         """True when ``t`` falls inside an open interval."""
-        us = _instant(t, self, "is_open", "t")
+        at = _instant(t, self, "is_open", "t")
         if self._always:
             return True
-        view = (self._index or self._idx()).covering(us, us)
-        i = bisect_right(view.starts, us) - 1
-        return i >= 0 and us < view.ends[i]
+        _, _, starts, ends, _, _, _, _, _ = (self._index or self._idx()).covering(at, at)
+        i = bisect_right(starts, at) - 1
+        return i >= 0 and at < ends[i]
 
     def next_open(self, t: datetime) -> datetime:
         """``t`` if open, else the next opening instant (UTC)."""
-        us = _instant(t, self, "next_open", "t")
+        at = _instant(t, self, "next_open", "t")
         if self._always:
-            return _from_us(us)
+            return _EPOCH + at
         index = self._index or self._idx()
-        view = index.covering(us, us)
+        view = index.covering(at, at)
         for _ in range(_SEARCH_YEARS):
-            i = bisect_right(view.starts, us) - 1
-            if i >= 0 and us < view.ends[i]:
-                return _from_us(us)
-            if i + 1 < len(view.starts):
-                return _from_us(view.starts[i + 1])
+            _, _, starts, ends, _, _, _, _, _ = view
+            i = bisect_right(starts, at) - 1
+            if i >= 0 and at < ends[i]:
+                return _EPOCH + at
+            if i + 1 < len(starts):
+                return _EPOCH + starts[i + 1]
             view = index.extended(view)
-        raise NotFoundError("opening", _from_us(us).isoformat(), "the calendar stays closed")
+        raise NotFoundError("opening", (_EPOCH + at).isoformat(), "the calendar stays closed")
 
     def next_close(self, t: datetime) -> datetime | None:
         """The end of the open interval holding ``t`` or of the next one; None if never closes."""
-        us = _instant(t, self, "next_close", "t")
+        at = _instant(t, self, "next_close", "t")
         if self._always:
             return None
         index = self._index or self._idx()
-        view = index.covering(us, us)
+        view = index.covering(at, at)
         for _ in range(_SEARCH_YEARS):
-            i = bisect_right(view.starts, us) - 1
-            j = i if i >= 0 and us < view.ends[i] else i + 1
-            if j < len(view.starts) and view.ends[j] < view.hi:
-                return _from_us(view.ends[j])
+            _, hi, starts, ends, _, _, _, _, _ = view
+            i = bisect_right(starts, at) - 1
+            j = i if i >= 0 and at < ends[i] else i + 1
+            if j < len(starts) and ends[j] < hi:
+                return _EPOCH + ends[j]
             view = index.extended(view)
         return None
 
@@ -298,69 +316,116 @@ class _Queries:
         if hi <= lo:
             return
         if self._always:
-            yield _from_us(lo), _from_us(hi)
+            yield _EPOCH + lo, _EPOCH + hi
             return
-        view = (self._index or self._idx()).covering(lo, hi)
-        starts, ends = view.starts, view.ends
+        _, _, starts, ends, _, _, _, _, _ = (self._index or self._idx()).covering(lo, hi)
         i = max(bisect_right(starts, lo) - 1, 0)
         while i < len(starts) and starts[i] < hi:
             s, e = max(starts[i], lo), min(ends[i], hi)
             if s < e:
-                yield _from_us(s), _from_us(e)
+                yield _EPOCH + s, _EPOCH + e
             i += 1
+
+    # elapsed and add run on every ticket of every SLA sweep, so they count in
+    # fractions of a microsecond: they inline _instant, the span check of
+    # _Index.covering and _last_start (a Python call costs about 0.05 µs), clip
+    # with conditional expressions rather than min() (a builtin call costs about
+    # 0.1 µs), and look at the neighbouring interval before bisecting for the
+    # other end. With x in interval k (the last one starting at or before x),
+    # the open time from the span start to x is min(x, ends[k]) - shift[k].
 
     def elapsed(self, a: datetime, b: datetime) -> timedelta:
         """Open time between ``a`` and ``b`` (zero when ``b <= a``)."""
-        # _instant inlined: this runs on every ticket of every SLA sweep
         try:
-            da, db = a - _EPOCH, b - _EPOCH
-            lo = (da.days * 86_400 + da.seconds) * 1_000_000 + da.microseconds
-            hi = (db.days * 86_400 + db.seconds) * 1_000_000 + db.microseconds
+            lo, hi = a - _EPOCH, b - _EPOCH
         except TypeError:  # naive or not a datetime: explained by _instant
             lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
+        if type(lo) is not timedelta or type(hi) is not timedelta:  # pandas Timestamp and such
+            lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
         if hi <= lo:
-            return timedelta(0)
+            return _ZERO
         if self._always:
-            return timedelta(0, 0, hi - lo)
+            return hi - lo
         index = self._index or self._idx()
-        view = index.view
-        span_lo, span_hi, starts, ends, before, _ = view
+        # one snapshot: another thread may publish a longer one meanwhile
+        span_lo, span_hi, starts, ends, shift, _, day0, first, _ = index.view
         if not (span_lo <= lo and hi < span_hi):
-            _, _, starts, ends, before, _ = index.covering(lo, hi)
-        i = bisect_right(starts, hi) - 1
-        j = bisect_right(starts, lo, 0, i + 1) - 1
-        total = before[i] + min(hi, ends[i]) - starts[i] if i >= 0 else 0
-        if j >= 0:
-            total -= before[j] + min(lo, ends[j]) - starts[j]
-        return timedelta(0, 0, total)
+            _, _, starts, ends, shift, _, day0, first, _ = index.covering(lo, hi)
+        k = hi.days - day0  # _last_start inlined
+        i, n = first[k], first[k + 1]
+        if i < n and starts[i + 1] <= hi:
+            i += 1
+            if i < n:
+                i = bisect_right(starts, hi, i + 1, n + 1) - 1
+        if i < 0:  # b is before the first opening
+            return _ZERO
+        end = ends[i]
+        if starts[i] <= lo:  # both in interval i or the gap after it
+            return (hi if hi < end else end) - (lo if lo < end else end)
+        upto_hi = (hi if hi < end else end) - shift[i]
+        j = i - 1  # a's interval: usually the previous one (an SLA clock started overnight)
+        if j >= 0 and starts[j] > lo:
+            j = _last_start(starts, first, lo.days - day0, lo)
+        if j < 0:  # a is before the first opening
+            return upto_hi
+        end = ends[j]
+        return upto_hi - ((lo if lo < end else end) - shift[j])
 
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The earliest instant ``u >= t`` with ``elapsed(t, u) == d`` (UTC)."""
-        try:  # _instant inlined, as in elapsed
-            dt = t - _EPOCH
-            us = (dt.days * 86_400 + dt.seconds) * 1_000_000 + dt.microseconds
-        except TypeError:
-            us = _instant(t, self, "add", "t")
-        if type(d) is not timedelta or d.days < 0:
+        try:
+            at = t - _EPOCH
+        except TypeError:  # naive or not a datetime: explained by _instant
+            at = _instant(t, self, "add", "t")
+        if type(at) is not timedelta:  # pandas Timestamp and such
+            at = _instant(t, self, "add", "t")
+        if type(d) is not timedelta or d < _ZERO:
             raise ValidationError.single(
                 f"{type(self).__name__}.add",
                 "d",
                 f"expected a timedelta of zero or more, got {d!r}",
             )
-        amount = (d.days * 86_400 + d.seconds) * 1_000_000 + d.microseconds
-        if amount == 0 or self._always:
-            return _EPOCH + timedelta(0, 0, us + amount)
+        if not d or self._always:
+            return _EPOCH + (at + d)
         index = self._index or self._idx()
-        view = index.view
-        if not view[0] <= us < view[1]:
-            view = index.covering(us, us)
+        view = index.view  # one snapshot, as in elapsed
+        span_lo, span_hi, starts, ends, shift, through, day0, first, shift_at = view
+        if not span_lo <= at < span_hi:
+            view = index.covering(at, at)
+            _, _, starts, ends, shift, through, day0, first, shift_at = view
+        k = at.days - day0  # _last_start inlined
+        i, n = first[k], first[k + 1]
+        if i < n and starts[i + 1] <= at:
+            i += 1
+            if i < n:
+                i = bisect_right(starts, at, i + 1, n + 1) - 1
+        if i >= 0:
+            end = ends[i]
+            target = (at if at < end else end) - shift[i] + d  # open time from span_lo, plus d
+            if through[i] >= target:  # due inside t's own interval
+                return shift_at[i] + target
+        else:
+            target = d
+        if not (through and through[-1] >= target):
+            return self._add_beyond(index, view, at, d)
+        # the due instant is in the first interval that has target open time by its
+        # end: usually the one after t's, so look there before bisecting
+        j = i + 1  # exists: through[i] < target <= through[-1]
+        if through[j] < target:
+            j = bisect_left(through, target, j + 1)
+        return shift_at[j] + target
+
+    def _add_beyond(self, index: _Index, view: _View, at: timedelta, d: timedelta) -> datetime:
+        """``add`` when the due instant lies past ``view``: extend the index a year at a time.
+
+        The loop starts again from ``view`` (add's first try, redone off the hot path).
+        """
         for _ in range(_SEARCH_YEARS * 2):
-            _, _, starts, ends, before, through = view
-            i = bisect_right(starts, us) - 1
-            target = amount + (before[i] + min(us, ends[i]) - starts[i] if i >= 0 else 0)
+            _, _, starts, ends, shift, through, _, _, _ = view
+            i = bisect_right(starts, at) - 1
+            target = d + (min(at, ends[i]) - shift[i] if i >= 0 else _ZERO)
             if through and through[-1] >= target:
-                j = bisect_left(through, target)
-                return _EPOCH + timedelta(0, 0, starts[j] + target - before[j])
+                return _EPOCH + (target + shift[bisect_left(through, target)])
             view = index.extended(view)
         raise ValidationError.single(
             f"{type(self).__name__}.add", "d", f"{d!r} reaches past the supported years"
@@ -537,21 +602,53 @@ def _merge(pieces: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
-class _View(NamedTuple):
-    """One consistent snapshot of an index: readers take one and use only it."""
+# One consistent snapshot of an index; readers take one and use only it. A plain
+# tuple, since unpacking one is about 0.05 µs cheaper than unpacking a NamedTuple:
+#   (lo, hi, starts, ends, shift, through, day0, first, shift_at)
+# - [lo, hi) is the span the snapshot covers (whole UTC years), as timedeltas from
+#   the epoch, like every instant here;
+# - interval k is [starts[k], ends[k]): sorted, disjoint and not touching;
+# - shift[k] is starts[k] less the open time from lo to starts[k], so the open
+#   time from lo to x inside interval k is x - shift[k] (x - shift_at[k] with
+#   x a datetime: shift_at[k] is _EPOCH + shift[k], which saves add an addition);
+# - through[k] is the open time from lo to ends[k];
+# - first[k] is the last interval starting before the UTC day day0 + k (day0 is
+#   lo.days, days since the epoch), or -1; so the intervals starting on that day
+#   are first[k] + 1 to first[k + 1], and finding x's interval seldom needs a bisect.
+_View: TypeAlias = tuple[
+    timedelta,
+    timedelta,
+    list[timedelta],
+    list[timedelta],
+    list[timedelta],
+    list[timedelta],
+    int,
+    list[int],
+    list[datetime],
+]
 
-    lo: int  # the span [lo, hi) in UTC µs
-    hi: int
-    starts: list[int]
-    ends: list[int]
-    before: list[int]  # open time from lo to the start of interval i
-    through: list[int]  # open time from lo to the end of interval i
+
+def _last_start(starts: list[timedelta], first: list[int], day: int, at: timedelta) -> int:
+    """The last interval starting at or before ``at``, or -1; ``day`` is ``at.days - day0``.
+
+    Cheaper than bisecting all of ``starts`` (about 0.09 µs against 0.14 µs): most
+    days have at most one interval starting, so one comparison settles it.
+    """
+    i, n = first[day], first[day + 1]
+    if i < n and starts[i + 1] <= at:
+        i += 1
+        if i < n:  # several intervals start that day
+            i = bisect_right(starts, at, i + 1, n + 1) - 1
+    return i
 
 
 class _Index:
-    """Open intervals in UTC µs over whole UTC years, with prefix sums, grown on demand.
+    """Open intervals over whole UTC years, with prefix sums, grown on demand.
 
-    Growing builds a new :class:`_View` under a lock and publishes it with one
+    The chunks are integer UTC µs; the published view holds the same values as
+    timedeltas from the epoch, the form the queries compute in.
+
+    Growing builds a new ``_View`` under a lock and publishes it with one
     assignment, so concurrent readers always see a complete snapshot.
     """
 
@@ -559,18 +656,18 @@ class _Index:
         self._chunk = chunk
         self._lock = threading.Lock()
         self._years: dict[int, list[tuple[int, int]]] = {}
-        self.view = _View(0, 0, [], [], [], [])
+        self.view: _View = (_ZERO, _ZERO, [], [], [], [], 0, [], [])
 
-    def covering(self, lo_us: int, hi_us: int) -> _View:
-        """A view whose span holds ``[lo_us, hi_us]``."""
+    def covering(self, lo: timedelta, hi: timedelta) -> _View:
+        """A view whose span holds ``[lo, hi]``."""
         view = self.view
-        if view.lo <= lo_us and hi_us < view.hi:
+        if view[0] <= lo and hi < view[1]:
             return view
-        return self._build(_from_us(lo_us).year, _from_us(hi_us).year)
+        return self._build((_EPOCH + lo).year, (_EPOCH + hi).year)
 
     def extended(self, view: _View) -> _View:
         """A view reaching at least one year past ``view`` (for searches past its end)."""
-        next_year = _from_us(view.hi).year
+        next_year = (_EPOCH + view[1]).year
         if next_year > _MAX_YEAR:
             raise ValidationError.single(
                 "calendar", "", f"no open time found before the year {_MAX_YEAR}"
@@ -595,18 +692,24 @@ class _Index:
                         merged[-1] = (merged[-1][0], hi)
                     else:
                         merged.append((lo, hi))
-            before, through, total = [], [], 0
+            shift, through, total = [], [], 0
             for lo, hi in merged:
-                before.append(total)
+                shift.append(lo - total)
                 total += hi - lo
                 through.append(total)
-            self.view = _View(
-                _to_us(datetime(lo_year, 1, 1, tzinfo=timezone.utc)),
-                _to_us(datetime(hi_year + 1, 1, 1, tzinfo=timezone.utc)),
-                [lo for lo, _ in merged],
-                [hi for _, hi in merged],
-                before,
-                through,
+            span_lo = datetime(lo_year, 1, 1, tzinfo=timezone.utc) - _EPOCH
+            span_hi = datetime(hi_year + 1, 1, 1, tzinfo=timezone.utc) - _EPOCH
+            days = range(span_lo.days, span_hi.days + 1)
+            self.view = (
+                span_lo,
+                span_hi,
+                [timedelta(0, 0, lo) for lo, _ in merged],
+                [timedelta(0, 0, hi) for _, hi in merged],
+                [timedelta(0, 0, us) for us in shift],
+                [timedelta(0, 0, us) for us in through],
+                span_lo.days,
+                [bisect_left(merged, (day * _DAY * _US,)) - 1 for day in days],
+                [_EPOCH + timedelta(0, 0, us) for us in shift],
             )
             return self.view
 
