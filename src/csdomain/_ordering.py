@@ -9,6 +9,9 @@ from typing import Any
 class OrderedEnum(Enum):
     """An ``Enum`` whose members compare by declaration order, lowest first."""
 
+    # Members are singletons: hashing by identity is correct and runs in C.
+    __hash__ = object.__hash__
+
     @property
     def rank(self) -> int:
         """Position on the scale, from 0 for the lowest."""

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 import attrs
 
@@ -61,7 +61,7 @@ from csdomain._fields import (
 from csdomain._messages import Message, _mark
 from csdomain._time import ensure_aware, zone
 from csdomain.calendars import BusinessCalendar, CalendarUnion
-from csdomain.conditions import ALWAYS, Condition
+from csdomain.conditions import ALWAYS, AllOf, Condition
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.priorities import Priority
 from csdomain.tickets import (
@@ -72,6 +72,7 @@ from csdomain.tickets import (
     StatusChanged,
     Ticket,
     TicketCreated,
+    Visibility,
 )
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ Calendar = BusinessCalendar | CalendarUnion
 
 class Metric(Enum):
     """What an SLA target measures."""
+
+    __hash__ = object.__hash__  # identity, as for Status
 
     FIRST_RESPONSE = "first_response"
     NEXT_RESPONSE = "next_response"
@@ -158,7 +161,7 @@ DEFAULT_PAUSE_STATUSES: Final[Mapping[Metric, frozenset[Status]]] = {
 
 _PAUSABLE: Final = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
 _STOPPED: Final = frozenset({Status.SOLVED, Status.CLOSED})
-_RESPONSES: Final = frozenset({Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.PERIODIC_UPDATE})
+_RESPONSE_ORDER: Final = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.PERIODIC_UPDATE)
 _ZERO: Final = timedelta(0)
 
 
@@ -204,6 +207,14 @@ class Target(Checked):
     warnings: tuple[float, ...] = field(
         Check.of(_warnings_explain), default=(0.75,), converter=_fractions
     )
+    # The warning fractions as durations, computed once: evaluation compares them often.
+    _thresholds: tuple[timedelta, ...] = attrs.field(
+        init=False, default=(), eq=False, hash=False, repr=False
+    )
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        object.__setattr__(self, "_thresholds", tuple(self.duration * f for f in self.warnings))
 
 
 def _targets_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -321,6 +332,15 @@ class SlaPolicy(Checked):
     name: str = field(text(max_length=200))
     metrics: tuple[MetricPolicy, ...] = field(Check.of(_metrics_explain), converter=_tuple)
     condition: Condition = field(instance(Condition, "a Condition"), default=ALWAYS)
+    # What evaluation derives from the metrics, built on first use (the policy is immutable).
+    _plan: _Plan | None = attrs.field(init=False, default=None, eq=False, repr=False)
+
+    def _planned(self) -> _Plan:
+        plan = self._plan
+        if plan is None:
+            plan = _Plan(self.metrics)
+            object.__setattr__(self, "_plan", plan)
+        return plan
 
     def rules(self, metric: Metric) -> MetricPolicy | None:
         """The rules this policy has for ``metric``, or None when it does not measure it."""
@@ -346,9 +366,12 @@ def select_policy(
 # -- results ------------------------------------------------------------------
 
 
-@attrs.frozen
-class MetricStatus:
+class MetricStatus(NamedTuple):
     """One metric of one ticket at one instant (the latest cycle).
+
+    A named tuple (evaluation builds four per ticket on every sweep, and a
+    tuple is the cheapest immutable value to build); compare and read it by
+    field name.
 
     ``elapsed`` is the time counted in the cycle (business time of the target's
     calendar); ``remaining`` is ``target - elapsed`` and negative once
@@ -508,11 +531,40 @@ class _Cycle:
             self.counting_since = None
 
 
+class _Plan:
+    """What walking a timeline needs from a policy, derived once per policy."""
+
+    __slots__ = ("bots_answer", "by_agent", "by_bot", "halt", "opens_with", "rules", "tracks_next")
+
+    def __init__(self, metrics: tuple[MetricPolicy, ...]) -> None:
+        rules = {r.metric: r for r in metrics}
+        self.rules = rules
+        # Statuses in which each metric's clock does not count: its pauses, solved, closed.
+        self.halt = {m: r.pause_statuses | _STOPPED for m, r in rules.items()}
+        self.by_agent = tuple(m for m in _RESPONSE_ORDER if m in rules)
+        self.by_bot = tuple(m for m in self.by_agent if rules[m].count_bot_replies)
+        # A bot reply answers the first message only if the first-response rules
+        # (or, without them, the next-response rules) count bot replies.
+        first = rules.get(Metric.FIRST_RESPONSE) or rules.get(Metric.NEXT_RESPONSE)
+        self.bots_answer = first is not None and first.count_bot_replies
+        self.tracks_next = Metric.NEXT_RESPONSE in rules
+        self.opens_with = tuple(m for m in (Metric.FIRST_RESPONSE, Metric.RESOLUTION) if m in rules)
+
+
 class _Walk:
-    """The clocks of every metric of a policy, advanced event by event."""
+    """The clocks of every metric of a policy, advanced event by event.
+
+    This runs for every ticket of every sweep, so per-event work is kept to
+    identity tests and small loops; trace notes are only made when tracing.
+    """
 
     def __init__(self, policy: SlaPolicy, trace: list[TraceEntry] | None) -> None:
-        self.rules = {r.metric: r for r in policy.metrics}
+        plan = policy._planned()
+        self.rules = plan.rules
+        self.halt = plan.halt
+        self.by_agent, self.by_bot = plan.by_agent, plan.by_bot
+        self.bots_answer, self.tracks_next = plan.bots_answer, plan.tracks_next
+        self.opens_with = plan.opens_with
         self.cycles: dict[Metric, _Cycle] = {}
         self.trace = trace
         self.status = Status.NEW
@@ -524,43 +576,37 @@ class _Walk:
         if self.trace is not None:
             self.trace.append(TraceEntry(metric, kind, at, detail=detail))
 
-    def counting(self, metric: Metric) -> bool:
-        return self.status not in _STOPPED and self.status not in self.rules[metric].pause_statuses
-
     def start(self, metric: Metric, at: datetime, why: str) -> None:
         previous = self.cycles.get(metric)
         cycle = _Cycle(previous.number + 1 if previous else 1, at, self.priority)
         self.cycles[metric] = cycle
-        cycle.run(at, self.counting(metric))
+        if self.status not in self.halt[metric]:
+            cycle.counting_since = at
         if self.trace is not None:
             cycle.trace_from = len(self.trace)
-        self.note(metric, TraceKind.CYCLE, at, str(cycle.number), why)
+            self.note(metric, TraceKind.CYCLE, at, str(cycle.number), why)
 
-    def fulfil(self, metric: Metric, at: datetime, why: str) -> None:
-        cycle = self.cycles[metric]
+    def fulfil(self, cycle: _Cycle, metric: Metric, at: datetime, why: str) -> None:
         cycle.run(at, False)
         cycle.open = cycle.suspended = False
         cycle.achieved_at, cycle.priority = at, self.priority
-        self.note(metric, TraceKind.FULFILLED, at, why)
+        if self.trace is not None:
+            self.note(metric, TraceKind.FULFILLED, at, why)
 
     def reply(self, at: datetime, kind: ActorKind) -> None:
-        for metric in (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.PERIODIC_UPDATE):
-            rules = self.rules.get(metric)
-            if rules is None or (kind is ActorKind.BOT and not rules.count_bot_replies):
-                continue
-            cycle = self.cycles.get(metric)
+        agent = kind is ActorKind.AGENT
+        cycles = self.cycles
+        for metric in self.by_agent if agent else self.by_bot:
+            cycle = cycles.get(metric)
             if cycle is not None and cycle.open and not cycle.suspended:
-                self.fulfil(metric, at, kind.value)
+                self.fulfil(cycle, metric, at, "agent" if agent else "bot")
             if metric is Metric.PERIODIC_UPDATE and self.status not in _STOPPED:
-                self.start(metric, at, "agent update" if kind is ActorKind.AGENT else "bot update")
-        # A bot reply answers the first message only if the first-response rules
-        # (or, without them, the next-response rules) count bot replies.
-        rules = self.rules.get(Metric.FIRST_RESPONSE) or self.rules.get(Metric.NEXT_RESPONSE)
-        if kind is ActorKind.AGENT or (rules is not None and rules.count_bot_replies):
+                self.start(metric, at, "agent update" if agent else "bot update")
+        if agent or self.bots_answer:
             self.first_response_given = True
 
     def customer_message(self, at: datetime) -> None:
-        if Metric.NEXT_RESPONSE not in self.rules or not self.first_response_given:
+        if not self.tracks_next or not self.first_response_given:
             return
         cycle = self.cycles.get(Metric.NEXT_RESPONSE)
         if cycle is None or not cycle.open:
@@ -569,71 +615,82 @@ class _Walk:
     def status_changed(self, event: StatusChanged) -> None:
         at, old, new = event.at, event.old, event.new
         self.status = new
-        if self.trace is not None:
+        tracing = self.trace is not None
+        if tracing:
             self.statuses.append((at, new))
-        for metric, cycle in self.cycles.items():
-            rules = self.rules[metric]
+        for metric, cycle in list(self.cycles.items()):
             if new is Status.CLOSED:
                 if cycle.open:
                     cycle.run(at, False)
                     cycle.open, cycle.cancelled = False, True
                     cycle.priority = self.priority
-                    self.note(metric, TraceKind.STOPPED, at, "closed")
+                    if tracing:
+                        self.note(metric, TraceKind.STOPPED, at, "closed")
                 continue
             if new is Status.SOLVED:
                 if metric is Metric.RESOLUTION and cycle.open:
-                    self.fulfil(metric, at, "solved")
+                    self.fulfil(cycle, metric, at, "solved")
                 elif cycle.open:
                     cycle.run(at, False)
                     cycle.suspended, cycle.priority = True, self.priority
-                    self.note(metric, TraceKind.STOPPED, at, "solved")
+                    if tracing:
+                        self.note(metric, TraceKind.STOPPED, at, "solved")
                 continue
-            if old is Status.SOLVED:
-                reopenable = cycle.suspended or (
-                    metric is Metric.RESOLUTION and not cycle.open and not cycle.cancelled
-                )
-                if reopenable:
-                    self.note(metric, TraceKind.REOPENED, at, rules.on_reopen.value)
-                    if rules.on_reopen is OnReopen.NEW_CYCLE:
-                        self.start(metric, at, "reopened")
-                        continue
-                    cycle.open, cycle.suspended, cycle.achieved_at = True, False, None
+            if old is Status.SOLVED and (
+                cycle.suspended
+                or (metric is Metric.RESOLUTION and not cycle.open and not cycle.cancelled)
+            ):
+                on_reopen = self.rules[metric].on_reopen
+                if tracing:
+                    self.note(metric, TraceKind.REOPENED, at, on_reopen.value)
+                if on_reopen is OnReopen.NEW_CYCLE:
+                    self.start(metric, at, "reopened")
+                    continue
+                cycle.open, cycle.suspended, cycle.achieved_at = True, False, None
             if cycle.open and not cycle.suspended:
-                cycle.run(at, self.counting(metric))
+                cycle.run(at, new not in self.halt[metric])
 
     def priority_changed(self, event: PriorityChanged) -> None:
         self.priority = event.new
         for metric, cycle in self.cycles.items():
             if not cycle.open:
                 continue
-            rules = self.rules[metric]
-            self.note(
-                metric,
-                TraceKind.PRIORITY,
-                event.at,
-                event.old.value,
-                event.new.value,
-                rules.on_priority_change.value,
-            )
-            if rules.on_priority_change is OnPriorityChange.FROM_CHANGE:
+            rule = self.rules[metric].on_priority_change
+            if self.trace is not None:
+                self.note(
+                    metric,
+                    TraceKind.PRIORITY,
+                    event.at,
+                    event.old.value,
+                    event.new.value,
+                    rule.value,
+                )
+            if rule is OnPriorityChange.FROM_CHANGE:
                 cycle.segments.clear()
                 cycle.start = event.at
                 if cycle.counting_since is not None:
                     cycle.counting_since = event.at
 
     def walk(self, ticket: Ticket, now: datetime) -> None:
+        public, customer, agent, bot = (
+            Visibility.PUBLIC,
+            ActorKind.CUSTOMER,
+            ActorKind.AGENT,
+            ActorKind.BOT,
+        )
         for event in ticket.timeline:
-            if event.at > now:
+            at = event.at
+            if at > now:
                 break
             kind = type(event)
             if kind is MessageAdded:
-                if not event.public:  # type: ignore[attr-defined]
+                if event.visibility is not public:  # type: ignore[attr-defined]
                     continue
                 actor = event.actor.kind
-                if actor is ActorKind.CUSTOMER:
-                    self.customer_message(event.at)
-                elif actor is ActorKind.AGENT or actor is ActorKind.BOT:
-                    self.reply(event.at, actor)
+                if actor is customer:
+                    self.customer_message(at)
+                elif actor is agent or actor is bot:
+                    self.reply(at, actor)
             elif kind is StatusChanged:
                 self.status_changed(event)  # type: ignore[arg-type]
             elif kind is PriorityChanged:
@@ -641,10 +698,9 @@ class _Walk:
             elif kind is TicketCreated:
                 self.status, self.priority = event.status, event.priority  # type: ignore[attr-defined]
                 if self.trace is not None:
-                    self.statuses.append((event.at, self.status))
-                for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
-                    if metric in self.rules:
-                        self.start(metric, event.at, "created")
+                    self.statuses.append((at, self.status))
+                for metric in self.opens_with:
+                    self.start(metric, at, "created")
 
 
 def _calendar_for(target: Target, calendars: Mapping[str, Calendar]) -> Calendar | None:
@@ -723,13 +779,14 @@ def _measure(
         state = SlaState.RUNNING
     else:
         state = SlaState.PAUSED
-    reached = tuple(f for f in target.warnings if counted >= goal * f)
+    thresholds = target._thresholds
+    passed = sum(1 for threshold in thresholds if counted >= threshold)  # ascending
+    reached = target.warnings[:passed]
     next_warning_at: datetime | None = None
-    if running and breached_at is None and len(reached) < len(target.warnings):
+    if running and breached_at is None and passed < len(thresholds):
         since = cycle.counting_since
         assert since is not None
-        fraction = target.warnings[len(reached)]
-        next_warning_at = _add(calendar, since, goal * fraction - counted_before)
+        next_warning_at = _add(calendar, since, thresholds[passed] - counted_before)
     return MetricStatus(
         metric,
         state,
@@ -763,17 +820,29 @@ def _calendar_map(
 
 
 def _choose(
-    policies: SlaPolicy | Sequence[SlaPolicy], ticket: Ticket, customer: Customer | None
+    policies: SlaPolicy | Sequence[SlaPolicy],
+    ticket: Ticket,
+    customer: Customer | None,
+    now: datetime,
 ) -> tuple[SlaPolicy | None, int | None]:
     if isinstance(policies, SlaPolicy):
         return policies, None
     chosen: tuple[SlaPolicy | None, int | None] = (None, None)
+    as_of: Ticket | None = None  # built only if a condition needs to read the ticket
     for i, policy in enumerate(policies):  # every item is checked, not only those before a match
         if not isinstance(policy, SlaPolicy):
             raise ValidationError.single(
                 "evaluate", f"policies[{i}]", f"expected an SlaPolicy, got {policy!r}"
             )
-        if chosen[0] is None and policy.condition.matches(ticket, customer):
+        if chosen[0] is not None:
+            continue
+        condition = policy.condition
+        if type(condition) is AllOf and not condition.conditions:  # ALWAYS: no need to look
+            chosen = (policy, i)
+            continue
+        if as_of is None:
+            as_of = _as_of(ticket, now)
+        if condition.matches(as_of, customer):
             chosen = (policy, i)
     return chosen
 
@@ -797,7 +866,7 @@ def _run(
         ensure_aware(now, "evaluate", "now")
     if not isinstance(ticket, Ticket):
         raise ValidationError.single("evaluate", "ticket", f"expected a Ticket, got {ticket!r}")
-    policy, index = _choose(policies, _as_of(ticket, now), customer)
+    policy, index = _choose(policies, ticket, customer, now)
     if policy is None:
         if trace is not None:
             trace.append(TraceEntry(None, TraceKind.POLICY, now, detail=("",)))
