@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import importlib
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Any, Generic, TypeVar, cast
@@ -371,6 +371,33 @@ class TicketRepository(_Base):
             )
             self._outbox(ticket, doc["timeline"], 0)
         return Stored(ticket, 1)
+
+    def add_many(
+        self,
+        tickets: Iterable[Ticket],
+        *,
+        next_deadlines: Mapping[str, datetime] | None = None,
+    ) -> list[Stored[Ticket]]:
+        """Store many new tickets at once (bulk loads, imports), all or none.
+
+        ``next_deadlines`` maps ticket ids to their next SLA deadline. Raises
+        ``ConflictError`` naming an id that is taken or repeated; then nothing
+        is stored (inside a unit of work, the unit of work rolls back). Adapters
+        may send the rows in batches, which is what makes this faster than
+        :meth:`add` in a loop on a database server.
+        """
+        deadlines = dict(next_deadlines or {})
+        checked = [self._checked(t, deadlines.get(getattr(t, "id", ""))) for t in tickets]
+        docs = [to_dict(ticket) for ticket in checked]
+        rows = [
+            (ticket.id, _dumps(doc), self._columns(ticket, deadlines.get(ticket.id)))
+            for ticket, doc in zip(checked, docs, strict=True)
+        ]
+        with self._tx():
+            self._backend.insert_many("tickets", rows)
+            for ticket, doc in zip(checked, docs, strict=True):
+                self._outbox(ticket, doc["timeline"], 0)
+        return [Stored(ticket, 1) for ticket in checked]
 
     def save(
         self, ticket: Ticket, *, expected_version: int, next_deadline: datetime | None = None

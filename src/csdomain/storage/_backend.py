@@ -102,6 +102,13 @@ class Backend(Protocol):
     def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
         """Insert version 1; raise ``ConflictError`` if ``key`` exists."""
 
+    def insert_many(
+        self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> None:
+        """Insert version 1 of every ``(key, text, columns)`` row (a bulk load may
+        batch them); raise ``ConflictError`` naming a key that exists or repeats,
+        after which the caller's transaction rolls back."""
+
     def update(
         self,
         collection: str,

@@ -125,6 +125,12 @@ class MemoryBackend:
             raise ConflictError(f"{collection} {key!r} already exists in tenant {self.tenant!r}")
         self._set(full, (1, text, dict(columns)))
 
+    def insert_many(
+        self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> None:
+        for key, text, columns in rows:  # one statement each is cheap here: no round trips
+            self.insert(collection, key, text, columns)
+
     def update(
         self,
         collection: str,

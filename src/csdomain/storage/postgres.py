@@ -109,6 +109,8 @@ DEFAULT_SCHEMA: Final = "csdomain"
 
 _LOCK_CLASS: Final = 0x6373_646D  # "csdm": the migration lock's key, with hashtext(schema)
 _MAX_BIGINT: Final = 2**63 - 1
+#: Rows per INSERT statement of insert_many (a ticket row has 13 parameters).
+_BATCH: Final = 500
 
 _Connection = psycopg.Connection[Any]
 _Cursor = psycopg.Cursor[Any]
@@ -387,6 +389,16 @@ class _AppConnection:
 # -- the backend -----------------------------------------------------------------------
 
 
+def _first_duplicate(keys: list[str], inserted: set[str]) -> str:
+    """The first key that was not inserted: taken already, or repeated in ``keys``."""
+    seen: set[str] = set()
+    for key in keys:
+        if key not in inserted or key in seen:
+            return key
+        seen.add(key)
+    raise AssertionError("fewer keys inserted than given, yet none missing")  # pragma: no cover
+
+
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
@@ -409,19 +421,30 @@ class PostgresBackend:
         self._tickets = sql.Identifier(schema, "tickets")
         self._contacts = sql.Identifier(schema, "contacts")
         self._outbox = sql.Identifier(schema, "outbox")
-        columns = sql.SQL(", ").join(sql.Identifier(c) for c in TICKET_COLUMNS)
-        placeholders = sql.SQL(", ").join(sql.Placeholder() for _ in TICKET_COLUMNS)
         assignments = sql.SQL(", ").join(
             sql.SQL("{} = %s").format(sql.Identifier(c)) for c in TICKET_COLUMNS
         )
-        self._insert_ticket = sql.SQL(
-            "INSERT INTO {} (tenant, key, version, document, {}) VALUES (%s, %s, 1, %s::json, {})"
-            " ON CONFLICT DO NOTHING"
-        ).format(self._tickets, columns, placeholders)
         self._update_ticket = sql.SQL(
             "UPDATE {} SET version = version + 1, document = %s::json, {}"
             " WHERE tenant = %s AND key = %s AND version = %s"
         ).format(self._tickets, assignments)
+        # Statements on the hot paths, rendered once: composing costs more than a round trip.
+        self._insert_statements: dict[int, bytes] = {}
+        self._q_update_ticket = self._update_ticket.as_bytes(None)
+        get = "SELECT key, version, document::text FROM {} WHERE {} AND key = %s"
+        self._q_get_ticket = (
+            sql.SQL(get).format(self._tickets, sql.SQL("tenant = %s")).as_bytes(None)
+        )
+        self._q_get_record = (
+            sql.SQL(get)
+            .format(self._records, sql.SQL("tenant = %s AND collection = %s"))
+            .as_bytes(None)
+        )
+        self._q_copy_outbox = (
+            sql.SQL("COPY {} (tenant, ticket_id, sequence, event_type, document) FROM STDIN")
+            .format(self._outbox)
+            .as_bytes(None)
+        )
 
     @classmethod
     def from_connection(
@@ -476,13 +499,16 @@ class PostgresBackend:
         try:
             with self._source.lease() as conn, conn.transaction():
                 self._local.conn = conn
+                self._local.outbox = []
                 try:
                     yield
+                    self._flush_outbox()  # before the commit, inside the transaction
                 except BaseException as exc:
                     failure = exc
                     raise
                 finally:
                     self._local.conn = None
+                    self._local.outbox = None
         except (psycopg.Error, UnicodeEncodeError) as exc:
             if exc is failure:
                 raise  # the app's own driver error from inside the block
@@ -516,10 +542,12 @@ class PostgresBackend:
     # -- rows -------------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> Row | None:
-        table, where, params = self._place(collection)
-        query = sql.SQL("SELECT key, version, document::text FROM {} WHERE {} AND key = %s")
-        with self._cursor(f"read {collection} {key!r}") as cur:
-            cur.execute(query.format(table, where), [*params, key])
+        if collection == "tickets":
+            query, params = self._q_get_ticket, [self.tenant, key]
+        else:
+            query, params = self._q_get_record, [self.tenant, collection, key]
+        with self._cursor("read a record") as cur:
+            cur.execute(query, params)
             found = cur.fetchone()
         return None if found is None else Row(found)
 
@@ -533,21 +561,37 @@ class PostgresBackend:
             return [Row(found) for found in cur.fetchall()]
 
     def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
-        with self._cursor(f"insert {collection} {key!r}", write=True) as cur:
-            if collection == "tickets":
-                values = [_plain(columns.get(c)) for c in TICKET_COLUMNS]
-                cur.execute(self._insert_ticket, [self.tenant, key, text, *values])
-            else:
-                cur.execute(
-                    sql.SQL(
-                        "INSERT INTO {} (tenant, collection, key, version, document)"
-                        " VALUES (%s, %s, %s, 1, %s::json) ON CONFLICT DO NOTHING"
-                    ).format(self._records),
-                    [self.tenant, collection, key, text],
-                )
-            inserted = cur.rowcount
-        if inserted != 1:
-            raise ConflictError(f"{collection} {key!r} already exists in tenant {self.tenant!r}")
+        self.insert_many(collection, [(key, text, columns)])
+
+    def insert_many(
+        self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> None:
+        with self._cursor("insert records", write=True) as cur:
+            for start in range(0, len(rows), _BATCH):
+                batch = rows[start : start + _BATCH]
+                if collection == "tickets":
+                    params = [
+                        v
+                        for key, text, columns in batch
+                        for v in (
+                            self.tenant,
+                            key,
+                            text,
+                            *(_plain(columns.get(c)) for c in TICKET_COLUMNS),
+                        )
+                    ]
+                    cur.execute(self._insert_tickets(len(batch)), params)
+                else:
+                    params = [
+                        v for key, text, _ in batch for v in (self.tenant, collection, key, text)
+                    ]
+                    cur.execute(self._insert_records(len(batch)), params)
+                inserted = {key for (key,) in cur.fetchall()}
+                if len(inserted) < len(batch):
+                    duplicate = _first_duplicate([key for key, _, _ in batch], inserted)
+                    raise ConflictError(
+                        f"{collection} {duplicate!r} already exists in tenant {self.tenant!r}"
+                    )
 
     def update(
         self,
@@ -561,7 +605,7 @@ class PostgresBackend:
             if collection == "tickets":
                 values = [_plain(columns.get(c)) for c in TICKET_COLUMNS]
                 cur.execute(
-                    self._update_ticket, [text, *values, self.tenant, key, expected_version]
+                    self._q_update_ticket, [text, *values, self.tenant, key, expected_version]
                 )
             else:
                 cur.execute(
@@ -678,18 +722,61 @@ class PostgresBackend:
     # -- outbox -----------------------------------------------------------------------
 
     def outbox_append(self, messages: Sequence[tuple[str, int, str, str]]) -> None:
-        if not messages:
+        buffer: list[tuple[str, str, int, str, str]] | None = getattr(self._local, "outbox", None)
+        if buffer is None:
+            raise StorageError("writes need a transaction: use store.transaction()")
+        # Kept until the unit of work ends, then written with one COPY before the
+        # commit: one round trip for all of a bulk save's events, not one per ticket.
+        buffer.extend((self.tenant, *message) for message in messages)
+
+    def _flush_outbox(self) -> None:
+        buffer: list[tuple[str, str, int, str, str]] | None = getattr(self._local, "outbox", None)
+        if not buffer:
             return
-        with self._cursor("append to the outbox", write=True) as cur:
-            cur.executemany(
-                sql.SQL(
-                    "INSERT INTO {} (tenant, ticket_id, sequence, event_type, document)"
-                    " VALUES (%s, %s, %s, %s, %s::json)"
-                ).format(self._outbox),
-                [(self.tenant, *message) for message in messages],
+        with (
+            self._cursor("append to the outbox", write=True) as cur,
+            cur.copy(self._q_copy_outbox) as copy,
+        ):
+            for row in buffer:
+                copy.write_row(row)
+        buffer.clear()
+
+    def _insert_tickets(self, rows: int) -> bytes:
+        """``INSERT`` of ``rows`` tickets at once, returning the keys it inserted."""
+        statement = self._insert_statements.get(rows)  # tickets by row count, records negated
+        if statement is None:
+            one = sql.SQL("(%s, %s, 1, %s::json, {})").format(
+                sql.SQL(", ").join(sql.Placeholder() for _ in TICKET_COLUMNS)
             )
+            statement = (
+                sql.SQL("INSERT INTO {} (tenant, key, version, document, {}) VALUES {}")
+                .format(
+                    self._tickets,
+                    sql.SQL(", ").join(sql.Identifier(c) for c in TICKET_COLUMNS),
+                    sql.SQL(", ").join([one] * rows),
+                )
+                .as_bytes(None)
+                + b" ON CONFLICT DO NOTHING RETURNING key"
+            )
+            self._insert_statements[rows] = statement
+        return statement
+
+    def _insert_records(self, rows: int) -> bytes:
+        """``INSERT`` of ``rows`` records at once, returning the keys it inserted."""
+        statement = self._insert_statements.get(-rows)
+        if statement is None:
+            one = sql.SQL("(%s, %s, %s, 1, %s::json)")
+            statement = (
+                sql.SQL("INSERT INTO {} (tenant, collection, key, version, document) VALUES {}")
+                .format(self._records, sql.SQL(", ").join([one] * rows))
+                .as_bytes(None)
+                + b" ON CONFLICT DO NOTHING RETURNING key"
+            )
+            self._insert_statements[-rows] = statement
+        return statement
 
     def outbox_pending(self, limit: int) -> list[tuple[int, str, int, str, str]]:
+        self._flush_outbox()  # this unit of work's own messages first
         with self._cursor("read the outbox") as cur:
             cur.execute(
                 sql.SQL(
@@ -701,6 +788,7 @@ class PostgresBackend:
             return [tuple(found) for found in cur]
 
     def outbox_mark(self, ids: Sequence[int]) -> None:
+        self._flush_outbox()
         wanted = sorted({i for i in ids if 1 <= i <= _MAX_BIGINT})
         with self._cursor("mark outbox messages published", write=True) as cur:
             if wanted:

@@ -182,6 +182,23 @@ class StoreContract:
         with pytest.raises(NotFoundError):
             store.config.get(SlaPolicy, "standard")
 
+    def test_add_many_stores_all_or_none(self, store: Store) -> None:
+        tickets = [sample_ticket(f"tkt_{i}") for i in range(5)]
+        deadline = T0 + timedelta(hours=1)
+        stored = store.tickets.add_many(tickets, next_deadlines={"tkt_2": deadline})
+        assert [s.version for s in stored] == [1] * 5
+        assert [s.value.id for s in store.tickets.list().items] == [t.id for t in tickets]
+        assert [s.value.id for s in store.tickets.due_before(deadline + timedelta(1)).items] == [
+            "tkt_2"
+        ]
+        assert len(store.outbox.pending(1000)) == sum(len(t.timeline) for t in tickets)
+        with pytest.raises(ConflictError, match="tkt_3"):
+            store.tickets.add_many([sample_ticket("tkt_9"), sample_ticket("tkt_3")])
+        with pytest.raises(ConflictError, match="tkt_8"):
+            store.tickets.add_many([sample_ticket("tkt_8"), sample_ticket("tkt_8")])
+        assert store.tickets.count() == 5 and store.tickets.get_many(["tkt_8", "tkt_9"]) == {}
+        assert store.tickets.add_many([]) == []
+
     def test_adding_an_existing_id_is_a_conflict_and_changes_nothing(self, store: Store) -> None:
         first = sample_ticket(subject="First")
         store.tickets.add(first)
@@ -456,6 +473,15 @@ class StoreContract:
         store.outbox.mark_published([m.id for m in pending[:2]])
         assert [m.id for m in store.outbox.pending()] == [m.id for m in pending[2:]]
         assert len(store.outbox.pending(limit=1)) == 1
+
+    def test_a_unit_of_work_reads_its_own_outbox_messages(self, store: Store) -> None:
+        ticket = sample_ticket()
+        with store.transaction():
+            store.tickets.add(ticket)
+            inside = store.outbox.pending(100)
+            store.outbox.mark_published([m.id for m in inside[:1]])
+        assert [m.event for m in inside] == list(ticket.timeline)
+        assert [m.event for m in store.outbox.pending(100)] == list(ticket.timeline[1:])
 
     # -- tenancy ------------------------------------------------------------------
 
