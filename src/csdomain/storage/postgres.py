@@ -109,8 +109,10 @@ DEFAULT_SCHEMA: Final = "csdomain"
 
 _LOCK_CLASS: Final = 0x6373_646D  # "csdm": the migration lock's key, with hashtext(schema)
 _MAX_BIGINT: Final = 2**63 - 1
-#: Rows per INSERT statement of insert_many (a ticket row has 13 parameters).
-_BATCH: Final = 500
+#: Rows per INSERT statement of insert_many.
+_BATCH: Final = 2_000
+#: SQL types of the ticket columns that are not text.
+_COLUMN_TYPES: Final = {"updated_at": "bigint", "next_deadline": "bigint", "event_count": "integer"}
 
 _Connection = psycopg.Connection[Any]
 _Cursor = psycopg.Cursor[Any]
@@ -429,7 +431,31 @@ class PostgresBackend:
             " WHERE tenant = %s AND key = %s AND version = %s"
         ).format(self._tickets, assignments)
         # Statements on the hot paths, rendered once: composing costs more than a round trip.
-        self._insert_statements: dict[int, bytes] = {}
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in TICKET_COLUMNS)
+        arrays = sql.SQL(", ").join(
+            sql.SQL("%b::{}[]").format(sql.SQL(_COLUMN_TYPES.get(c, "text")))
+            for c in TICKET_COLUMNS
+        )
+        aliases = sql.SQL(", ").join(sql.Identifier(f"c_{c}") for c in TICKET_COLUMNS)
+        self._q_insert_tickets = (
+            sql.SQL(
+                "INSERT INTO {} (tenant, key, version, document, {})"
+                " SELECT %s, k, 1, d::json, {}"
+                " FROM unnest(%b::text[], %b::text[], {}) AS r(k, d, {})"
+                " ON CONFLICT DO NOTHING RETURNING key"
+            )
+            .format(self._tickets, names, aliases, arrays, aliases)
+            .as_bytes(None)
+        )
+        self._q_insert_records = (
+            sql.SQL(
+                "INSERT INTO {} (tenant, collection, key, version, document)"
+                " SELECT %s, %s, k, 1, d::json FROM unnest(%b::text[], %b::text[]) AS r(k, d)"
+                " ON CONFLICT DO NOTHING RETURNING key"
+            )
+            .format(self._records)
+            .as_bytes(None)
+        )
         self._q_update_ticket = self._update_ticket.as_bytes(None)
         get = "SELECT key, version, document::text FROM {} WHERE {} AND key = %s"
         self._q_get_ticket = (
@@ -569,26 +595,21 @@ class PostgresBackend:
         with self._cursor("insert records", write=True) as cur:
             for start in range(0, len(rows), _BATCH):
                 batch = rows[start : start + _BATCH]
+                keys = [key for key, _, _ in batch]
+                texts = [text for _, text, _ in batch]
+                # One array per column (unnest): the statement stays the same whatever
+                # the batch size, so it is parsed once; rows go in one round trip. The
+                # arrays travel in binary (%b): text arrays would escape every quote.
                 if collection == "tickets":
-                    params = [
-                        v
-                        for key, text, columns in batch
-                        for v in (
-                            self.tenant,
-                            key,
-                            text,
-                            *(_plain(columns.get(c)) for c in TICKET_COLUMNS),
-                        )
+                    arrays = [
+                        [_plain(columns.get(c)) for _, _, columns in batch] for c in TICKET_COLUMNS
                     ]
-                    cur.execute(self._insert_tickets(len(batch)), params)
+                    cur.execute(self._q_insert_tickets, [self.tenant, keys, texts, *arrays])
                 else:
-                    params = [
-                        v for key, text, _ in batch for v in (self.tenant, collection, key, text)
-                    ]
-                    cur.execute(self._insert_records(len(batch)), params)
+                    cur.execute(self._q_insert_records, [self.tenant, collection, keys, texts])
                 inserted = {key for (key,) in cur.fetchall()}
                 if len(inserted) < len(batch):
-                    duplicate = _first_duplicate([key for key, _, _ in batch], inserted)
+                    duplicate = _first_duplicate(keys, inserted)
                     raise ConflictError(
                         f"{collection} {duplicate!r} already exists in tenant {self.tenant!r}"
                     )
@@ -740,40 +761,6 @@ class PostgresBackend:
             for row in buffer:
                 copy.write_row(row)
         buffer.clear()
-
-    def _insert_tickets(self, rows: int) -> bytes:
-        """``INSERT`` of ``rows`` tickets at once, returning the keys it inserted."""
-        statement = self._insert_statements.get(rows)  # tickets by row count, records negated
-        if statement is None:
-            one = sql.SQL("(%s, %s, 1, %s::json, {})").format(
-                sql.SQL(", ").join(sql.Placeholder() for _ in TICKET_COLUMNS)
-            )
-            statement = (
-                sql.SQL("INSERT INTO {} (tenant, key, version, document, {}) VALUES {}")
-                .format(
-                    self._tickets,
-                    sql.SQL(", ").join(sql.Identifier(c) for c in TICKET_COLUMNS),
-                    sql.SQL(", ").join([one] * rows),
-                )
-                .as_bytes(None)
-                + b" ON CONFLICT DO NOTHING RETURNING key"
-            )
-            self._insert_statements[rows] = statement
-        return statement
-
-    def _insert_records(self, rows: int) -> bytes:
-        """``INSERT`` of ``rows`` records at once, returning the keys it inserted."""
-        statement = self._insert_statements.get(-rows)
-        if statement is None:
-            one = sql.SQL("(%s, %s, %s, 1, %s::json)")
-            statement = (
-                sql.SQL("INSERT INTO {} (tenant, collection, key, version, document) VALUES {}")
-                .format(self._records, sql.SQL(", ").join([one] * rows))
-                .as_bytes(None)
-                + b" ON CONFLICT DO NOTHING RETURNING key"
-            )
-            self._insert_statements[-rows] = statement
-        return statement
 
     def outbox_pending(self, limit: int) -> list[tuple[int, str, int, str, str]]:
         self._flush_outbox()  # this unit of work's own messages first
