@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import csdomain
@@ -117,6 +117,24 @@ def test_stdlib_and_orjson_documents_are_equivalent(value: Any) -> None:
     finally:
         serialization._orjson = original
     assert json.loads(fast) == json.loads(slow) == json.loads(json.dumps(to_dict(value)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(cst.tickets(max_events=10))
+def test_ticket_json_parts_are_the_document_and_its_events(ticket: Ticket) -> None:
+    # Storage writes the document and, again, each event to its outbox.
+    texts = []
+    original = serialization._orjson
+    for backend in (original, None):
+        serialization._orjson = backend
+        try:
+            text, events = serialization._ticket_json(ticket)
+        finally:
+            serialization._orjson = original
+        assert text == to_json(ticket)
+        assert [json.loads(e) for e in events] == json.loads(text)["timeline"]
+        texts.append((text, events))
+    assert texts[0] == texts[1]  # orjson and the stdlib write the same text
 
 
 def _sample_ticket() -> Ticket:

@@ -601,6 +601,24 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=separators, indent=indent)
 
 
+def _ticket_json(ticket: Ticket) -> tuple[str, list[str]]:
+    """The ticket's JSON text, and the text of each timeline event as written in it.
+
+    For storage adapters, which keep the events again in their outbox: the
+    events are written once, not structured twice. Same text as :func:`to_json`.
+    """
+    if _orjson is not None:
+        doc = _document(ticket, _converter(False, True))
+        try:
+            text = _orjson.dumps(doc).decode("utf-8")
+            return text, [_orjson.dumps(event).decode("utf-8") for event in doc["timeline"]]
+        except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
+            pass
+    doc = to_dict(ticket)
+    events = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in doc["timeline"]]
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), events
+
+
 def from_json(text: str | bytes, cls: type[T] | None = None) -> T:
     """Load a document from JSON text; malformed JSON raises ``ValidationError`` too."""
     subject = cls.__name__ if cls is not None else "document"

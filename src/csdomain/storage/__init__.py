@@ -43,7 +43,7 @@ from csdomain.customers import Customer
 from csdomain.errors import ConflictError, NotFoundError, ValidationError
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
-from csdomain.serialization import DOCUMENT_TYPES, from_json, to_json
+from csdomain.serialization import DOCUMENT_TYPES, _ticket_json, from_json, to_json
 from csdomain.storage._backend import (
     SCHEMA_VERSION,
     Backend,
@@ -126,18 +126,6 @@ def _us(value: datetime) -> int:
 
 def _instant(us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=us)
-
-
-def _ticket_document(ticket: Ticket) -> tuple[str, list[dict[str, Any]]]:
-    """The ticket's JSON text and its timeline's event documents, read back from that text.
-
-    ``to_json`` takes orjson's fast path when the ``fast`` extra is installed;
-    reading the text back costs less than building the plain-dict document
-    twice, and gives the events exactly as stored (for the outbox and for the
-    append-only check).
-    """
-    text = to_json(ticket)
-    return text, _loads(text)["timeline"]
 
 
 def _check_limit(limit: object) -> int:
@@ -364,9 +352,14 @@ class TicketRepository(_Base):
             "event_count": len(ticket.timeline),
         }
 
-    def _outbox(self, ticket: Ticket, events: Sequence[dict[str, Any]], first: int) -> None:
+    def _outbox(self, ticket: Ticket, events: Sequence[str], first: int) -> None:
+        """Queue the event texts ``events``, the timeline's from index ``first`` on."""
+        timeline = ticket.timeline
         self._backend.outbox_append(
-            [(ticket.id, first + i, doc["type"], _dumps(doc)) for i, doc in enumerate(events)]
+            [
+                (ticket.id, first + i, timeline[first + i].type_name, text)
+                for i, text in enumerate(events)
+            ]
         )
 
     def add(self, ticket: Ticket, *, next_deadline: datetime | None = None) -> Stored[Ticket]:
@@ -376,7 +369,7 @@ class TicketRepository(_Base):
         :func:`csdomain.sla.next_deadline`), indexed for :meth:`due_before`.
         """
         ticket = self._checked(ticket, next_deadline)
-        text, events = _ticket_document(ticket)
+        text, events = _ticket_json(ticket)
         with self._tx():
             self._backend.insert("tickets", ticket.id, text, self._columns(ticket, next_deadline))
             self._outbox(ticket, events, 0)
@@ -398,7 +391,7 @@ class TicketRepository(_Base):
         """
         deadlines = dict(next_deadlines or {})
         checked = [self._checked(t, deadlines.get(getattr(t, "id", ""))) for t in tickets]
-        documents = [_ticket_document(ticket) for ticket in checked]
+        documents = [_ticket_json(ticket) for ticket in checked]
         rows = [
             (ticket.id, text, self._columns(ticket, deadlines.get(ticket.id)))
             for ticket, (text, _) in zip(checked, documents, strict=True)
@@ -421,13 +414,14 @@ class TicketRepository(_Base):
         """
         ticket = self._checked(ticket, next_deadline)
         expected = _check_version("ticket", expected_version)
-        text, new = _ticket_document(ticket)
+        text, new = _ticket_json(ticket)
         with self._tx():
             stored = self._backend.get("tickets", ticket.id)
             if stored is None or stored.version != expected:
                 self._conflict_or_missing("tickets", "ticket", ticket.id, expected)
             assert stored is not None
-            old = _loads(stored.text)["timeline"]
+            # Stored events as text written the same way as the new ones.
+            old = [_dumps(event) for event in _loads(stored.text)["timeline"]]
             if len(new) < len(old) or new[: len(old)] != old:
                 raise ValidationError.single(
                     "ticket store",
