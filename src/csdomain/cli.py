@@ -26,7 +26,7 @@ from csdomain.calendars import BusinessCalendar
 from csdomain.channels import ChannelKind
 from csdomain.clock import FrozenClock
 from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
-from csdomain.errors import CSDomainError
+from csdomain.errors import CSDomainError, NotFoundError
 from csdomain.i18n import channel_label, format_duration, label, tier_label, translation
 from csdomain.ids import SequentialIds
 from csdomain.priorities import Priority
@@ -355,7 +355,9 @@ def _save_demo(store: Store, customers: list[Customer], tickets: list[Ticket]) -
             if not store.customers.find_by_contact(address):
                 store.customers.add(customer)
         for name, value in ((policy.name, policy), (_DEMO_CALENDAR.name, _DEMO_CALENDAR)):
-            if not store.config.list(type(value), limit=1000).items:
+            try:
+                store.config.get(type(value), name)
+            except NotFoundError:
                 store.config.add(name, value)
         for ticket in tickets:
             deadline = next_deadline(ticket, [policy], [_DEMO_CALENDAR], _DEMO_END)
