@@ -32,7 +32,7 @@ import importlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar, cast
 
 import attrs
@@ -43,7 +43,8 @@ from csdomain.customers import Customer
 from csdomain.errors import ConflictError, NotFoundError, ValidationError
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
-from csdomain.serialization import DOCUMENT_TYPES, _ticket_json, from_json, to_json
+from csdomain.serialization import DOCUMENT_TYPES, _ticket_json, from_dict, from_json, to_json
+from csdomain.serialization import SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION
 from csdomain.storage._backend import (
     SCHEMA_VERSION,
     Backend,
@@ -122,10 +123,6 @@ class OutboxMessage:
 def _us(value: datetime) -> int:
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def _instant(us: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=us)
 
 
 def _check_limit(limit: object) -> int:
@@ -587,11 +584,9 @@ class Outbox(_Base):
         limit = _check_limit(limit)
         messages = []
         for id, ticket_id, sequence, _type, text in self._backend.outbox_pending(limit):
-            doc = _loads(text)
-            event = from_json(
-                _dumps({"schema_version": SCHEMA_VERSION, "document": "ticket_event", **doc}),
-                TicketEvent,
-            )
+            # The outbox keeps each event as it appears in its ticket's document.
+            envelope = {"schema_version": DOCUMENT_SCHEMA_VERSION, "document": "ticket_event"}
+            event = from_dict({**envelope, **_loads(text)}, TicketEvent)
             messages.append(OutboxMessage(id, ticket_id, sequence, event))
         return messages
 
