@@ -46,10 +46,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from handwritten import ticket_doc, ticket_from_doc
+from machine import cpu, load_average, package_version
 
 import csdomain
 from csdomain import (
@@ -589,46 +589,20 @@ def measure(found: list[Contender], repeat: int, min_time: float) -> list[Timing
 # -- report --------------------------------------------------------------------
 
 
-def _version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def environment() -> list[str]:
     versions = ", ".join(
         [
             f"Python {platform.python_version()} ({platform.python_implementation()})",
             f"csdomain {csdomain.__version__}",
-            f"pydantic {_version('pydantic')}",
-            f"msgspec {_version('msgspec')}",
-            f"orjson {_version('orjson')}",
-            f"cattrs {_version('cattrs')}",
-            f"attrs {_version('attrs')}",
+            f"pydantic {package_version('pydantic')}",
+            f"msgspec {package_version('msgspec')}",
+            f"orjson {package_version('orjson')}",
+            f"cattrs {package_version('cattrs')}",
+            f"attrs {package_version('attrs')}",
         ]
     )
-    machine = f"{platform.platform()}, {_cpu()}, nproc {os.cpu_count()}"
-    return [f"Versions: {versions}", f"Machine: {machine}, {_load_average()}"]
-
-
-def _load_average() -> str:
-    try:
-        one, five, _ = os.getloadavg()
-    except (AttributeError, OSError):  # not on every platform
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) at the start"
+    machine = f"{platform.platform()}, {cpu()}, nproc {os.cpu_count()}"
+    return [f"Versions: {versions}", f"Machine: {machine}, {load_average()}"]
 
 
 def _ratio(a: float, b: float | None) -> str:

@@ -54,9 +54,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from machine import cpu, load_average, package_version
 
 import csdomain
 from csdomain.calendars import BusinessCalendar, ExtraWorkday, Holiday, TimeRange
@@ -652,43 +653,17 @@ def _where(filename: str, line: int, name: str) -> str:
 # -- report -----------------------------------------------------------------------
 
 
-def _version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _load_average() -> str:
-    try:
-        one, five, _ = os.getloadavg()
-    except (AttributeError, OSError):  # not on every platform
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) at the start"
-
-
 def environment() -> list[str]:
     versions = ", ".join(
         [
             f"Python {platform.python_version()} ({platform.python_implementation()})",
             f"csdomain {csdomain.__version__}",
-            f"attrs {_version('attrs')}",
-            f"tzdata {_version('tzdata')}",
+            f"attrs {package_version('attrs')}",
+            f"tzdata {package_version('tzdata')}",
         ]
     )
-    machine = f"{platform.platform()}, {_cpu()}, nproc {os.cpu_count()}"
-    return [f"Versions: {versions}", f"Machine: {machine}, {_load_average()}"]
+    machine = f"{platform.platform()}, {cpu()}, nproc {os.cpu_count()}"
+    return [f"Versions: {versions}", f"Machine: {machine}, {load_average()}"]
 
 
 def main(argv: list[str] | None = None) -> int:

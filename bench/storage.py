@@ -70,10 +70,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from handwritten import event_doc, ticket_doc, ticket_from_doc
+from machine import cpu, load_average, package_version
 
 import csdomain
 from csdomain import (
@@ -987,46 +987,21 @@ def _short(filename: str, line: int, name: str) -> str:
 # -- report --------------------------------------------------------------------------------
 
 
-def _version(dist: str) -> str:
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "not installed"
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _load_average(at: str = "the start") -> str:
-    try:
-        one, five, _ = os.getloadavg()
-    except (AttributeError, OSError):  # not on every platform
-        return "load average unknown"
-    return f"load average {one:.2f} (1 min) {five:.2f} (5 min) at {at}"
-
-
 def environment() -> list[str]:
     versions = ", ".join(
         [
             f"Python {platform.python_version()} ({platform.python_implementation()})",
             f"csdomain {csdomain.__version__}",
             f"SQLite {sqlite3.sqlite_version}",
-            f"orjson {_version('orjson')}",
-            f"psycopg {_version('psycopg')} (psycopg-binary {_version('psycopg-binary')})",
-            f"cattrs {_version('cattrs')}",
-            f"attrs {_version('attrs')}",
+            f"orjson {package_version('orjson')}",
+            f"psycopg {package_version('psycopg')}"
+            f" (psycopg-binary {package_version('psycopg-binary')})",
+            f"cattrs {package_version('cattrs')}",
+            f"attrs {package_version('attrs')}",
         ]
     )
-    machine = f"{platform.platform()}, {_cpu()}, nproc {os.cpu_count()}"
-    return [f"Versions: {versions}", f"Machine: {machine}, {_load_average()}"]
+    machine = f"{platform.platform()}, {cpu()}, nproc {os.cpu_count()}"
+    return [f"Versions: {versions}", f"Machine: {machine}, {load_average()}"]
 
 
 def describe(tickets: list[tuple[Ticket, datetime | None]]) -> list[str]:
@@ -1220,7 +1195,7 @@ def main(argv: list[str] | None = None) -> int:
             if pg is not None:
                 print("\n".join(postgres_stage_breakdown(sample, args.postgres_url)))
             print("\n".join(profile_saves(sample, work, None if pg is None else args.postgres_url)))
-    print(f"\nTotal time {time.perf_counter() - started:.0f} s; {_load_average(at='the end')}")
+    print(f"\nTotal time {time.perf_counter() - started:.0f} s; {load_average(at='the end')}")
     return 1 if args.check and not met else 0
 
 
