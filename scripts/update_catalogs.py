@@ -6,8 +6,8 @@ Usage (from anywhere; paths are relative to the repository root)::
     .venv/bin/python scripts/update_catalogs.py --check  # exit 1 if anything is out of date
 
 1. *extract*: the messages marked in ``src/csdomain`` (see ``babel.cfg``) into the
-   template ``src/csdomain/locale/csdomain.pot``;
-2. *update*: each ``src/csdomain/locale/<locale>/LC_MESSAGES/csdomain.po`` from the
+   template ``src/csdomain/i18n/locale/csdomain.pot``;
+2. *update*: each ``src/csdomain/i18n/locale/<locale>/LC_MESSAGES/csdomain.po`` from the
    template (new messages arrive untranslated, removed ones are dropped, a changed
    message id may arrive as a ``fuzzy`` guess that a translator must check);
 3. *compile*: each ``.po`` into the ``.mo`` next to it (fuzzy entries are left out).
@@ -37,7 +37,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
 MAPPING = ROOT / "babel.cfg"
-LOCALE_DIR = ROOT / "src" / "csdomain" / "locale"
+LOCALE_DIR = ROOT / "src" / "csdomain" / "i18n" / "locale"
 DOMAIN = "csdomain"
 TEMPLATE = LOCALE_DIR / f"{DOMAIN}.pot"
 #: Catalogs kept in the repository (English is the source language: no catalog).

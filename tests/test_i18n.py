@@ -38,7 +38,7 @@ from csdomain.priorities import Impact, Priority, Urgency
 from csdomain.tickets import ActorKind, LinkKind, Status, TicketKind, Visibility
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALE_DIR = ROOT / "src" / "csdomain" / "locale"
+LOCALE_DIR = ROOT / "src" / "csdomain" / "i18n" / "locale"
 CATALOGS = ("zh_Hans", "zh_Hant")
 
 #: Every enum the issue asks labels for, listed here independently of i18n.py.
@@ -354,7 +354,7 @@ def test_compiled_catalog_matches_its_po(tmp_path: Path, locale: str) -> None:
 
 @pytest.mark.parametrize("locale", CATALOGS)
 def test_compiled_catalogs_are_package_data(locale: str) -> None:
-    mo = resources.files("csdomain") / "locale" / locale / "LC_MESSAGES" / "csdomain.mo"
+    mo = resources.files("csdomain.i18n") / "locale" / locale / "LC_MESSAGES" / "csdomain.mo"
     assert mo.is_file()
     with mo.open("rb") as fp:
         assert gettext.GNUTranslations(fp).pgettext("status", "Solved") != "Solved"

@@ -11,7 +11,7 @@ pytest.importorskip("holidays")
 pytest.importorskip("icalendar")
 
 from csdomain import BusinessCalendar, ValidationError
-from csdomain.public_holidays import holidays_from_icalendar, load_public_holidays
+from csdomain.calendars.public_holidays import holidays_from_icalendar, load_public_holidays
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

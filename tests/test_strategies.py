@@ -29,7 +29,7 @@ from csdomain import (
     TicketEvent,
     Visibility,
 )
-from csdomain._fields import KEY_PATTERN
+from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.conditions import ALWAYS, CONDITION_TYPES
 from csdomain.testing import FrozenClock, SequentialIds
 from csdomain.testing import strategies as cst

@@ -5,7 +5,7 @@ escalation tiers, business calendars, conditions and SLA policies, as immutable 
 with typed errors, JSON serialization and localized labels. See https://csdomain.readthedocs.io.
 """
 
-from csdomain._fields import personal_fields
+from csdomain._kernel.validation import personal_fields
 from csdomain.calendars import (
     BusinessCalendar,
     CalendarUnion,

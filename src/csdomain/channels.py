@@ -18,7 +18,7 @@ from enum import Enum
 
 import attrs
 
-from csdomain._fields import Checked, boolean, field, instance, key, text, tuple_of
+from csdomain._kernel.validation import Checked, boolean, field, instance, key, text, tuple_of
 from csdomain.errors import NotFoundError
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
-from csdomain._time import ensure_aware
+from csdomain._kernel.time import ensure_aware
 
 __all__ = ["Clock", "FrozenClock", "SystemClock"]
 

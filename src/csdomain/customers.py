@@ -17,7 +17,9 @@ import attrs
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
-from csdomain._fields import (
+from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.time import to_utc
+from csdomain._kernel.validation import (
     Check,
     Checked,
     JsonScalar,
@@ -39,8 +41,6 @@ from csdomain._fields import (
     tuple_of,
     unique_by,
 )
-from csdomain._ordering import OrderedEnum
-from csdomain._time import to_utc
 from csdomain.channels import ChannelKind, channel_key
 
 __all__ = [

@@ -14,7 +14,8 @@ from enum import Enum
 
 import attrs
 
-from csdomain._fields import (
+from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.validation import (
     Checked,
     boolean,
     both,
@@ -31,7 +32,6 @@ from csdomain._fields import (
     tuple_of,
     unique_by,
 )
-from csdomain._ordering import OrderedEnum
 from csdomain.channels import channel_key
 from csdomain.errors import NotFoundError
 

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from csdomain._fields import Checked, field
-from csdomain._ordering import OrderedEnum
+from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.validation import Checked, field
 
 __all__ = ["Impact", "Priority", "PriorityMatrix", "Urgency"]
 

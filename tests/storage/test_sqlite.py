@@ -15,7 +15,7 @@ import pytest
 from csdomain.customers import ContactPoint, Customer
 from csdomain.errors import ConflictError, ValidationError
 from csdomain.storage import SCHEMA_VERSION, StorageError, Store, open_store
-from csdomain.storage._backend import encode_cursor
+from csdomain.storage.backend import encode_cursor
 from csdomain.storage.sqlite import SqliteBackend, open_backend
 from csdomain.testing.storage import AGENT, T0, StoreContract, sample_ticket
 from csdomain.tickets import Status

@@ -37,15 +37,15 @@ from typing import Any, Generic, TypeVar, cast
 
 import attrs
 
-from csdomain._fields import KEY_PATTERN
-from csdomain._time import ensure_aware
+from csdomain._kernel.time import ensure_aware
+from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.customers import Customer
 from csdomain.errors import ConflictError, NotFoundError, ValidationError
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
 from csdomain.serialization import DOCUMENT_TYPES, _ticket_json, from_dict, from_json, to_json
 from csdomain.serialization import SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION
-from csdomain.storage._backend import (
+from csdomain.storage.backend import (
     SCHEMA_VERSION,
     Backend,
     Row,

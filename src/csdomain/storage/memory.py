@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from csdomain.errors import ConflictError
-from csdomain.storage._backend import Row, StorageError
+from csdomain.storage.backend import Row, StorageError
 
 __all__ = ["MemoryDatabase", "open_backend"]
 

@@ -79,7 +79,7 @@ from urllib.parse import unquote
 
 from csdomain.errors import ConflictError, ValidationError
 from csdomain.storage import Store, _check_key
-from csdomain.storage._backend import SCHEMA_VERSION, TICKET_COLUMNS, Row, StorageError
+from csdomain.storage.backend import SCHEMA_VERSION, TICKET_COLUMNS, Row, StorageError
 
 try:
     import psycopg

@@ -48,7 +48,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext, supp
 from typing import Any, Final
 
 from csdomain.errors import ConflictError, ValidationError
-from csdomain.storage._backend import (
+from csdomain.storage.backend import (
     SCHEMA_VERSION,
     TICKET_COLUMNS,
     Row,

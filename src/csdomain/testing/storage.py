@@ -53,7 +53,7 @@ from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
 from csdomain.sla import Metric, MetricPolicy, SlaPolicy, Target
 from csdomain.storage import StorageError, Store, open_store
-from csdomain.storage._backend import encode_cursor
+from csdomain.storage.backend import encode_cursor
 from csdomain.tickets import Actor, Status, Ticket, TicketKind
 
 __all__ = ["StoreComparison", "StoreContract", "sample_ticket"]

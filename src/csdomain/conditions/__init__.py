@@ -84,9 +84,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from csdomain._fields import KEY_PATTERN, Check, Checked, each, instance, tuple_of
-from csdomain._fields import field as checked_field
-from csdomain._ordering import OrderedEnum
+from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.validation import KEY_PATTERN, Check, Checked, each, instance, tuple_of
+from csdomain._kernel.validation import field as checked_field
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.customers import CustomerTier
 from csdomain.priorities import Priority

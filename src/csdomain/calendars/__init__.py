@@ -30,7 +30,8 @@ from typing import Final, TypeAlias
 
 import attrs
 
-from csdomain._fields import (
+from csdomain._kernel.time import ensure_aware, zone
+from csdomain._kernel.validation import (
     Check,
     Checked,
     calendar_date,
@@ -42,7 +43,6 @@ from csdomain._fields import (
     text,
     tuple_of,
 )
-from csdomain._time import ensure_aware, zone
 from csdomain.errors import NotFoundError, ValidationError
 
 __all__ = [

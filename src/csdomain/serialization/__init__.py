@@ -35,7 +35,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
 
-from csdomain._time import is_aware
+from csdomain._kernel.time import is_aware
 from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
 from csdomain.conditions import CONDITION_TYPES, Condition

@@ -38,7 +38,8 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
-from csdomain._fields import (
+from csdomain._kernel.time import to_utc
+from csdomain._kernel.validation import (
     PERSONAL,
     Checked,
     JsonScalar,
@@ -56,7 +57,6 @@ from csdomain._fields import (
     text,
     tuple_of,
 )
-from csdomain._time import to_utc
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.errors import InvalidTransitionError, ValidationError
 from csdomain.priorities import Priority

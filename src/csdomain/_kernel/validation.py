@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import attrs
 
-from csdomain._time import UTC, is_aware, zone_problem
+from csdomain._kernel.time import UTC, is_aware, zone_problem
 from csdomain.errors import ValidationError
 
 Explain = Callable[[Any], Iterable[tuple[str, str]]]

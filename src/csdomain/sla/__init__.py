@@ -47,7 +47,9 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import attrs
 
-from csdomain._fields import (
+from csdomain._kernel.messages import Message, _mark
+from csdomain._kernel.time import ensure_aware, zone
+from csdomain._kernel.validation import (
     Check,
     Checked,
     boolean,
@@ -58,8 +60,6 @@ from csdomain._fields import (
     optional,
     text,
 )
-from csdomain._messages import Message, _mark
-from csdomain._time import ensure_aware, zone
 from csdomain.calendars import BusinessCalendar, CalendarUnion
 from csdomain.conditions import ALWAYS, AllOf, Condition
 from csdomain.errors import NotFoundError, ValidationError

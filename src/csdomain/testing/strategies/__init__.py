@@ -44,8 +44,8 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from csdomain._fields import JsonScalar
-from csdomain._time import zone
+from csdomain._kernel.time import zone
+from csdomain._kernel.validation import JsonScalar
 from csdomain.calendars import (
     BusinessCalendar,
     CalendarUnion,

@@ -37,7 +37,7 @@ from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
 from babel.units import format_unit
 
-from csdomain._messages import Message, _mark
+from csdomain._kernel.messages import Message, _mark
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.customers import Consent, CustomerTier
 from csdomain.errors import NotFoundError, ValidationError
@@ -240,7 +240,7 @@ def _catalog_id(locale: Locale) -> str:
 def _load(catalog_id: str) -> gettext.NullTranslations:
     if catalog_id == _SOURCE_LOCALE:
         return gettext.NullTranslations()
-    mo = resources.files("csdomain") / "locale" / catalog_id / "LC_MESSAGES" / f"{_DOMAIN}.mo"
+    mo = resources.files("csdomain.i18n") / "locale" / catalog_id / "LC_MESSAGES" / f"{_DOMAIN}.mo"
     with mo.open("rb") as fp:
         return gettext.GNUTranslations(fp)
 

@@ -1,0 +1,1 @@
+"""csdomain's private foundation: validation, time helpers, enums, message marking."""

@@ -1,0 +1,148 @@
+"""Public holidays for business calendars, from the ``holidays`` package or iCalendar files.
+
+Needs the ``holidays`` extra (``pip install "csdomain[holidays]"``): the
+`holidays <https://pypi.org/project/holidays/>`_ package for statutory
+holidays by country and subdivision, and ``icalendar`` to read ``.ics`` files.
+Neither is imported until a function here is called.
+
+China's weekend make-up working days (调休) come in as
+:class:`~csdomain.calendars.ExtraWorkday` values. The holidays package derives
+future years' holidays from rules before the government announces them, but
+cannot derive their make-up days; :func:`load_public_holidays` reports such
+years in :attr:`PublicHolidays.years_without_workdays` instead of silently
+treating them as complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import attrs
+
+from csdomain._kernel.validation import Checked, each, field, instance, integer, text, tuple_of
+from csdomain.calendars import ExtraWorkday, Holiday, TimeRange
+from csdomain.errors import ValidationError
+
+__all__ = ["PublicHolidays", "holidays_from_icalendar", "load_public_holidays"]
+
+#: Years the check for make-up working days looks at to learn whether a country has any.
+_REFERENCE_YEARS = range(2015, 2027)
+
+
+@attrs.frozen
+class PublicHolidays(Checked):
+    """Holidays and make-up working days loaded for some years, ready for a calendar.
+
+    ``years_without_workdays`` lists requested years for which the source has
+    holidays but no make-up working days although the country uses them (the
+    years not yet announced): check them before relying on deadlines there.
+    """
+
+    source: str = field(text(max_length=200))
+    holidays: tuple[Holiday, ...] = field(
+        each(instance(Holiday, "a Holiday"), tuple), converter=tuple_of
+    )
+    extra_workdays: tuple[ExtraWorkday, ...] = field(
+        each(instance(ExtraWorkday, "an ExtraWorkday"), tuple), default=(), converter=tuple_of
+    )
+    years_without_workdays: tuple[int, ...] = field(
+        each(integer(minimum=1, maximum=9999), tuple), default=(), converter=tuple_of
+    )
+
+
+def _require(module: str) -> Any:
+    try:
+        return __import__(module)
+    except ImportError as error:
+        raise ModuleNotFoundError(
+            f"{module!r} is needed for public holidays; install the extra: "
+            'pip install "csdomain[holidays]"'
+        ) from error
+
+
+def load_public_holidays(
+    country: str,
+    *,
+    years: Iterable[int],
+    subdivision: str | None = None,
+    workday_hours: Sequence[str | TimeRange] = ("09:00-18:00",),
+) -> PublicHolidays:
+    """Statutory holidays of ``country`` (ISO 3166 code) for ``years``, from ``holidays``.
+
+    Weekend make-up working days (the package's ``weekend_workdays``) become
+    extra working days open ``workday_hours``. Raises ``ValidationError`` for
+    an unknown country or subdivision.
+    """
+    holidays_package = _require("holidays")
+    wanted = sorted(set(years))
+    if not wanted:
+        raise ValidationError.single("load_public_holidays", "years", "give at least one year")
+    try:
+        table = holidays_package.country_holidays(country, subdiv=subdivision, years=wanted)
+    except NotImplementedError as error:
+        raise ValidationError.single(
+            "load_public_holidays", "country", f"{country!r}/{subdivision!r}: {error}"
+        ) from None
+    hours = tuple(TimeRange.parse(h) if isinstance(h, str) else h for h in workday_hours)
+    holidays = tuple(
+        Holiday(date=day, name=str(name))
+        for day, name in sorted(table.items())
+        if day.year in wanted
+    )
+    workdays = sorted(d for d in getattr(table, "weekend_workdays", ()) if d.year in wanted)
+    extra = tuple(
+        ExtraWorkday(date=day, name=f"make-up working day ({country})", hours=hours)
+        for day in workdays
+        if day not in table
+    )
+    missing: tuple[int, ...] = ()
+    if _uses_workdays(holidays_package, country, subdivision):
+        found = {d.year for d in workdays}
+        missing = tuple(y for y in wanted if y not in found)
+    label = f"holidays {holidays_package.__version__}: {country}"
+    return PublicHolidays(
+        source=label + (f"-{subdivision}" if subdivision else ""),
+        holidays=holidays,
+        extra_workdays=extra,
+        years_without_workdays=missing,
+    )
+
+
+def _uses_workdays(holidays_package: Any, country: str, subdivision: str | None) -> bool:
+    reference = holidays_package.country_holidays(
+        country, subdiv=subdivision, years=list(_REFERENCE_YEARS)
+    )
+    return any(d.year in _REFERENCE_YEARS for d in getattr(reference, "weekend_workdays", ()))
+
+
+def holidays_from_icalendar(data: str | bytes) -> tuple[Holiday, ...]:
+    """Whole-day holidays from the all-day events of an iCalendar (``.ics``) file.
+
+    An all-day event (``DTSTART;VALUE=DATE``) closes each date from its start
+    up to its exclusive ``DTEND`` (one day when absent), as dates, never as
+    midnight instants in some zone. Timed events are not holidays and are
+    skipped. Two events on one date give one holiday with both names.
+    Raises ``ValidationError`` for text that is not iCalendar.
+    """
+    icalendar = _require("icalendar")
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except ValueError as error:
+        raise ValidationError.single("iCalendar", "", f"not iCalendar data: {error}") from None
+    names: dict[date, list[str]] = {}
+    for event in calendar.walk("VEVENT"):
+        start = event.get("DTSTART")
+        if start is None or isinstance(start.dt, datetime) or not isinstance(start.dt, date):
+            continue
+        end = event.get("DTEND")
+        last = end.dt if end is not None and type(end.dt) is date else start.dt + timedelta(1)
+        name = str(event.get("SUMMARY") or "holiday").strip() or "holiday"
+        day = start.dt
+        while day < last:
+            names.setdefault(day, [])
+            if name not in names[day]:
+                names[day].append(name)
+            day += timedelta(1)
+    return tuple(Holiday(date=day, name=" / ".join(names[day])) for day in sorted(names))
