@@ -5,7 +5,6 @@ escalation tiers, business calendars, conditions and SLA policies, as immutable 
 with typed errors, JSON serialization and localized labels. See https://csdomain.readthedocs.io.
 """
 
-from csdomain._kernel.validation import personal_fields
 from csdomain.calendars import (
     BusinessCalendar,
     CalendarUnion,
@@ -54,6 +53,7 @@ from csdomain.people import (
     Role,
 )
 from csdomain.priorities import Impact, Priority, PriorityMatrix, Urgency
+from csdomain.privacy import personal_fields
 from csdomain.sla import (
     Metric,
     MetricPolicy,

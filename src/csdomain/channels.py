@@ -18,7 +18,7 @@ from enum import Enum
 
 import attrs
 
-from csdomain._kernel.validation import Checked, boolean, field, instance, key, text, tuple_of
+from csdomain._kernel.validation import Checked, boolean, checked, instance, key, text, tuple_of
 from csdomain.errors import NotFoundError
 
 __all__ = [
@@ -75,9 +75,9 @@ class ChannelTraits(Checked):
       private link (a ticket portal link, a survey token).
     """
 
-    synchronous: bool = field(boolean)
-    automated: bool = field(boolean, default=False)
-    public: bool = field(boolean, default=False)
+    synchronous: bool = attrs.field(metadata=checked(boolean))
+    automated: bool = attrs.field(default=False, metadata=checked(boolean))
+    public: bool = attrs.field(default=False, metadata=checked(boolean))
 
 
 @attrs.frozen
@@ -89,9 +89,9 @@ class Channel(Checked):
     own ``name``.
     """
 
-    key: str = field(key("channel key"))
-    traits: ChannelTraits = field(instance(ChannelTraits, "ChannelTraits"))
-    name: str = field(text(max_length=200))
+    key: str = attrs.field(metadata=checked(key("channel key")))
+    traits: ChannelTraits = attrs.field(metadata=checked(instance(ChannelTraits, "ChannelTraits")))
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
 
     @property
     def builtin(self) -> bool:
@@ -162,7 +162,9 @@ def _unique_keys(channels: object) -> Iterator[tuple[str, str]]:
 class ChannelDirectory(Checked):
     """The built-in channels plus an app's own; look channels up by key."""
 
-    custom: tuple[Channel, ...] = field(_unique_keys, default=(), converter=tuple_of)
+    custom: tuple[Channel, ...] = attrs.field(
+        default=(), converter=tuple_of, metadata=checked(_unique_keys)
+    )
 
     def get(self, channel: ChannelKind | Channel | str) -> Channel:
         """The channel for ``channel``; raises ``NotFoundError`` for an unknown key."""

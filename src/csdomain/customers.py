@@ -18,16 +18,16 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
 from csdomain._kernel.enums import OrderedEnum
-from csdomain._kernel.time import to_utc
+from csdomain._kernel.time import optional_utc, to_utc
 from csdomain._kernel.validation import (
     Check,
     Checked,
     JsonScalar,
     both,
     calendar_date,
+    checked,
     decimal_amount,
     each,
-    field,
     frozen_set_of_str,
     iana_zone,
     instance,
@@ -42,6 +42,7 @@ from csdomain._kernel.validation import (
     unique_by,
 )
 from csdomain.channels import ChannelKind, channel_key
+from csdomain.privacy import masked
 
 __all__ = [
     "Consent",
@@ -81,12 +82,16 @@ class ContactPoint(Checked):
     consent. :attr:`contactable` is what outreach (revisits, surveys) checks.
     """
 
-    channel: str = field(key("channel key"), converter=_channel_key)
-    address: str = field(text(max_length=320), personal=True)
-    verified: bool = field(instance(bool, "true or false"), default=False)
-    consent: Consent = field(member_of(Consent), default=Consent.UNKNOWN)
-    consent_changed_at: datetime | None = field(optional(instant), default=None, converter=to_utc)
-    do_not_contact: bool = field(instance(bool, "true or false"), default=False)
+    channel: str = attrs.field(converter=_channel_key, metadata=checked(key("channel key")))
+    address: str = attrs.field(repr=masked, metadata=checked(text(max_length=320), personal=True))
+    verified: bool = attrs.field(default=False, metadata=checked(instance(bool, "true or false")))
+    consent: Consent = attrs.field(default=Consent.UNKNOWN, metadata=checked(member_of(Consent)))
+    consent_changed_at: datetime | None = attrs.field(
+        default=None, converter=optional_utc, metadata=checked(optional(instant))
+    )
+    do_not_contact: bool = attrs.field(
+        default=False, metadata=checked(instance(bool, "true or false"))
+    )
 
     @property
     def contactable(self) -> bool:
@@ -123,11 +128,11 @@ _currency = Check(lambda v: type(v) is str and v in _CURRENCIES, _currency_expla
 class Purchase(Checked):
     """An order the customer placed: amount in an ISO 4217 currency, when, and what."""
 
-    order_id: str = field(key("order id"))
-    amount: Decimal = field(decimal_amount)
-    currency: str = field(_currency)
-    purchased_at: datetime = field(instant, converter=to_utc)
-    product: str = field(text(max_length=500))
+    order_id: str = attrs.field(metadata=checked(key("order id")))
+    amount: Decimal = attrs.field(metadata=checked(decimal_amount))
+    currency: str = attrs.field(metadata=checked(_currency))
+    purchased_at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
+    product: str = attrs.field(metadata=checked(text(max_length=500)))
 
 
 @lru_cache(maxsize=256)
@@ -159,27 +164,42 @@ class Customer(Checked):
     it as read-only and change it with :meth:`with_attributes`.
     """
 
-    id: str = field(key("customer id"))
-    display_name: str = field(text(max_length=200), personal=True)
-    contact_points: tuple[ContactPoint, ...] = field(
-        both(
-            each(instance(ContactPoint, "a ContactPoint")),
-            unique_by("channel", "address", what="channel and address"),
-        ),
-        factory=tuple,
-        converter=tuple_of,
-        personal=True,
+    id: str = attrs.field(metadata=checked(key("customer id")))
+    display_name: str = attrs.field(
+        repr=masked, metadata=checked(text(max_length=200), personal=True)
     )
-    tier: CustomerTier = field(member_of(CustomerTier), default=CustomerTier.STANDARD)
-    segments: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
-    timezone: str = field(iana_zone, default="UTC")
-    locale: str = field(_locale, default="en")
-    birthday: date | None = field(optional(calendar_date), default=None, personal=True)
-    attributes: dict[str, JsonScalar] = field(json_scalars, factory=dict, converter=_attributes)
-    purchases: tuple[Purchase, ...] = field(
-        both(each(instance(Purchase, "a Purchase")), unique_by("order_id", what="order id")),
+    contact_points: tuple[ContactPoint, ...] = attrs.field(
         factory=tuple,
         converter=tuple_of,
+        repr=masked,
+        metadata=checked(
+            both(
+                each(instance(ContactPoint, "a ContactPoint")),
+                unique_by("channel", "address", what="channel and address"),
+            ),
+            personal=True,
+        ),
+    )
+    tier: CustomerTier = attrs.field(
+        default=CustomerTier.STANDARD, metadata=checked(member_of(CustomerTier))
+    )
+    segments: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    timezone: str = attrs.field(default="UTC", metadata=checked(iana_zone))
+    locale: str = attrs.field(default="en", metadata=checked(_locale))
+    birthday: date | None = attrs.field(
+        default=None, repr=masked, metadata=checked(optional(calendar_date), personal=True)
+    )
+    attributes: dict[str, JsonScalar] = attrs.field(
+        factory=dict, converter=_attributes, metadata=checked(json_scalars)
+    )
+    purchases: tuple[Purchase, ...] = attrs.field(
+        factory=tuple,
+        converter=tuple_of,
+        metadata=checked(
+            both(each(instance(Purchase, "a Purchase")), unique_by("order_id", what="order id"))
+        ),
     )
 
     def contact_points_on(self, channel: ChannelKind | str) -> tuple[ContactPoint, ...]:

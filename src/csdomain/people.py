@@ -19,8 +19,8 @@ from csdomain._kernel.validation import (
     Checked,
     boolean,
     both,
+    checked,
     each,
-    field,
     frozen_set_of_str,
     instance,
     integer,
@@ -34,6 +34,7 @@ from csdomain._kernel.validation import (
 )
 from csdomain.channels import channel_key
 from csdomain.errors import NotFoundError
+from csdomain.privacy import masked
 
 __all__ = [
     "Agent",
@@ -77,11 +78,11 @@ class Presence(Enum):
 def _roles(value: object) -> object:
     if isinstance(value, Role):
         return frozenset([value])
-    return frozen_set_of_str(value)
+    return frozen_set_of_str(value)  # type: ignore[arg-type]  # the check rejects the rest
 
 
 def _channels(value: object) -> object:
-    converted = frozen_set_of_str(value)
+    converted = frozen_set_of_str(value)  # type: ignore[arg-type]  # the check rejects the rest
     if isinstance(converted, frozenset):
         return frozenset(channel_key(c) for c in converted)
     return converted
@@ -96,16 +97,26 @@ class Agent(Checked):
     group the agent belongs to; several are allowed.
     """
 
-    id: str = field(key("agent id"))
-    name: str = field(text(max_length=200), personal=True)
-    grade: AgentGrade = field(member_of(AgentGrade), default=AgentGrade.STANDARD)
-    roles: frozenset[Role] = field(
-        each(member_of(Role), frozenset), factory=lambda: frozenset([Role.AGENT]), converter=_roles
+    id: str = attrs.field(metadata=checked(key("agent id")))
+    name: str = attrs.field(repr=masked, metadata=checked(text(max_length=200), personal=True))
+    grade: AgentGrade = attrs.field(
+        default=AgentGrade.STANDARD, metadata=checked(member_of(AgentGrade))
     )
-    skills: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
-    max_load: int = field(integer(minimum=0, maximum=10_000), default=5)
-    presence: Presence = field(member_of(Presence), default=Presence.OFFLINE)
-    groups: tuple[str, ...] = field(each(key("group id"), tuple), factory=tuple, converter=tuple_of)
+    roles: frozenset[Role] = attrs.field(
+        factory=lambda: frozenset([Role.AGENT]),
+        converter=_roles,
+        metadata=checked(each(member_of(Role), frozenset)),
+    )
+    skills: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    max_load: int = attrs.field(default=5, metadata=checked(integer(minimum=0, maximum=10_000)))
+    presence: Presence = attrs.field(
+        default=Presence.OFFLINE, metadata=checked(member_of(Presence))
+    )
+    groups: tuple[str, ...] = attrs.field(
+        factory=tuple, converter=tuple_of, metadata=checked(each(key("group id"), tuple))
+    )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if len(set(self.groups)) != len(self.groups):
@@ -122,14 +133,18 @@ class Group(Checked):
     business calendar of the group's opening hours.
     """
 
-    id: str = field(key("group id"))
-    name: str = field(text(max_length=200))
-    tier: str = field(key("tier key"), default="L1")
-    channels: frozenset[str] = field(
-        each(key("channel key"), frozenset), factory=frozenset, converter=_channels
+    id: str = attrs.field(metadata=checked(key("group id")))
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    tier: str = attrs.field(default="L1", metadata=checked(key("tier key")))
+    channels: frozenset[str] = attrs.field(
+        factory=frozenset,
+        converter=_channels,
+        metadata=checked(each(key("channel key"), frozenset)),
     )
-    overflow_to: str | None = field(optional(key("group id")), default=None)
-    calendar: str | None = field(optional(key("calendar name")), default=None)
+    overflow_to: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
+    calendar: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("calendar name")))
+    )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if self.overflow_to == self.id:
@@ -149,9 +164,9 @@ class EscalationTier(Checked):
     keys ``L1``, ``L2``, ``L3`` also have translated labels).
     """
 
-    key: str = field(key("tier key"))
-    name: str = field(text(max_length=200))
-    external: bool = field(boolean, default=False)
+    key: str = attrs.field(metadata=checked(key("tier key")))
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    external: bool = attrs.field(default=False, metadata=checked(boolean))
 
 
 _tier_items = both(
@@ -170,7 +185,9 @@ def _tiers_check(value: object) -> Iterator[tuple[str, str]]:
 class EscalationLadder(Checked):
     """The ordered tiers a ticket escalates through, lowest first."""
 
-    tiers: tuple[EscalationTier, ...] = field(_tiers_check, converter=tuple_of)
+    tiers: tuple[EscalationTier, ...] = attrs.field(
+        converter=tuple_of, metadata=checked(_tiers_check)
+    )
 
     @classmethod
     def default(cls) -> EscalationLadder:

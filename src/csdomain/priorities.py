@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import attrs
 
 from csdomain._kernel.enums import OrderedEnum
-from csdomain._kernel.validation import Checked, field
+from csdomain._kernel.validation import Checked, checked
 
 __all__ = ["Impact", "Priority", "PriorityMatrix", "Urgency"]
 
@@ -70,7 +70,9 @@ class PriorityMatrix(Checked):
     <Priority.HIGH: 'high'>
     """
 
-    rows: tuple[tuple[Priority, ...], ...] = field(_check_rows, converter=_nested_tuple)
+    rows: tuple[tuple[Priority, ...], ...] = attrs.field(
+        converter=_nested_tuple, metadata=checked(_check_rows)
+    )
 
     @classmethod
     def itil(cls) -> PriorityMatrix:

@@ -32,13 +32,18 @@ def ensure_aware(value: object, subject: str, path: str) -> datetime:
     return value
 
 
-def to_utc(value: object) -> object:
+def to_utc(value: datetime) -> datetime:
     """attrs converter: aware datetimes become UTC; anything else is left for the check."""
     if type(value) is datetime and value.tzinfo is UTC:  # the common case: already UTC
         return value
     if isinstance(value, datetime) and is_aware(value):
         return value.astimezone(UTC)
     return value
+
+
+def optional_utc(value: datetime | None) -> datetime | None:
+    """attrs converter for optional instants: ``None`` stays, the rest as :func:`to_utc`."""
+    return None if value is None else to_utc(value)
 
 
 @lru_cache(maxsize=1024)

@@ -13,12 +13,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import attrs
 
+from csdomain._kernel.registry import declare_type
 from csdomain._kernel.time import UTC, is_aware, zone_problem
 from csdomain.errors import ValidationError
+from csdomain.privacy import PERSONAL
 
 Explain = Callable[[Any], Iterable[tuple[str, str]]]
 
@@ -46,7 +48,6 @@ class Check:
 
 
 CHECK = "csdomain.check"
-PERSONAL = "csdomain.personal"
 
 JsonScalar = str | int | float | bool | None
 
@@ -75,9 +76,17 @@ def _checks_of(cls: type) -> _Compiled:
 
 
 class Checked:
-    """Mixin for attrs classes whose fields carry csdomain checks."""
+    """Mixin for attrs classes whose fields carry csdomain checks.
+
+    Every subclass is announced to :data:`csdomain._kernel.registry.declared_types`,
+    which is how the Hypothesis hook learns of types without a central list.
+    """
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        declare_type(cls)
 
     def __attrs_post_init__(self) -> None:
         checks, all_ok, has_whole = _checks_of(type(self))
@@ -90,7 +99,7 @@ class Checked:
             for name, check in checks:
                 value = getattr(self, name)
                 if not check.ok(value):
-                    problems.extend((name + sub, msg) for sub, msg in check.explain(value))
+                    problems.extend((name + sub, msg) for sub, msg in explain(check, value))
         if problems:
             raise ValidationError(type(self).__name__, problems)
 
@@ -99,42 +108,47 @@ class Checked:
         return ()
 
 
-def field(
-    check: Check | Explain | None = None,
-    *,
-    personal: bool = False,
-    default: Any = attrs.NOTHING,
-    factory: Callable[[], Any] | None = None,
-    converter: Callable[[Any], Any] | None = None,
-    kw_only: bool = False,
-    eq: bool | Callable[[Any], Any] = True,
-) -> Any:
-    """An attrs field with a csdomain check and the personal-data mark.
+def explain(check: Check, value: object) -> list[tuple[str, str]]:
+    """The problems ``check`` finds in ``value``, which its ``ok`` test refused.
 
-    ``eq`` is passed to attrs: ``False``, or a key function for equality and hashing.
+    The seam cannot be bypassed: if ``explain`` finds nothing to say about a
+    value that ``ok`` refused, that is reported as a problem too, never a pass.
+    """
+    found = list(check.explain(value))
+    return found or [("", f"rejected {describe(value)}")]
+
+
+def checked(check: Check | Explain | None = None, *, personal: bool = False) -> dict[str, Any]:
+    """attrs field metadata: the csdomain ``check`` and the personal-data mark.
+
+    Used as ``attrs.field(metadata=checked(text()), ...)`` so that mypy's attrs
+    support sees the field's default and converter.
     """
     metadata: dict[str, Any] = {}
     if check is not None:
         metadata[CHECK] = Check.of(check)
     if personal:
         metadata[PERSONAL] = True
-    extra: dict[str, Any] = {"kw_only": True} if kw_only else {}
-    return attrs.field(
-        default=default, factory=factory, converter=converter, metadata=metadata, eq=eq, **extra
-    )
-
-
-def personal_fields(cls: type) -> tuple[str, ...]:
-    """Names of the fields of attrs class ``cls`` that hold personal data."""
-    return tuple(a.name for a in attrs.fields(cls) if a.metadata.get(PERSONAL))
+    return metadata
 
 
 # -- checks ------------------------------------------------------------------
 
 
-def _show(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+_SHOWN: Final = (str, int, float, bool, type(None), Decimal, date, timedelta, Enum)
+
+
+def describe(value: object) -> str:
+    """How an error message shows a rejected value: scalars by their (shortened) repr,
+    anything else by its type alone, so a message never carries a whole object's repr
+    (which could hold personal data)."""
+    if isinstance(value, _SHOWN):
+        text = repr(value)
+        return text if len(text) <= 60 else text[:57] + "..."
+    return f"a {type(value).__name__} object"
+
+
+_show = describe
 
 
 def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
@@ -149,8 +163,8 @@ def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
         )
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
-        if not isinstance(value, str):
-            yield "", f"expected text, got {type(value).__name__} {_show(value)}"
+        if type(value) is not str:
+            yield "", f"expected text (str), got {type(value).__name__} {_show(value)}"
         elif not allow_empty and not value.strip():
             yield "", f"must not be empty or blank, got {_show(value)}"
         elif len(value) > max_length:
@@ -364,8 +378,8 @@ _INT64 = (-(2**63), 2**63 - 1)
 
 
 def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
-    if not isinstance(value, Mapping):
-        yield "", f"expected a mapping, got {type(value).__name__} {_show(value)}"
+    if type(value) is not dict:
+        yield "", f"expected a dict, got {type(value).__name__} {_show(value)}"
         return
     for k, v in value.items():
         if not isinstance(k, str) or not KEY_PATTERN.fullmatch(k):
@@ -403,19 +417,23 @@ def both(*checks: Check) -> Check:
     return Check(ok, explain)
 
 
-def frozen_set_of_str(value: object) -> frozenset[str]:
-    """attrs converter: any iterable of strings (but not a bare string) to a frozenset."""
+def frozen_set_of_str(value: Iterable[str]) -> frozenset[str]:
+    """attrs converter: any iterable of strings (but not a bare string) to a frozenset.
+
+    Typed for callers; at run time anything else is left for the field's check to reject.
+    """
     if type(value) is frozenset:
         return value
     if isinstance(value, (str, bytes)):
         return value  # type: ignore[return-value]  # left for the check to reject
     if isinstance(value, Iterable):
         return frozenset(value)
-    return value  # type: ignore[return-value]
+    return value
 
 
-def tuple_of(value: object) -> tuple[Any, ...]:
-    """attrs converter: lists and other iterables to tuples."""
+def tuple_of(value: Iterable[Any]) -> tuple[Any, ...]:
+    """attrs converter: lists and other iterables to tuples (anything else is left for the
+    field's check to reject)."""
     if type(value) is tuple:
         return value
     if isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping)):

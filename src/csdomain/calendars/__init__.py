@@ -35,8 +35,8 @@ from csdomain._kernel.validation import (
     Check,
     Checked,
     calendar_date,
+    checked,
     each,
-    field,
     iana_zone,
     instance,
     integer,
@@ -112,8 +112,8 @@ class TimeRange(Checked):
     :meth:`parse`: ``TimeRange.parse("09:00-12:00")``.
     """
 
-    start: int = field(integer(minimum=0, maximum=_DAY - 1))
-    end: int = field(integer(minimum=1, maximum=_DAY))
+    start: int = attrs.field(metadata=checked(integer(minimum=0, maximum=_DAY - 1)))
+    end: int = attrs.field(metadata=checked(integer(minimum=1, maximum=_DAY)))
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if self.end <= self.start:
@@ -187,9 +187,11 @@ def _parse_ranges(value: object) -> object:
 class Holiday(Checked):
     """A date on which the calendar closes: the whole day, or only the ``closed`` ranges."""
 
-    date: date = field(calendar_date)
-    name: str = field(text(max_length=200))
-    closed: tuple[TimeRange, ...] = field(_RANGES, default=(), converter=_parse_ranges)
+    date: date = attrs.field(metadata=checked(calendar_date))
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    closed: tuple[TimeRange, ...] = attrs.field(
+        default=(), converter=_parse_ranges, metadata=checked(_RANGES)
+    )
 
 
 def _non_empty_ranges(value: object) -> Iterator[tuple[str, str]]:
@@ -203,10 +205,11 @@ def _non_empty_ranges(value: object) -> Iterator[tuple[str, str]]:
 class ExtraWorkday(Checked):
     """A date that opens with ``hours`` instead of its weekly hours (调休 make-up day)."""
 
-    date: date = field(calendar_date)
-    name: str = field(text(max_length=200))
-    hours: tuple[TimeRange, ...] = field(
-        Check(lambda v: v != () and _ranges_ok(v), _non_empty_ranges), converter=_parse_ranges
+    date: date = attrs.field(metadata=checked(calendar_date))
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    hours: tuple[TimeRange, ...] = attrs.field(
+        converter=_parse_ranges,
+        metadata=checked(Check(lambda v: v != () and _ranges_ok(v), _non_empty_ranges)),
     )
 
 
@@ -447,14 +450,16 @@ class BusinessCalendar(_Queries, Checked):
     holiday and an extra working day.
     """
 
-    name: str = field(text(max_length=200))
-    timezone: str = field(iana_zone)
-    weekly: tuple[tuple[TimeRange, ...], ...] = field(_WEEKLY, converter=_weekly_convert)
-    holidays: tuple[Holiday, ...] = field(
-        _dated(Holiday, "holiday"), default=(), converter=tuple_of
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    timezone: str = attrs.field(metadata=checked(iana_zone))
+    weekly: tuple[tuple[TimeRange, ...], ...] = attrs.field(
+        converter=_weekly_convert, metadata=checked(_WEEKLY)
     )
-    extra_workdays: tuple[ExtraWorkday, ...] = field(
-        _dated(ExtraWorkday, "extra working day"), default=(), converter=tuple_of
+    holidays: tuple[Holiday, ...] = attrs.field(
+        default=(), converter=tuple_of, metadata=checked(_dated(Holiday, "holiday"))
+    )
+    extra_workdays: tuple[ExtraWorkday, ...] = attrs.field(
+        default=(), converter=tuple_of, metadata=checked(_dated(ExtraWorkday, "extra working day"))
     )
     _index: _Index | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
     _always: bool = attrs.field(init=False, default=False, eq=False, hash=False, repr=False)
@@ -487,7 +492,7 @@ class BusinessCalendar(_Queries, Checked):
         return cls(
             name=name,
             timezone=timezone,
-            weekly=weekly,  # type: ignore[arg-type]
+            weekly=weekly,
             holidays=tuple(holidays),
             extra_workdays=tuple(extra_workdays),
         )
@@ -735,8 +740,10 @@ def _members_explain(value: object) -> Iterator[tuple[str, str]]:
 class CalendarUnion(_Queries, Checked):
     """Open whenever any member calendar is open (follow-the-sun teams)."""
 
-    name: str = field(text(max_length=200))
-    members: tuple[BusinessCalendar, ...] = field(Check.of(_members_explain), converter=tuple_of)
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    members: tuple[BusinessCalendar, ...] = attrs.field(
+        converter=tuple_of, metadata=checked(Check.of(_members_explain))
+    )
     _index: _Index | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
 
     _always: bool = attrs.field(init=False, default=False, eq=False, hash=False, repr=False)

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from csdomain._kernel.validation import Checked, each, field, instance, integer, text, tuple_of
+from csdomain._kernel.validation import Checked, checked, each, instance, integer, text, tuple_of
 from csdomain.calendars import ExtraWorkday, Holiday, TimeRange
 from csdomain.errors import ValidationError
 
@@ -40,15 +40,19 @@ class PublicHolidays(Checked):
     years not yet announced): check them before relying on deadlines there.
     """
 
-    source: str = field(text(max_length=200))
-    holidays: tuple[Holiday, ...] = field(
-        each(instance(Holiday, "a Holiday"), tuple), converter=tuple_of
+    source: str = attrs.field(metadata=checked(text(max_length=200)))
+    holidays: tuple[Holiday, ...] = attrs.field(
+        converter=tuple_of, metadata=checked(each(instance(Holiday, "a Holiday"), tuple))
     )
-    extra_workdays: tuple[ExtraWorkday, ...] = field(
-        each(instance(ExtraWorkday, "an ExtraWorkday"), tuple), default=(), converter=tuple_of
+    extra_workdays: tuple[ExtraWorkday, ...] = attrs.field(
+        default=(),
+        converter=tuple_of,
+        metadata=checked(each(instance(ExtraWorkday, "an ExtraWorkday"), tuple)),
     )
-    years_without_workdays: tuple[int, ...] = field(
-        each(integer(minimum=1, maximum=9999), tuple), default=(), converter=tuple_of
+    years_without_workdays: tuple[int, ...] = attrs.field(
+        default=(),
+        converter=tuple_of,
+        metadata=checked(each(integer(minimum=1, maximum=9999), tuple)),
     )
 
 

@@ -85,8 +85,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 import attrs
 
 from csdomain._kernel.enums import OrderedEnum
-from csdomain._kernel.validation import KEY_PATTERN, Check, Checked, each, instance, tuple_of
-from csdomain._kernel.validation import field as checked_field
+from csdomain._kernel.validation import (
+    KEY_PATTERN,
+    Check,
+    Checked,
+    checked,
+    each,
+    instance,
+    tuple_of,
+)
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.customers import CustomerTier
 from csdomain.priorities import Priority
@@ -392,8 +399,8 @@ class AllOf(Condition):
     """Matches when every condition in ``conditions`` matches (always, when there are none)."""
 
     op: ClassVar[str] = "all"
-    conditions: tuple[Condition, ...] = checked_field(
-        _conditions_check(), factory=tuple, converter=tuple_of
+    conditions: tuple[Condition, ...] = attrs.field(
+        factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
     )
 
     def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
@@ -416,8 +423,8 @@ class AnyOf(Condition):
     none)."""
 
     op: ClassVar[str] = "any"
-    conditions: tuple[Condition, ...] = checked_field(
-        _conditions_check(), factory=tuple, converter=tuple_of
+    conditions: tuple[Condition, ...] = attrs.field(
+        factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
     )
 
     def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
@@ -439,8 +446,8 @@ class Not(Condition):
     """Matches when ``condition`` does not."""
 
     op: ClassVar[str] = "not"
-    condition: Condition = checked_field(
-        instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)")
+    condition: Condition = attrs.field(
+        metadata=checked(instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)"))
     )
 
     def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
@@ -469,8 +476,8 @@ class Equals(Condition):
     """
 
     op: ClassVar[str] = "equals"
-    field: str = checked_field(_field_path)
-    value: _Value = checked_field(eq=_typed)
+    field: str = attrs.field(metadata=checked(_field_path))
+    value: _Value = attrs.field(eq=_typed)
 
     def __attrs_post_init__(self) -> None:
         if _path_ok(self.field):
@@ -512,8 +519,10 @@ class In(Condition):
     """
 
     op: ClassVar[str] = "in"
-    field: str = checked_field(_field_path)
-    values: tuple[_Value, ...] = checked_field(_values_check(), converter=tuple_of, eq=_typed_all)
+    field: str = attrs.field(metadata=checked(_field_path))
+    values: tuple[_Value, ...] = attrs.field(
+        converter=tuple_of, eq=_typed_all, metadata=checked(_values_check())
+    )
 
     def __attrs_post_init__(self) -> None:
         if _path_ok(self.field) and isinstance(self.values, tuple):
@@ -578,9 +587,9 @@ class Compare(Condition):
     """
 
     op: ClassVar[str] = "compare"
-    field: str = checked_field(_field_path)
-    comparison: Comparison = checked_field(_comparison_check, converter=_comparison)
-    value: _Value = checked_field(eq=_typed)
+    field: str = attrs.field(metadata=checked(_field_path))
+    comparison: Comparison = attrs.field(converter=_comparison, metadata=checked(_comparison_check))
+    value: _Value = attrs.field(eq=_typed)
 
     def __attrs_post_init__(self) -> None:
         if _path_ok(self.field):
@@ -616,8 +625,8 @@ class Contains(Condition):
     when a custom field or attribute holds text that contains ``value`` (case-sensitive)."""
 
     op: ClassVar[str] = "contains"
-    field: str = checked_field(_field_path)
-    value: str = checked_field()
+    field: str = attrs.field(metadata=checked(_field_path))
+    value: str = attrs.field()
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         field = _field_of(self.field)
@@ -643,7 +652,7 @@ class Exists(Condition):
     or attribute is set and not null, a group or assignee is set, a set field is not empty."""
 
     op: ClassVar[str] = "exists"
-    field: str = checked_field(_field_path)
+    field: str = attrs.field(metadata=checked(_field_path))
 
     def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
         actual = _read(self.field, ticket, customer)

@@ -53,8 +53,8 @@ from csdomain._kernel.validation import (
     Check,
     Checked,
     boolean,
+    checked,
     duration,
-    field,
     instance,
     member_of,
     optional,
@@ -202,10 +202,12 @@ class Target(Checked):
     (0.5, 0.75)
     """
 
-    duration: timedelta = field(duration(allow_zero=False))
-    calendar: str | None = field(optional(text(max_length=200)), default=None)
-    warnings: tuple[float, ...] = field(
-        Check.of(_warnings_explain), default=(0.75,), converter=_fractions
+    duration: timedelta = attrs.field(metadata=checked(duration(allow_zero=False)))
+    calendar: str | None = attrs.field(
+        default=None, metadata=checked(optional(text(max_length=200)))
+    )
+    warnings: tuple[float, ...] = attrs.field(
+        default=(0.75,), converter=_fractions, metadata=checked(Check.of(_warnings_explain))
     )
     # The warning fractions as durations, computed once: evaluation compares them often.
     _thresholds: tuple[timedelta, ...] = attrs.field(
@@ -263,6 +265,10 @@ def _pauses_explain(value: object) -> Iterator[tuple[str, str]]:
         )
 
 
+def _metric(value: Metric | str) -> Metric:
+    return Metric(value) if isinstance(value, str) else value
+
+
 def _default_pauses(self: MetricPolicy) -> frozenset[Status]:
     return DEFAULT_PAUSE_STATUSES.get(self.metric, frozenset())
 
@@ -283,19 +289,24 @@ class MetricPolicy(Checked):
     and on hold; the response metrics do not pause).
     """
 
-    metric: Metric = field(
-        member_of(Metric), converter=lambda v: Metric(v) if isinstance(v, str) else v
+    metric: Metric = attrs.field(
+        converter=_metric,
+        metadata=checked(member_of(Metric)),
     )
-    targets: dict[Priority, Target] = field(Check.of(_targets_explain), converter=_targets_convert)
-    pause_statuses: frozenset[Status] = field(
-        Check.of(_pauses_explain),
+    targets: dict[Priority, Target] = attrs.field(
+        converter=_targets_convert, metadata=checked(Check.of(_targets_explain))
+    )
+    pause_statuses: frozenset[Status] = attrs.field(
         default=attrs.Factory(_default_pauses, takes_self=True),
         converter=_statuses_convert,
+        metadata=checked(Check.of(_pauses_explain)),
     )
-    count_bot_replies: bool = field(boolean, default=False)
-    on_reopen: OnReopen = field(member_of(OnReopen), default=OnReopen.RESUME)
-    on_priority_change: OnPriorityChange = field(
-        member_of(OnPriorityChange), default=OnPriorityChange.FROM_CYCLE_START
+    count_bot_replies: bool = attrs.field(default=False, metadata=checked(boolean))
+    on_reopen: OnReopen = attrs.field(
+        default=OnReopen.RESUME, metadata=checked(member_of(OnReopen))
+    )
+    on_priority_change: OnPriorityChange = attrs.field(
+        default=OnPriorityChange.FROM_CYCLE_START, metadata=checked(member_of(OnPriorityChange))
     )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
@@ -329,9 +340,13 @@ class SlaPolicy(Checked):
     whose ``condition`` matches the ticket (and customer).
     """
 
-    name: str = field(text(max_length=200))
-    metrics: tuple[MetricPolicy, ...] = field(Check.of(_metrics_explain), converter=_tuple)
-    condition: Condition = field(instance(Condition, "a Condition"), default=ALWAYS)
+    name: str = attrs.field(metadata=checked(text(max_length=200)))
+    metrics: tuple[MetricPolicy, ...] = attrs.field(
+        converter=_tuple, metadata=checked(Check.of(_metrics_explain))
+    )
+    condition: Condition = attrs.field(
+        default=ALWAYS, metadata=checked(instance(Condition, "a Condition"))
+    )
     # What evaluation derives from the metrics, built on first use (the policy is immutable).
     _plan: _Plan | None = attrs.field(init=False, default=None, eq=False, repr=False)
 

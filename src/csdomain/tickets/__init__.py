@@ -40,12 +40,11 @@ import attrs
 
 from csdomain._kernel.time import to_utc
 from csdomain._kernel.validation import (
-    PERSONAL,
     Checked,
     JsonScalar,
+    checked,
     duration,
     each,
-    field,
     frozen_set_of_str,
     instance,
     instant,
@@ -60,6 +59,7 @@ from csdomain._kernel.validation import (
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.errors import InvalidTransitionError, ValidationError
 from csdomain.priorities import Priority
+from csdomain.privacy import PERSONAL, masked
 
 __all__ = [
     "REASON_AGENT_REPLIED",
@@ -153,8 +153,8 @@ class LinkKind(Enum):
 class Actor(Checked):
     """Who acted: a customer or agent (with their id), a bot or the system."""
 
-    kind: ActorKind = field(member_of(ActorKind))
-    id: str | None = field(optional(key("actor id")), default=None)
+    kind: ActorKind = attrs.field(metadata=checked(member_of(ActorKind)))
+    id: str | None = attrs.field(default=None, metadata=checked(optional(key("actor id"))))
 
     @classmethod
     def customer(cls, customer_id: str) -> Actor:
@@ -188,8 +188,8 @@ class Actor(Checked):
 class TicketLink(Checked):
     """A link from this ticket to another one."""
 
-    kind: LinkKind = field(member_of(LinkKind))
-    ticket_id: str = field(key("ticket id"))
+    kind: LinkKind = attrs.field(metadata=checked(member_of(LinkKind)))
+    ticket_id: str = attrs.field(metadata=checked(key("ticket id")))
 
 
 def _channel(value: object) -> object:
@@ -204,8 +204,8 @@ class TicketEvent(Checked):
     """Base of timeline events: when it happened and who did it."""
 
     type_name: ClassVar[str] = ""
-    at: datetime = field(instant, converter=to_utc)
-    actor: Actor = field(instance(Actor, "an Actor"))
+    at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
+    actor: Actor = attrs.field(metadata=checked(instance(Actor, "an Actor")))
 
 
 @attrs.frozen(kw_only=True)
@@ -213,20 +213,24 @@ class TicketCreated(TicketEvent):
     """The first event of every timeline: the ticket as it was opened."""
 
     type_name: ClassVar[str] = "created"
-    ticket_id: str = field(key("ticket id"))
-    kind: TicketKind = field(member_of(TicketKind))
-    subject: str = field(text(max_length=500), personal=True)
-    customer_id: str = field(key("customer id"))
-    channel: str = field(key("channel key"), converter=_channel)
-    priority: Priority = field(member_of(Priority))
-    status: Status = field(member_of(Status), default=Status.NEW)
-    group_id: str | None = field(optional(key("group id")), default=None)
-    assignee_id: str | None = field(optional(key("agent id")), default=None)
-    tier: str = field(key("tier key"), default="L1")
-    tags: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
-    custom_fields: dict[str, JsonScalar] = field(json_scalars, factory=dict)
-    links: tuple[TicketLink, ...] = field(
-        each(instance(TicketLink, "a TicketLink"), tuple), factory=tuple, converter=tuple_of
+    ticket_id: str = attrs.field(metadata=checked(key("ticket id")))
+    kind: TicketKind = attrs.field(metadata=checked(member_of(TicketKind)))
+    subject: str = attrs.field(repr=masked, metadata=checked(text(max_length=500), personal=True))
+    customer_id: str = attrs.field(metadata=checked(key("customer id")))
+    channel: str = attrs.field(converter=_channel, metadata=checked(key("channel key")))
+    priority: Priority = attrs.field(metadata=checked(member_of(Priority)))
+    status: Status = attrs.field(default=Status.NEW, metadata=checked(member_of(Status)))
+    group_id: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
+    assignee_id: str | None = attrs.field(default=None, metadata=checked(optional(key("agent id"))))
+    tier: str = attrs.field(default="L1", metadata=checked(key("tier key")))
+    tags: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    custom_fields: dict[str, JsonScalar] = attrs.field(factory=dict, metadata=checked(json_scalars))
+    links: tuple[TicketLink, ...] = attrs.field(
+        factory=tuple,
+        converter=tuple_of,
+        metadata=checked(each(instance(TicketLink, "a TicketLink"), tuple)),
     )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
@@ -252,10 +256,16 @@ class MessageAdded(TicketEvent):
     """
 
     type_name: ClassVar[str] = "message"
-    visibility: Visibility = field(member_of(Visibility), default=Visibility.PUBLIC)
-    channel: str = field(key("channel key"), converter=_channel)
-    body: str = field(text(max_length=1_000_000), personal=True)
-    handle_time: timedelta | None = field(optional(duration()), default=None)
+    visibility: Visibility = attrs.field(
+        default=Visibility.PUBLIC, metadata=checked(member_of(Visibility))
+    )
+    channel: str = attrs.field(converter=_channel, metadata=checked(key("channel key")))
+    body: str = attrs.field(
+        repr=masked, metadata=checked(text(max_length=1_000_000), personal=True)
+    )
+    handle_time: timedelta | None = attrs.field(
+        default=None, metadata=checked(optional(duration()))
+    )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         if self.actor.kind is ActorKind.CUSTOMER and self.visibility is Visibility.INTERNAL:
@@ -272,9 +282,9 @@ class StatusChanged(TicketEvent):
     """The status moved from ``old`` to ``new`` (``reason`` says why, when known)."""
 
     type_name: ClassVar[str] = "status_changed"
-    old: Status = field(member_of(Status))
-    new: Status = field(member_of(Status))
-    reason: str | None = field(optional(text(max_length=500)), default=None)
+    old: Status = attrs.field(metadata=checked(member_of(Status)))
+    new: Status = attrs.field(metadata=checked(member_of(Status)))
+    reason: str | None = attrs.field(default=None, metadata=checked(optional(text(max_length=500))))
 
 
 @attrs.frozen(kw_only=True)
@@ -282,8 +292,8 @@ class PriorityChanged(TicketEvent):
     """The priority moved from ``old`` to ``new``."""
 
     type_name: ClassVar[str] = "priority_changed"
-    old: Priority = field(member_of(Priority))
-    new: Priority = field(member_of(Priority))
+    old: Priority = attrs.field(metadata=checked(member_of(Priority)))
+    new: Priority = attrs.field(metadata=checked(member_of(Priority)))
 
 
 @attrs.frozen(kw_only=True)
@@ -291,10 +301,14 @@ class Assigned(TicketEvent):
     """The group and/or assignee changed (``None``: nobody)."""
 
     type_name: ClassVar[str] = "assigned"
-    old_group_id: str | None = field(optional(key("group id")), default=None)
-    group_id: str | None = field(optional(key("group id")), default=None)
-    old_assignee_id: str | None = field(optional(key("agent id")), default=None)
-    assignee_id: str | None = field(optional(key("agent id")), default=None)
+    old_group_id: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("group id")))
+    )
+    group_id: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
+    old_assignee_id: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("agent id")))
+    )
+    assignee_id: str | None = attrs.field(default=None, metadata=checked(optional(key("agent id"))))
 
 
 @attrs.frozen(kw_only=True)
@@ -302,9 +316,9 @@ class TierChanged(TicketEvent):
     """The ticket moved between escalation tiers (up or down)."""
 
     type_name: ClassVar[str] = "tier_changed"
-    old: str = field(key("tier key"))
-    new: str = field(key("tier key"))
-    reason: str | None = field(optional(text(max_length=500)), default=None)
+    old: str = attrs.field(metadata=checked(key("tier key")))
+    new: str = attrs.field(metadata=checked(key("tier key")))
+    reason: str | None = attrs.field(default=None, metadata=checked(optional(text(max_length=500))))
 
 
 @attrs.frozen(kw_only=True)
@@ -312,8 +326,12 @@ class TagsChanged(TicketEvent):
     """Tags were added and/or removed."""
 
     type_name: ClassVar[str] = "tags_changed"
-    added: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
-    removed: frozenset[str] = field(tags_check, factory=frozenset, converter=frozen_set_of_str)
+    added: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    removed: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -321,9 +339,11 @@ class CustomFieldsChanged(TicketEvent):
     """Custom fields were set (``values``) and/or removed (``unset``)."""
 
     type_name: ClassVar[str] = "custom_fields_changed"
-    values: dict[str, JsonScalar] = field(json_scalars, factory=dict)
-    unset: frozenset[str] = field(
-        each(key("field name"), frozenset), factory=frozenset, converter=frozen_set_of_str
+    values: dict[str, JsonScalar] = attrs.field(factory=dict, metadata=checked(json_scalars))
+    unset: frozenset[str] = attrs.field(
+        factory=frozenset,
+        converter=frozen_set_of_str,
+        metadata=checked(each(key("field name"), frozenset)),
     )
 
 
@@ -332,7 +352,7 @@ class Linked(TicketEvent):
     """A link to another ticket was added (merging adds a ``merged_into`` link)."""
 
     type_name: ClassVar[str] = "linked"
-    link: TicketLink = field(instance(TicketLink, "a TicketLink"))
+    link: TicketLink = attrs.field(metadata=checked(instance(TicketLink, "a TicketLink")))
 
 
 #: Every event type, by the ``type`` tag used in JSON documents.
@@ -553,7 +573,7 @@ class Ticket:
     timeline: tuple[TicketEvent, ...] = attrs.field(converter=tuple_of)
     id: str = attrs.field(init=False)
     kind: TicketKind = attrs.field(init=False)
-    subject: str = attrs.field(init=False, metadata={PERSONAL: True})
+    subject: str = attrs.field(init=False, repr=masked, metadata={PERSONAL: True})
     customer_id: str = attrs.field(init=False)
     channel: str = attrs.field(init=False)
     priority: Priority = attrs.field(init=False)
@@ -638,12 +658,12 @@ class Ticket:
             kind=kind,
             subject=subject,
             customer_id=customer_id,
-            channel=channel,  # type: ignore[arg-type]  # converter takes kinds
+            channel=channel,
             priority=priority,
             group_id=group_id,
             assignee_id=assignee_id,
             tier=tier,
-            tags=tags,  # type: ignore[arg-type]  # converter makes a frozenset
+            tags=tags,
             custom_fields=dict(custom_fields or {}),
             links=links,
         )
@@ -711,7 +731,7 @@ class Ticket:
             at=at,
             actor=author,
             visibility=visibility,
-            channel=self.channel if channel is None else channel,  # type: ignore[arg-type]
+            channel=self.channel if channel is None else channel,
             body=body,
             handle_time=handle_time,
         )
@@ -800,7 +820,7 @@ class Ticket:
         remove: Iterable[str] = (),
     ) -> Ticket:
         """Add and remove tags; tags already present or absent are skipped."""
-        event = TagsChanged(at=at, actor=actor, added=add, removed=remove)  # type: ignore[arg-type]
+        event = TagsChanged(at=at, actor=actor, added=add, removed=remove)
         if event.added & event.removed:
             raise ValidationError.single(
                 "Ticket.change_tags",
@@ -825,7 +845,7 @@ class Ticket:
             at=at,
             actor=actor,
             values=dict(values or {}),
-            unset=unset,  # type: ignore[arg-type]
+            unset=unset,
         )
         if event.unset & event.values.keys():
             raise ValidationError.single(
