@@ -18,6 +18,8 @@ from enum import Enum
 
 import attrs
 
+from csdomain._kernel.labels import declare_key_labels, declare_labels, enum_labels
+from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import Checked, boolean, checked, instance, key, text, tuple_of
 from csdomain.errors import NotFoundError
 
@@ -61,6 +63,33 @@ class ChannelKind(str, Enum):
     def traits(self) -> ChannelTraits:
         """The traits of this built-in channel."""
         return BUILTIN_CHANNELS[self.value].traits
+
+
+declare_labels(
+    ChannelKind,
+    {
+        ChannelKind.PHONE_HOTLINE: _mark("channel", "Phone hotline"),
+        ChannelKind.EMAIL: _mark("channel", "Email"),
+        ChannelKind.WEB_CHAT: _mark("channel", "Web chat"),
+        ChannelKind.IN_APP_CHAT: _mark("channel", "In-app chat"),
+        ChannelKind.WECHAT_OFFICIAL_ACCOUNT: _mark("channel", "WeChat official account"),
+        ChannelKind.WECHAT_MINI_PROGRAM: _mark("channel", "WeChat mini program"),
+        ChannelKind.WECOM: _mark("channel", "WeCom"),
+        ChannelKind.WEIBO: _mark("channel", "Weibo"),
+        ChannelKind.SMS: _mark("channel", "SMS"),
+        ChannelKind.DOUYIN: _mark("channel", "Douyin"),
+        ChannelKind.KUAISHOU: _mark("channel", "Kuaishou"),
+        ChannelKind.SOCIAL: _mark("channel", "Social media"),
+        ChannelKind.VIDEO_CALL: _mark("channel", "Video call"),
+        ChannelKind.LIVESTREAM: _mark("channel", "Livestream"),
+        ChannelKind.CHATBOT: _mark("channel", "Chatbot"),
+        ChannelKind.SELF_SERVICE: _mark("channel", "Self-service"),
+        # Translators: an engineer visits the customer's home or site.
+        ChannelKind.ON_SITE: _mark("channel", "On-site visit"),
+        ChannelKind.API: _mark("channel", "API"),
+    },
+)
+declare_key_labels("channel", {kind.value: enum_labels[ChannelKind][kind] for kind in ChannelKind})
 
 
 @attrs.frozen

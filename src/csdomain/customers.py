@@ -18,6 +18,8 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
 from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.labels import declare_labels
+from csdomain._kernel.messages import _mark
 from csdomain._kernel.time import optional_utc, to_utc
 from csdomain._kernel.validation import (
     Check,
@@ -61,12 +63,32 @@ class CustomerTier(OrderedEnum):
     ENTERPRISE = "enterprise"
 
 
+declare_labels(
+    CustomerTier,
+    {
+        CustomerTier.STANDARD: _mark("customer tier", "Standard"),
+        CustomerTier.VIP: _mark("customer tier", "VIP"),
+        CustomerTier.ENTERPRISE: _mark("customer tier", "Enterprise"),
+    },
+)
+
+
 class Consent(Enum):
     """Whether the customer agreed to be contacted on a contact point."""
 
     UNKNOWN = "unknown"
     GIVEN = "given"
     WITHDRAWN = "withdrawn"
+
+
+declare_labels(
+    Consent,
+    {
+        Consent.UNKNOWN: _mark("consent", "Unknown"),
+        Consent.GIVEN: _mark("consent", "Given"),
+        Consent.WITHDRAWN: _mark("consent", "Withdrawn"),
+    },
+)
 
 
 def _channel_key(value: object) -> object:

@@ -15,6 +15,8 @@ from enum import Enum
 import attrs
 
 from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.labels import declare_key_labels, declare_labels
+from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import (
     Checked,
     boolean,
@@ -57,6 +59,18 @@ class AgentGrade(OrderedEnum):
     GOLD = "gold"
 
 
+declare_labels(
+    AgentGrade,
+    {
+        AgentGrade.STANDARD: _mark("agent grade", "Standard"),
+        AgentGrade.SENIOR: _mark("agent grade", "Senior"),
+        AgentGrade.ELITE: _mark("agent grade", "Elite"),
+        AgentGrade.EXPERT: _mark("agent grade", "Expert"),
+        AgentGrade.GOLD: _mark("agent grade", "Gold"),
+    },
+)
+
+
 class Role(Enum):
     """What a person does in the service organisation."""
 
@@ -67,12 +81,34 @@ class Role(Enum):
     VENDOR = "vendor"
 
 
+declare_labels(
+    Role,
+    {
+        Role.AGENT: _mark("role", "Agent"),
+        Role.SUPERVISOR: _mark("role", "Supervisor"),
+        Role.MANAGER: _mark("role", "Manager"),
+        Role.ENGINEER: _mark("role", "Engineer"),
+        Role.VENDOR: _mark("role", "Vendor"),
+    },
+)
+
+
 class Presence(Enum):
     """Whether an agent can take work right now."""
 
     ONLINE = "online"
     AWAY = "away"
     OFFLINE = "offline"
+
+
+declare_labels(
+    Presence,
+    {
+        Presence.ONLINE: _mark("presence", "Online"),
+        Presence.AWAY: _mark("presence", "Away"),
+        Presence.OFFLINE: _mark("presence", "Offline"),
+    },
+)
 
 
 def _roles(value: object) -> object:
@@ -221,3 +257,13 @@ class EscalationLadder(Checked):
         """A ladder with ``tier`` inserted above ``after`` (default: at the top)."""
         i = len(self.tiers) if after is None else self.level(after) + 1
         return EscalationLadder(tiers=(*self.tiers[:i], tier, *self.tiers[i:]))
+
+
+declare_key_labels(
+    "tier",
+    {
+        "L1": _mark("escalation tier", "Frontline"),
+        "L2": _mark("escalation tier", "Engineering"),
+        "L3": _mark("escalation tier", "Third-party vendor"),
+    },
+)

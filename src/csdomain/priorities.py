@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import attrs
 
 from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.labels import declare_labels
+from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import Checked, checked
 
 __all__ = ["Impact", "Priority", "PriorityMatrix", "Urgency"]
@@ -22,6 +24,17 @@ class Priority(OrderedEnum):
     URGENT = "urgent"
 
 
+declare_labels(
+    Priority,
+    {
+        Priority.LOW: _mark("priority", "Low"),
+        Priority.NORMAL: _mark("priority", "Normal"),
+        Priority.HIGH: _mark("priority", "High"),
+        Priority.URGENT: _mark("priority", "Urgent"),
+    },
+)
+
+
 class Impact(OrderedEnum):
     """How much of the business an issue affects, ``LOW < MEDIUM < HIGH``."""
 
@@ -30,12 +43,32 @@ class Impact(OrderedEnum):
     HIGH = "high"
 
 
+declare_labels(
+    Impact,
+    {
+        Impact.LOW: _mark("impact", "Low"),
+        Impact.MEDIUM: _mark("impact", "Medium"),
+        Impact.HIGH: _mark("impact", "High"),
+    },
+)
+
+
 class Urgency(OrderedEnum):
     """How quickly the business needs a fix, ``LOW < MEDIUM < HIGH``."""
 
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
+
+
+declare_labels(
+    Urgency,
+    {
+        Urgency.LOW: _mark("urgency", "Low"),
+        Urgency.MEDIUM: _mark("urgency", "Medium"),
+        Urgency.HIGH: _mark("urgency", "High"),
+    },
+)
 
 
 def _check_rows(value: object) -> Iterator[tuple[str, str]]:

@@ -31,20 +31,23 @@ from collections.abc import Mapping
 from datetime import timedelta
 from enum import Enum
 from importlib import resources
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from babel import Locale, UnknownLocaleError
 from babel.lists import format_list
 from babel.units import format_unit
 
-from csdomain._kernel.messages import Message, _mark
-from csdomain.channels import Channel, ChannelKind, channel_key
-from csdomain.customers import Consent, CustomerTier
+# The built-in channel and tier keys are declared by these two modules; importing them
+# lets a bare key such as "email" or "L1" find its label.
+import csdomain.channels
+import csdomain.people  # noqa: F401
+from csdomain._kernel.labels import enum_labels, key_labels
+from csdomain._kernel.messages import Message
 from csdomain.errors import NotFoundError, ValidationError
-from csdomain.people import AgentGrade, EscalationTier, Presence, Role
-from csdomain.priorities import Impact, Priority, Urgency
-from csdomain.sla import Metric, SlaState
-from csdomain.tickets import ActorKind, LinkKind, Status, TicketKind, Visibility
+
+if TYPE_CHECKING:
+    from csdomain.channels import Channel, ChannelKind
+    from csdomain.people import EscalationTier
 
 __all__ = [
     "SUPPORTED_LOCALES",
@@ -64,136 +67,6 @@ _DOMAIN: Final = "csdomain"
 _SOURCE_LOCALE: Final = "en"
 
 _Message = Message
-
-
-_LABELS: Final[Mapping[type[Enum], Mapping[Enum, _Message]]] = {
-    Status: {
-        Status.NEW: _mark("status", "New"),
-        Status.OPEN: _mark("status", "Open"),
-        # Translators: waiting on the customer's reply.
-        Status.PENDING: _mark("status", "Pending"),
-        # Translators: waiting on a third party or another team.
-        Status.ON_HOLD: _mark("status", "On hold"),
-        Status.SOLVED: _mark("status", "Solved"),
-        Status.CLOSED: _mark("status", "Closed"),
-    },
-    Metric: {
-        Metric.FIRST_RESPONSE: _mark("sla metric", "First response"),
-        Metric.NEXT_RESPONSE: _mark("sla metric", "Next response"),
-        # Translators: the SLA metric bounding the gap between agent updates.
-        Metric.PERIODIC_UPDATE: _mark("sla metric", "Periodic update"),
-        Metric.RESOLUTION: _mark("sla metric", "Resolution"),
-    },
-    SlaState: {
-        SlaState.NOT_APPLICABLE: _mark("sla state", "Not applicable"),
-        # Translators: the metric has a target but its clock has not started.
-        SlaState.IDLE: _mark("sla state", "Not started"),
-        SlaState.RUNNING: _mark("sla state", "Running"),
-        SlaState.PAUSED: _mark("sla state", "Paused"),
-        SlaState.ACHIEVED: _mark("sla state", "Achieved"),
-        SlaState.BREACHED: _mark("sla state", "Breached"),
-        SlaState.CANCELLED: _mark("sla state", "Cancelled"),
-    },
-    TicketKind: {
-        TicketKind.CONSULTATION: _mark("ticket kind", "Consultation"),
-        TicketKind.INCIDENT: _mark("ticket kind", "Incident"),
-        TicketKind.PROBLEM: _mark("ticket kind", "Problem"),
-        TicketKind.REQUEST: _mark("ticket kind", "Service request"),
-        TicketKind.COMPLAINT: _mark("ticket kind", "Complaint"),
-        TicketKind.AFTER_SALES: _mark("ticket kind", "After-sales"),
-    },
-    ActorKind: {
-        ActorKind.CUSTOMER: _mark("actor kind", "Customer"),
-        ActorKind.AGENT: _mark("actor kind", "Agent"),
-        ActorKind.BOT: _mark("actor kind", "Bot"),
-        ActorKind.SYSTEM: _mark("actor kind", "System"),
-    },
-    Visibility: {
-        Visibility.PUBLIC: _mark("visibility", "Public"),
-        # Translators: an internal note, seen by staff only.
-        Visibility.INTERNAL: _mark("visibility", "Internal"),
-    },
-    LinkKind: {
-        # Translators: this ticket follows up on the linked (closed) ticket.
-        LinkKind.FOLLOW_UP_OF: _mark("link kind", "Follow-up of"),
-        LinkKind.MERGED_INTO: _mark("link kind", "Merged into"),
-        LinkKind.RELATED: _mark("link kind", "Related"),
-    },
-    Priority: {
-        Priority.LOW: _mark("priority", "Low"),
-        Priority.NORMAL: _mark("priority", "Normal"),
-        Priority.HIGH: _mark("priority", "High"),
-        Priority.URGENT: _mark("priority", "Urgent"),
-    },
-    Impact: {
-        Impact.LOW: _mark("impact", "Low"),
-        Impact.MEDIUM: _mark("impact", "Medium"),
-        Impact.HIGH: _mark("impact", "High"),
-    },
-    Urgency: {
-        Urgency.LOW: _mark("urgency", "Low"),
-        Urgency.MEDIUM: _mark("urgency", "Medium"),
-        Urgency.HIGH: _mark("urgency", "High"),
-    },
-    ChannelKind: {
-        ChannelKind.PHONE_HOTLINE: _mark("channel", "Phone hotline"),
-        ChannelKind.EMAIL: _mark("channel", "Email"),
-        ChannelKind.WEB_CHAT: _mark("channel", "Web chat"),
-        ChannelKind.IN_APP_CHAT: _mark("channel", "In-app chat"),
-        ChannelKind.WECHAT_OFFICIAL_ACCOUNT: _mark("channel", "WeChat official account"),
-        ChannelKind.WECHAT_MINI_PROGRAM: _mark("channel", "WeChat mini program"),
-        ChannelKind.WECOM: _mark("channel", "WeCom"),
-        ChannelKind.WEIBO: _mark("channel", "Weibo"),
-        ChannelKind.SMS: _mark("channel", "SMS"),
-        ChannelKind.DOUYIN: _mark("channel", "Douyin"),
-        ChannelKind.KUAISHOU: _mark("channel", "Kuaishou"),
-        ChannelKind.SOCIAL: _mark("channel", "Social media"),
-        ChannelKind.VIDEO_CALL: _mark("channel", "Video call"),
-        ChannelKind.LIVESTREAM: _mark("channel", "Livestream"),
-        ChannelKind.CHATBOT: _mark("channel", "Chatbot"),
-        ChannelKind.SELF_SERVICE: _mark("channel", "Self-service"),
-        # Translators: an engineer visits the customer's home or site.
-        ChannelKind.ON_SITE: _mark("channel", "On-site visit"),
-        ChannelKind.API: _mark("channel", "API"),
-    },
-    CustomerTier: {
-        CustomerTier.STANDARD: _mark("customer tier", "Standard"),
-        CustomerTier.VIP: _mark("customer tier", "VIP"),
-        CustomerTier.ENTERPRISE: _mark("customer tier", "Enterprise"),
-    },
-    Consent: {
-        Consent.UNKNOWN: _mark("consent", "Unknown"),
-        Consent.GIVEN: _mark("consent", "Given"),
-        Consent.WITHDRAWN: _mark("consent", "Withdrawn"),
-    },
-    AgentGrade: {
-        AgentGrade.STANDARD: _mark("agent grade", "Standard"),
-        AgentGrade.SENIOR: _mark("agent grade", "Senior"),
-        AgentGrade.ELITE: _mark("agent grade", "Elite"),
-        AgentGrade.EXPERT: _mark("agent grade", "Expert"),
-        AgentGrade.GOLD: _mark("agent grade", "Gold"),
-    },
-    Role: {
-        Role.AGENT: _mark("role", "Agent"),
-        Role.SUPERVISOR: _mark("role", "Supervisor"),
-        Role.MANAGER: _mark("role", "Manager"),
-        Role.ENGINEER: _mark("role", "Engineer"),
-        Role.VENDOR: _mark("role", "Vendor"),
-    },
-    Presence: {
-        Presence.ONLINE: _mark("presence", "Online"),
-        Presence.AWAY: _mark("presence", "Away"),
-        Presence.OFFLINE: _mark("presence", "Offline"),
-    },
-}
-
-_TIER_LABELS: Final[Mapping[str, _Message]] = {
-    "L1": _mark("escalation tier", "Frontline"),
-    "L2": _mark("escalation tier", "Engineering"),
-    "L3": _mark("escalation tier", "Third-party vendor"),
-}
-
-_LABELLED: Final = ", ".join(sorted(t.__name__ for t in _LABELS))
 
 
 # -- locales ---------------------------------------------------------------------------------
@@ -282,11 +155,12 @@ def label(value: Enum, locale: str | Locale = "en") -> str:
     Raises :class:`~csdomain.errors.NotFoundError` for any other value and
     :class:`~csdomain.errors.ValidationError` for an unknown locale.
     """
-    labels = _LABELS.get(type(value))
+    labels = enum_labels.get(type(value))
     message = labels.get(value) if labels is not None else None
     if message is None:
         name = f"{type(value).__name__}.{value.name}" if isinstance(value, Enum) else str(value)
-        raise NotFoundError("enum label", name, f"labels exist for members of: {_LABELLED}")
+        labelled = ", ".join(sorted(t.__name__ for t in enum_labels))
+        raise NotFoundError("enum label", name, f"labels exist for members of: {labelled}")
     return _translate(message, locale)
 
 
@@ -302,12 +176,12 @@ def tier_label(tier: EscalationTier | str, locale: str | Locale = "en") -> str:
     >>> tier_label("L1", "zh_CN")
     '一线'
     """
-    key = tier.key if isinstance(tier, EscalationTier) else tier
+    key = tier if isinstance(tier, str) else tier.key
     locale_checked = _parse(locale)
-    message = _TIER_LABELS.get(key)
+    message = key_labels.get(("tier", key))
     if message is not None:
         return _translate(message, locale_checked)
-    return tier.name if isinstance(tier, EscalationTier) else tier
+    return tier if isinstance(tier, str) else tier.name
 
 
 def channel_label(channel: ChannelKind | Channel | str, locale: str | Locale = "en") -> str:
@@ -322,12 +196,17 @@ def channel_label(channel: ChannelKind | Channel | str, locale: str | Locale = "
     '微信小程序'
     """
     locale_checked = _parse(locale)
-    key = channel_key(channel)
-    try:
-        kind = ChannelKind(key)
-    except ValueError:
-        return channel.name if isinstance(channel, Channel) else key
-    return label(kind, locale_checked)
+    key = (
+        channel
+        if isinstance(channel, str)
+        else channel.value
+        if isinstance(channel, Enum)
+        else channel.key
+    )
+    message = key_labels.get(("channel", key))
+    if message is not None:
+        return _translate(message, locale_checked)
+    return key if isinstance(channel, (str, Enum)) else channel.name
 
 
 # -- durations -------------------------------------------------------------------------------

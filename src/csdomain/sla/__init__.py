@@ -47,6 +47,7 @@ from typing import TYPE_CHECKING, Final, NamedTuple
 
 import attrs
 
+from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import Message, _mark
 from csdomain._kernel.time import ensure_aware, zone
 from csdomain._kernel.validation import (
@@ -114,6 +115,18 @@ class Metric(Enum):
     RESOLUTION = "resolution"
 
 
+declare_labels(
+    Metric,
+    {
+        Metric.FIRST_RESPONSE: _mark("sla metric", "First response"),
+        Metric.NEXT_RESPONSE: _mark("sla metric", "Next response"),
+        # Translators: the SLA metric bounding the gap between agent updates.
+        Metric.PERIODIC_UPDATE: _mark("sla metric", "Periodic update"),
+        Metric.RESOLUTION: _mark("sla metric", "Resolution"),
+    },
+)
+
+
 class SlaState(Enum):
     """Where a metric's clock stands at the evaluation instant."""
 
@@ -130,6 +143,21 @@ class SlaState(Enum):
     BREACHED = "breached"
     #: Stopped unfulfilled: solved before a reply (a reopen resumes it) or closed.
     CANCELLED = "cancelled"
+
+
+declare_labels(
+    SlaState,
+    {
+        SlaState.NOT_APPLICABLE: _mark("sla state", "Not applicable"),
+        # Translators: the metric has a target but its clock has not started.
+        SlaState.IDLE: _mark("sla state", "Not started"),
+        SlaState.RUNNING: _mark("sla state", "Running"),
+        SlaState.PAUSED: _mark("sla state", "Paused"),
+        SlaState.ACHIEVED: _mark("sla state", "Achieved"),
+        SlaState.BREACHED: _mark("sla state", "Breached"),
+        SlaState.CANCELLED: _mark("sla state", "Cancelled"),
+    },
+)
 
 
 class OnReopen(Enum):

@@ -38,6 +38,8 @@ from typing import Any, ClassVar, Final
 
 import attrs
 
+from csdomain._kernel.labels import declare_labels
+from csdomain._kernel.messages import _mark
 from csdomain._kernel.time import to_utc
 from csdomain._kernel.validation import (
     Checked,
@@ -97,6 +99,19 @@ class TicketKind(Enum):
     AFTER_SALES = "after_sales"  # 售后
 
 
+declare_labels(
+    TicketKind,
+    {
+        TicketKind.CONSULTATION: _mark("ticket kind", "Consultation"),
+        TicketKind.INCIDENT: _mark("ticket kind", "Incident"),
+        TicketKind.PROBLEM: _mark("ticket kind", "Problem"),
+        TicketKind.REQUEST: _mark("ticket kind", "Service request"),
+        TicketKind.COMPLAINT: _mark("ticket kind", "Complaint"),
+        TicketKind.AFTER_SALES: _mark("ticket kind", "After-sales"),
+    },
+)
+
+
 class Status(Enum):
     """Where a ticket is in its life; see :data:`TRANSITIONS` for the allowed moves."""
 
@@ -113,6 +128,23 @@ class Status(Enum):
 
 
 #: The allowed status moves: ``TRANSITIONS[current]`` is the set of next statuses.
+
+
+declare_labels(
+    Status,
+    {
+        Status.NEW: _mark("status", "New"),
+        Status.OPEN: _mark("status", "Open"),
+        # Translators: waiting on the customer's reply.
+        Status.PENDING: _mark("status", "Pending"),
+        # Translators: waiting on a third party or another team.
+        Status.ON_HOLD: _mark("status", "On hold"),
+        Status.SOLVED: _mark("status", "Solved"),
+        Status.CLOSED: _mark("status", "Closed"),
+    },
+)
+
+
 TRANSITIONS: Final[Mapping[Status, frozenset[Status]]] = {
     Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
     Status.OPEN: frozenset({Status.PENDING, Status.ON_HOLD, Status.SOLVED}),
@@ -134,11 +166,32 @@ class ActorKind(Enum):
     SYSTEM = "system"
 
 
+declare_labels(
+    ActorKind,
+    {
+        ActorKind.CUSTOMER: _mark("actor kind", "Customer"),
+        ActorKind.AGENT: _mark("actor kind", "Agent"),
+        ActorKind.BOT: _mark("actor kind", "Bot"),
+        ActorKind.SYSTEM: _mark("actor kind", "System"),
+    },
+)
+
+
 class Visibility(Enum):
     """Whether the customer sees a message (public) or only staff (internal note)."""
 
     PUBLIC = "public"
     INTERNAL = "internal"
+
+
+declare_labels(
+    Visibility,
+    {
+        Visibility.PUBLIC: _mark("visibility", "Public"),
+        # Translators: an internal note, seen by staff only.
+        Visibility.INTERNAL: _mark("visibility", "Internal"),
+    },
+)
 
 
 class LinkKind(Enum):
@@ -147,6 +200,17 @@ class LinkKind(Enum):
     FOLLOW_UP_OF = "follow_up_of"
     MERGED_INTO = "merged_into"
     RELATED = "related"
+
+
+declare_labels(
+    LinkKind,
+    {
+        # Translators: this ticket follows up on the linked (closed) ticket.
+        LinkKind.FOLLOW_UP_OF: _mark("link kind", "Follow-up of"),
+        LinkKind.MERGED_INTO: _mark("link kind", "Merged into"),
+        LinkKind.RELATED: _mark("link kind", "Related"),
+    },
+)
 
 
 @attrs.frozen
