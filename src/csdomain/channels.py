@@ -13,7 +13,7 @@ Tickets and contact points refer to a channel by its key (``"phone_hotline"``,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 
 import attrs
@@ -187,12 +187,16 @@ def _unique_keys(channels: object) -> Iterator[tuple[str, str]]:
         seen.add(c.key)
 
 
+def _custom(value: Iterable[Channel]) -> tuple[Channel, ...]:
+    return tuple_of(value)
+
+
 @attrs.frozen
 class ChannelDirectory(Checked):
     """The built-in channels plus an app's own; look channels up by key."""
 
     custom: tuple[Channel, ...] = attrs.field(
-        default=(), converter=tuple_of, metadata=checked(_unique_keys)
+        default=(), converter=_custom, metadata=checked(_unique_keys)
     )
 
     def get(self, channel: ChannelKind | Channel | str) -> Channel:

@@ -7,11 +7,12 @@ and erasure can find them without a hand-kept list.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Set
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
+from typing import TypeAlias
 
 import attrs
 from babel import Locale, UnknownLocaleError
@@ -91,7 +92,8 @@ declare_labels(
 )
 
 
-def _channel_key(value: object) -> object:
+def _channel_key(value: ChannelKind | str) -> str:
+    # A ChannelKind is stored as its plain key; anything else is left for the check.
     return channel_key(value) if isinstance(value, ChannelKind) else value
 
 
@@ -173,8 +175,26 @@ def _locale_explain(value: object) -> Iterator[tuple[str, str]]:
 _locale = Check(lambda v: type(v) is str and v != "" and _known_locale(v), _locale_explain)
 
 
-def _attributes(value: object) -> object:
+def _attributes(value: Mapping[str, JsonScalar]) -> dict[str, JsonScalar]:
+    # A copy, so the caller's dict cannot change the customer; a non-mapping is left
+    # for the check to reject.
     return dict(value) if isinstance(value, Mapping) else value
+
+
+def _contact_points(value: Iterable[ContactPoint]) -> tuple[ContactPoint, ...]:
+    return tuple_of(value)
+
+
+def _purchases(value: Iterable[Purchase]) -> tuple[Purchase, ...]:
+    return tuple_of(value)
+
+
+#: What ``segments`` accepts: a collection of strings, not a bare string.
+_Strings: TypeAlias = Set[str] | list[str] | tuple[str, ...] | Iterator[str]
+
+
+def _segments(value: _Strings) -> frozenset[str]:
+    return frozen_set_of_str(value)
 
 
 @attrs.frozen
@@ -192,7 +212,7 @@ class Customer(Checked):
     )
     contact_points: tuple[ContactPoint, ...] = attrs.field(
         factory=tuple,
-        converter=tuple_of,
+        converter=_contact_points,
         repr=masked,
         metadata=checked(
             both(
@@ -206,7 +226,7 @@ class Customer(Checked):
         default=CustomerTier.STANDARD, metadata=checked(member_of(CustomerTier))
     )
     segments: frozenset[str] = attrs.field(
-        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+        factory=frozenset, converter=_segments, metadata=checked(tags_check)
     )
     timezone: str = attrs.field(default="UTC", metadata=checked(iana_zone))
     locale: str = attrs.field(default="en", metadata=checked(_locale))
@@ -218,7 +238,7 @@ class Customer(Checked):
     )
     purchases: tuple[Purchase, ...] = attrs.field(
         factory=tuple,
-        converter=tuple_of,
+        converter=_purchases,
         metadata=checked(
             both(each(instance(Purchase, "a Purchase")), unique_by("order_id", what="order id"))
         ),

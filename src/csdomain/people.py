@@ -9,8 +9,9 @@ gold agent may still work L1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Set
 from enum import Enum
+from typing import TypeAlias
 
 import attrs
 
@@ -34,7 +35,7 @@ from csdomain._kernel.validation import (
     tuple_of,
     unique_by,
 )
-from csdomain.channels import channel_key
+from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.errors import NotFoundError
 from csdomain.privacy import masked
 
@@ -111,17 +112,37 @@ declare_labels(
 )
 
 
-def _roles(value: object) -> object:
+#: A collection of strings (a set, list, tuple or iterator), not a bare string.
+_Strings: TypeAlias = Set[str] | list[str] | tuple[str, ...] | Iterator[str]
+#: A channel given as a ``ChannelKind``, a ``Channel`` or a key.
+_ChannelRef: TypeAlias = ChannelKind | Channel | str
+
+
+def _roles(value: Role | Iterable[Role]) -> frozenset[Role]:
     if isinstance(value, Role):
         return frozenset([value])
-    return frozen_set_of_str(value)  # type: ignore[arg-type]  # the check rejects the rest
+    return frozen_set_of_str(value)  # type: ignore[arg-type, return-value]  # any iterable
 
 
-def _channels(value: object) -> object:
-    converted = frozen_set_of_str(value)  # type: ignore[arg-type]  # the check rejects the rest
+def _skills(value: _Strings) -> frozenset[str]:
+    return frozen_set_of_str(value)
+
+
+def _groups(value: list[str] | tuple[str, ...] | Iterator[str]) -> tuple[str, ...]:
+    return tuple_of(value)
+
+
+def _channels(
+    value: Set[_ChannelRef] | list[_ChannelRef] | tuple[_ChannelRef, ...] | Iterator[_ChannelRef],
+) -> frozenset[str]:
+    converted = frozen_set_of_str(value)  # type: ignore[arg-type]  # keys are taken below
     if isinstance(converted, frozenset):
         return frozenset(channel_key(c) for c in converted)
-    return converted
+    return converted  # left for the check to reject
+
+
+def _tiers(value: Iterable[EscalationTier]) -> tuple[EscalationTier, ...]:
+    return tuple_of(value)
 
 
 @attrs.frozen
@@ -144,14 +165,14 @@ class Agent(Checked):
         metadata=checked(each(member_of(Role), frozenset)),
     )
     skills: frozenset[str] = attrs.field(
-        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+        factory=frozenset, converter=_skills, metadata=checked(tags_check)
     )
     max_load: int = attrs.field(default=5, metadata=checked(integer(minimum=0, maximum=10_000)))
     presence: Presence = attrs.field(
         default=Presence.OFFLINE, metadata=checked(member_of(Presence))
     )
     groups: tuple[str, ...] = attrs.field(
-        factory=tuple, converter=tuple_of, metadata=checked(each(key("group id"), tuple))
+        factory=tuple, converter=_groups, metadata=checked(each(key("group id"), tuple))
     )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
@@ -222,7 +243,7 @@ class EscalationLadder(Checked):
     """The ordered tiers a ticket escalates through, lowest first."""
 
     tiers: tuple[EscalationTier, ...] = attrs.field(
-        converter=tuple_of, metadata=checked(_tiers_check)
+        converter=_tiers, metadata=checked(_tiers_check)
     )
 
     @classmethod

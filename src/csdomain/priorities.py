@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from typing import TypeAlias
 
 import attrs
 
@@ -86,10 +87,16 @@ def _check_rows(value: object) -> Iterator[tuple[str, str]]:
                 yield f"[{i}][{j}]", f"expected a Priority ({allowed}), got {cell!r}"
 
 
-def _nested_tuple(value: object) -> object:
+#: One row of the matrix, as written by a caller.
+_Row: TypeAlias = list[Priority] | tuple[Priority, ...]
+#: The rows, as lists or tuples (both levels); stored as tuples.
+_Rows: TypeAlias = list[list[Priority]] | list[tuple[Priority, ...]] | list[_Row] | tuple[_Row, ...]
+
+
+def _nested_tuple(value: _Rows) -> tuple[tuple[Priority, ...], ...]:
     if isinstance(value, (list, tuple)):
         return tuple(tuple(r) if isinstance(r, (list, tuple)) else r for r in value)
-    return value
+    return value  # left for the check to reject
 
 
 @attrs.frozen
