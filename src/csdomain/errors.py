@@ -10,13 +10,19 @@ been accepted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "CSDomainError",
     "ConflictError",
+    "CorruptRecordError",
     "InvalidTransitionError",
     "NotFoundError",
     "Problem",
+    "RetryableStorageError",
+    "SchemaError",
+    "StorageConnectionError",
+    "StorageError",
     "ValidationError",
 ]
 
@@ -89,26 +95,156 @@ class ValidationError(CSDomainError, ValueError):
 
 
 class NotFoundError(CSDomainError, LookupError):
-    """A record, channel or other named thing does not exist (here, for this tenant)."""
+    """A record, channel or other named thing does not exist (here, for this tenant).
+
+    ``kind`` names what was looked up (``"ticket"``), ``key`` the key asked for
+    and ``hint`` what would help (which keys exist, which tenant was searched).
+    """
 
     def __init__(self, kind: str, key: str, hint: str = "") -> None:
         self.kind = kind
         self.key = key
+        self.hint = hint
         message = f"{kind} {key!r} not found"
         super().__init__(f"{message}; {hint}" if hint else message)
 
     def __reduce__(self) -> tuple[type[NotFoundError], tuple[str, str, str]]:
-        hint = str(self).partition("; ")[2]
-        return (type(self), (self.kind, self.key, hint))
+        return (type(self), (self.kind, self.key, self.hint))
+
+
+def _allowed_text(allowed: tuple[str, ...]) -> str:
+    return ", ".join(allowed) if allowed else "none (closed is final; open a follow-up ticket)"
 
 
 class InvalidTransitionError(CSDomainError, ValueError):
-    """An operation the current state of an aggregate does not allow.
+    """An operation the current state of a ticket (or other aggregate) does not allow.
 
-    The message says which object, the state it is in, what was attempted and
-    which moves are allowed from that state.
+    ``ticket_id`` names the object, ``current`` the status it is in (``"closed"``),
+    ``attempted`` the status asked for (``"open"``) and ``allowed`` the statuses
+    ``current`` allows, so a 409 response can say all of it. When the refusal is
+    not a status move, ``attempted`` describes the action (``"record a priority
+    change low -> high"``) and ``detail`` says why (``"the priority is normal"``).
+
+    >>> str(InvalidTransitionError("T-1", "closed", "open"))
+    'cannot move ticket T-1 from closed to open; allowed: none (closed is final; open a follow-up ticket)'
     """
+
+    def __init__(
+        self,
+        ticket_id: str,
+        current: str,
+        attempted: str,
+        allowed: Iterable[str] = (),
+        detail: str | None = None,
+    ) -> None:
+        self.ticket_id = ticket_id
+        self.current = current
+        self.attempted = attempted
+        self.allowed: tuple[str, ...] = tuple(sorted(allowed))
+        self.detail = detail
+        if detail is None:
+            message = (
+                f"cannot move ticket {ticket_id} from {current} to {attempted}; "
+                f"allowed: {_allowed_text(self.allowed)}"
+            )
+        else:
+            message = f"cannot {attempted} on ticket {ticket_id} (status {current}): {detail}"
+        super().__init__(message)
+
+    def __reduce__(
+        self,
+    ) -> tuple[
+        type[InvalidTransitionError], tuple[str, str, str, tuple[str, ...], str | None]
+    ]:
+        return (
+            type(self),
+            (self.ticket_id, self.current, self.attempted, self.allowed, self.detail),
+        )
 
 
 class ConflictError(CSDomainError):
-    """A save based on a stale version: someone else changed the record first."""
+    """A save based on a stale version, or an add of a key that exists: someone else
+    changed the record first.
+
+    ``kind`` and ``key`` name the record; ``expected_version`` is the version the
+    caller based its change on (``None`` for an add) and ``stored_version`` the
+    version stored now (``None`` when the record is gone). Nothing was changed.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        key: str,
+        expected_version: int | None,
+        stored_version: int | None,
+        detail: str = "",
+    ) -> None:
+        self.kind = kind
+        self.key = key
+        self.expected_version = expected_version
+        self.stored_version = stored_version
+        self.detail = detail
+        if expected_version is None:
+            message = f"{kind} {key!r} already exists (version {stored_version})"
+        elif stored_version is None:
+            message = f"{kind} {key!r} version {expected_version} is stale: it no longer exists"
+        else:
+            message = (
+                f"{kind} {key!r} version {expected_version} is stale: "
+                f"the stored version is {stored_version}"
+            )
+        super().__init__(f"{message}; {detail}" if detail else message)
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[ConflictError], tuple[str, str, int | None, int | None, str]]:
+        return (
+            type(self),
+            (self.kind, self.key, self.expected_version, self.stored_version, self.detail),
+        )
+
+
+class StorageError(CSDomainError):
+    """The database failed, or holds what this csdomain cannot use.
+
+    Adapters raise one of its subclasses for every driver error (the driver's
+    exception is its ``__cause__``), so no ``sqlite3`` or ``psycopg`` exception
+    reaches callers. Catch the subclass that calls for an action: retry on
+    :class:`RetryableStorageError`, migrate or upgrade on :class:`SchemaError`,
+    repair on :class:`CorruptRecordError`, check the server on
+    :class:`StorageConnectionError`.
+    """
+
+
+class RetryableStorageError(StorageError):
+    """A transient failure (database locked, serialization failure, deadlock): the
+    unit of work was rolled back and may be retried as it is."""
+
+
+class SchemaError(StorageError):
+    """The stored schema is not one this csdomain can use (newer, unknown or damaged)."""
+
+
+class CorruptRecordError(StorageError, ValueError):
+    """A stored record cannot be decoded (damaged row, truncated file, foreign data).
+
+    ``kind`` and ``key`` name the record when known.
+    """
+
+    def __init__(self, message: str, *, kind: str = "", key: str = "") -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_corrupt, (type(self), str(self), self.kind, self.key))
+
+
+def _rebuild_corrupt(
+    cls: type[CorruptRecordError], message: str, kind: str, key: str
+) -> CorruptRecordError:
+    return cls(message, kind=kind, key=key)
+
+
+class StorageConnectionError(StorageError, ConnectionError):
+    """The database cannot be reached or the connection was lost."""

@@ -44,8 +44,14 @@ def masked(value: object) -> str:
 
 
 def personal_fields(cls: type) -> tuple[str, ...]:
-    """Names of the fields of attrs class ``cls`` that hold personal data, in field order."""
-    return tuple(a.name for a in attrs.fields(cls) if a.metadata.get(PERSONAL))
+    """Names of the fields of ``cls`` that hold personal data, in field order.
+
+    Marked attrs fields, then the derived fields a class lists in its
+    ``__csdomain_personal__`` attribute (a ticket's subject and custom fields).
+    """
+    marked = tuple(a.name for a in attrs.fields(cls) if a.metadata.get(PERSONAL))
+    derived: tuple[str, ...] = getattr(cls, "__csdomain_personal__", ())
+    return marked + tuple(name for name in derived if name not in marked)
 
 
 def mask_url(url: str) -> str:

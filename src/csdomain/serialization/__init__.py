@@ -59,6 +59,7 @@ __all__ = [
     "from_json",
     "json_backend",
     "make_converter",
+    "ticket_json_and_events",
     "to_dict",
     "to_json",
 ]
@@ -601,7 +602,7 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=separators, indent=indent)
 
 
-def _ticket_json(ticket: Ticket) -> tuple[str, list[str]]:
+def ticket_json_and_events(ticket: Ticket) -> tuple[str, list[str]]:
     """The ticket's JSON text, and the text of each timeline event as written in it.
 
     For storage adapters, which keep the events again in their outbox: the
@@ -617,6 +618,9 @@ def _ticket_json(ticket: Ticket) -> tuple[str, list[str]]:
     doc = to_dict(ticket)
     events = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in doc["timeline"]]
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), events
+
+
+_ticket_json = ticket_json_and_events  # the old private name, until storage switches
 
 
 def from_json(text: str | bytes, cls: type[T] | None = None) -> T:

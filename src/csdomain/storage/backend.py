@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Final, Protocol
 
-from csdomain.errors import CSDomainError, ValidationError
+from csdomain.errors import StorageError, ValidationError
 
 __all__ = [
     "COLLECTIONS",
@@ -49,14 +49,6 @@ TICKET_COLUMNS: Final = (
     "next_deadline",
     "event_count",
 )
-
-
-class StorageError(CSDomainError):
-    """The database failed, or holds what this csdomain cannot use.
-
-    Adapters raise it for every driver error (the driver's exception is its
-    ``__cause__``), so no ``sqlite3`` or ``psycopg`` exception reaches callers.
-    """
 
 
 class Row(tuple[str, int, str]):
