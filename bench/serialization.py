@@ -177,7 +177,7 @@ def build_ticket() -> Ticket:
     }
     for i, (author, visibility, body) in enumerate(MESSAGES):
         at += 37 * minute
-        ticket = ticket.add_message(at=at, author=author, visibility=visibility, body=body)
+        ticket = ticket.add_message(at=at, actor=author, visibility=visibility, body=body)
         if i in changes:
             status, reason = changes[i]
             assert status in ticket.allowed_statuses, (ticket.status, status)

@@ -281,17 +281,17 @@ class TimelineMaker:
 
     def agent_reply(self, ticket: Ticket, agent: Actor) -> Ticket:
         return ticket.add_message(
-            at=self.agent_time(ticket), author=agent, body=self.rng.choice(AGENT_BODIES)
+            at=self.agent_time(ticket), actor=agent, body=self.rng.choice(AGENT_BODIES)
         )
 
     def bot_reply(self, ticket: Ticket) -> Ticket:
         at = ticket.updated_at + timedelta(seconds=self.rng.randrange(5, 90))
-        return ticket.add_message(at=at, author=self.bot, body=self.rng.choice(BOT_BODIES))
+        return ticket.add_message(at=at, actor=self.bot, body=self.rng.choice(BOT_BODIES))
 
     def note(self, ticket: Ticket, agent: Actor) -> Ticket:
         return ticket.add_message(
             at=self.business_later(ticket.updated_at, 30),
-            author=agent,
+            actor=agent,
             body=self.rng.choice(NOTE_BODIES),
             visibility=Visibility.INTERNAL,
         )
@@ -299,7 +299,7 @@ class TimelineMaker:
     def customer_message(self, ticket: Ticket, customer: Actor, median_minutes: float) -> Ticket:
         return ticket.add_message(
             at=self.later(ticket.updated_at, median_minutes),
-            author=customer,
+            actor=customer,
             body=self.rng.choice(CUSTOMER_BODIES),
         )
 
@@ -327,7 +327,7 @@ class TimelineMaker:
             if roll < 0.9:  # a reminder from the agent, still pending
                 return ticket.add_message(
                     at=self.business_later(ticket.updated_at, 450),
-                    author=agent,
+                    actor=agent,
                     body=rng.choice(AGENT_BODIES),
                 )
             return ticket.change_status(

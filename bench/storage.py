@@ -173,18 +173,18 @@ def build_ticket(i: int, rng: random.Random) -> tuple[Ticket, datetime | None]:
     if target is Status.NEW:
         return ticket, next_deadline
     at += step  # the agent's first public reply opens the ticket
-    ticket = ticket.add_message(at=at, author=agent, body=_text(rng, rng.randrange(20, 80)))
+    ticket = ticket.add_message(at=at, actor=agent, body=_text(rng, rng.randrange(20, 80)))
     if target is Status.OPEN:
         at += step
         author = Actor.customer(customer)
-        ticket = ticket.add_message(at=at, author=author, body=_text(rng, rng.randrange(20, 60)))
+        ticket = ticket.add_message(at=at, actor=author, body=_text(rng, rng.randrange(20, 60)))
     elif target in (Status.PENDING, Status.ON_HOLD):
         at += step
         ticket = ticket.change_status(target, at=at, actor=agent, reason="waiting")
     else:
         at += step
         author = Actor.customer(customer)
-        ticket = ticket.add_message(at=at, author=author, body=_text(rng, rng.randrange(20, 60)))
+        ticket = ticket.add_message(at=at, actor=author, body=_text(rng, rng.randrange(20, 60)))
         at += step
         ticket = ticket.change_status(Status.SOLVED, at=at, actor=agent)
         if target is Status.CLOSED:

@@ -78,9 +78,9 @@ tickets = [
         subject="Payment outage",
         priority=Priority.URGENT,
         at=opened,
-    ).add_message(at=opened + HOUR / 6, author=agent, body="Escalated to L2."),
+    ).add_message(at=opened + HOUR / 6, actor=agent, body="Escalated to L2."),
     Ticket.open(id="tkt_3", customer_id="cus_3", channel="web_chat", subject="Refund", at=opened)
-    .add_message(at=opened + HOUR / 2, author=agent, body="Please send the receipt.")
+    .add_message(at=opened + HOUR / 2, actor=agent, body="Please send the receipt.")
     .change_status(Status.PENDING, at=opened + HOUR / 2, actor=agent),
 ]
 

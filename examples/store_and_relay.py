@@ -55,9 +55,9 @@ with store.transaction():
 # Two workers load tkt_1 at version 1; the first reply wins, the second conflicts.
 agent_a, agent_b = Actor.agent("agt_a"), Actor.agent("agt_b")
 loaded = store.tickets.get("tkt_1")
-first = loaded.value.add_message(at=now + timedelta(minutes=5), author=agent_a, body="Sent it.")
+first = loaded.value.add_message(at=now + timedelta(minutes=5), actor=agent_a, body="Sent it.")
 store.tickets.save(first, expected_version=loaded.version)
-second = loaded.value.add_message(at=now + timedelta(minutes=6), author=agent_b, body="Sent too.")
+second = loaded.value.add_message(at=now + timedelta(minutes=6), actor=agent_b, body="Sent too.")
 try:
     store.tickets.save(second, expected_version=loaded.version)
 except ConflictError as conflict:

@@ -33,10 +33,10 @@ ticket = Ticket.open(
     description="It leaks since yesterday's repair.",
     at=clock.now(),
 )
-ticket = ticket.add_message(at=clock.advance(minutes=3), author=agent, body="Please send a photo.")
+ticket = ticket.add_message(at=clock.advance(minutes=3), actor=agent, body="Please send a photo.")
 ticket = ticket.change_status(Status.PENDING, at=clock.advance(minutes=1), actor=agent)
 ticket = ticket.add_message(
-    at=clock.advance(hours=2), author=Actor.customer("cus_1"), body="Photo attached."
+    at=clock.advance(hours=2), actor=Actor.customer("cus_1"), body="Photo attached."
 )
 ticket = ticket.change_priority(Priority.HIGH, at=clock.advance(minutes=5), actor=agent)
 ticket = ticket.change_tier("L2", at=clock.now(), actor=agent, reason="needs a technician")

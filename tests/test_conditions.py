@@ -63,7 +63,7 @@ TICKET = (
             "note": None,
         },
     )
-    .add_message(at=T0 + timedelta(minutes=5), author=AGENT, body="Looking into it")
+    .add_message(at=T0 + timedelta(minutes=5), actor=AGENT, body="Looking into it")
     .change_status(Status.PENDING, at=T0 + timedelta(minutes=6), actor=AGENT)
 )
 CUSTOMER = Customer(

@@ -149,7 +149,7 @@ def _sample_ticket() -> Ticket:
     )
     ticket = ticket.add_message(
         at=T0 + timedelta(minutes=3),
-        author=Actor.agent("agt_1"),
+        actor=Actor.agent("agt_1"),
         body="ok",
         handle_time=timedelta(seconds=95, microseconds=250_000),
     )

@@ -298,7 +298,7 @@ def test_pending_pauses_resolution_but_not_first_response() -> None:
     assert result[Metric.FIRST_RESPONSE].state is SlaState.BREACHED
     assert result[Metric.FIRST_RESPONSE].breached_at == utc(sh(2026, 3, 2, 14, 30))
     # The customer answers: the resolution clock resumes with the hour already counted.
-    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), author=CUSTOMER, body="Here it is.")
+    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), actor=CUSTOMER, body="Here it is.")
     resumed = evaluate(ticket, both, CALENDARS, sh(2026, 3, 3, 9, 30))[Metric.RESOLUTION]
     assert resumed.state is SlaState.RUNNING and resumed.elapsed == 1.5 * H
     assert resumed.due_at == utc(sh(2026, 3, 3, 17, 30))  # 6.5 h more, around the lunch break
@@ -317,7 +317,7 @@ def test_reopen_resumes_or_starts_a_new_cycle(
     )
     solved = status_of(ticket, p, sh(2026, 3, 2, 17))
     assert solved.state is SlaState.ACHIEVED and solved.achieved_at == utc(sh(2026, 3, 2, 11))
-    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), author=CUSTOMER, body="Still broken.")
+    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), actor=CUSTOMER, body="Still broken.")
     assert ticket.status is Status.OPEN
     reopened = status_of(ticket, p, sh(2026, 3, 3, 10))
     assert (reopened.state, reopened.cycle, reopened.elapsed) == (SlaState.RUNNING, cycle, elapsed)
@@ -350,7 +350,7 @@ def test_priority_raised_mid_cycle() -> None:
 def test_why_did_this_breach_at_10_30() -> None:
     ticket = opened(sh(2026, 3, 2, 11))
     p = policy(Metric.FIRST_RESPONSE, 2 * H)
-    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), author=AGENT, body="Sorry for the wait.")
+    ticket = ticket.add_message(at=sh(2026, 3, 3, 9), actor=AGENT, body="Sorry for the wait.")
     result = status_of(ticket, p, sh(2026, 3, 3, 12))
     assert result.state is SlaState.BREACHED
     assert result.breached_at == utc(sh(2026, 3, 2, 14, 30))
@@ -390,9 +390,9 @@ def test_holidays_are_named_in_the_trace() -> None:
 def test_reply_exactly_at_the_due_instant_is_on_time() -> None:
     p = policy(Metric.FIRST_RESPONSE, 2 * H)
     due = sh(2026, 3, 2, 11)
-    on_time = opened(sh(2026, 3, 2, 9)).add_message(at=due, author=AGENT, body="Hi")
+    on_time = opened(sh(2026, 3, 2, 9)).add_message(at=due, actor=AGENT, body="Hi")
     late = opened(sh(2026, 3, 2, 9)).add_message(
-        at=due + timedelta(microseconds=1), author=AGENT, body="Hi"
+        at=due + timedelta(microseconds=1), actor=AGENT, body="Hi"
     )
     assert status_of(on_time, p, sh(2026, 3, 5)).state is SlaState.ACHIEVED
     breached = status_of(late, p, sh(2026, 3, 5))
@@ -402,7 +402,7 @@ def test_reply_exactly_at_the_due_instant_is_on_time() -> None:
 
 def test_due_at_closing_time_and_a_reply_after_closing_is_late() -> None:
     p = policy(Metric.FIRST_RESPONSE, 2 * H)
-    ticket = opened(sh(2026, 3, 2, 16)).add_message(at=sh(2026, 3, 2, 19), author=AGENT, body="Hi")
+    ticket = opened(sh(2026, 3, 2, 16)).add_message(at=sh(2026, 3, 2, 19), actor=AGENT, body="Hi")
     result = status_of(ticket, p, sh(2026, 3, 3))
     assert result.elapsed == 2 * H  # nothing counted after 18:00 ...
     assert result.state is SlaState.BREACHED  # ... but the due instant had passed
@@ -412,9 +412,9 @@ def test_due_at_closing_time_and_a_reply_after_closing_is_late() -> None:
 def test_internal_notes_and_uncounted_bot_replies_do_not_respond() -> None:
     ticket = opened(sh(2026, 3, 2, 9))
     ticket = ticket.add_message(
-        at=sh(2026, 3, 2, 9, 5), author=AGENT, body="note", visibility=Visibility.INTERNAL
+        at=sh(2026, 3, 2, 9, 5), actor=AGENT, body="note", visibility=Visibility.INTERNAL
     )
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 10), author=BOT, body="We got it.")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 10), actor=BOT, body="We got it.")
     strict = policy(Metric.FIRST_RESPONSE, H)
     lenient = policy(Metric.FIRST_RESPONSE, H, count_bot_replies=True)
     assert status_of(ticket, strict, sh(2026, 3, 2, 9, 30)).state is SlaState.RUNNING
@@ -426,13 +426,13 @@ def test_next_response_cycles_follow_customer_messages() -> None:
     p = policy(Metric.NEXT_RESPONSE, H)
     ticket = opened(sh(2026, 3, 2, 9))
     assert status_of(ticket, p, sh(2026, 3, 2, 10)).state is SlaState.IDLE  # first response's job
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 30), author=AGENT, body="Which order?")
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 10), author=CUSTOMER, body="8812")
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 20), author=CUSTOMER, body="Any news?")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 30), actor=AGENT, body="Which order?")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 10), actor=CUSTOMER, body="8812")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 20), actor=CUSTOMER, body="Any news?")
     waiting = status_of(ticket, p, sh(2026, 3, 2, 10, 30))
     assert waiting.cycle == 1 and waiting.due_at == utc(sh(2026, 3, 2, 11))  # oldest unanswered
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 40), author=AGENT, body="Refunded.")
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 11), author=CUSTOMER, body="Thanks, but...")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 40), actor=AGENT, body="Refunded.")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 11), actor=CUSTOMER, body="Thanks, but...")
     second = status_of(ticket, p, sh(2026, 3, 2, 11, 15))
     assert (second.cycle, second.state, second.elapsed) == (
         2,
@@ -444,8 +444,8 @@ def test_next_response_cycles_follow_customer_messages() -> None:
 def test_periodic_update_bounds_the_gap_between_agent_updates() -> None:
     p = policy(Metric.PERIODIC_UPDATE, 2 * H)
     ticket = opened(sh(2026, 3, 2, 9))
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 30), author=AGENT, body="On it.")
-    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 30), author=AGENT, body="Still on it.")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 9, 30), actor=AGENT, body="On it.")
+    ticket = ticket.add_message(at=sh(2026, 3, 2, 10, 30), actor=AGENT, body="Still on it.")
     result = status_of(ticket, p, sh(2026, 3, 2, 11))
     assert result.cycle == 2 and result.due_at == utc(sh(2026, 3, 2, 14))  # lunch excluded
     assert next_deadline(ticket, p, CALENDARS, sh(2026, 3, 2, 11)) == utc(
@@ -459,7 +459,7 @@ def test_solving_suspends_response_clocks_and_closing_cancels_them() -> None:
         Status.SOLVED, at=sh(2026, 3, 2, 10), actor=AGENT
     )
     assert status_of(ticket, p, sh(2026, 3, 2, 15)).state is SlaState.CANCELLED
-    reopened = ticket.add_message(at=sh(2026, 3, 3, 9), author=CUSTOMER, body="Not fixed")
+    reopened = ticket.add_message(at=sh(2026, 3, 3, 9), actor=CUSTOMER, body="Not fixed")
     resumed = status_of(reopened, p, sh(2026, 3, 3, 9, 30))
     assert resumed.state is SlaState.RUNNING and resumed.elapsed == 1.5 * H
     closed = ticket.change_status(Status.CLOSED, at=sh(2026, 3, 4, 9), actor=AGENT)

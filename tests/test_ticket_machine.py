@@ -87,7 +87,7 @@ class TicketMachine(RuleBasedStateMachine):
         self.attempt(
             self.ticket.add_message,
             at=self.tick(minutes),
-            author=author,
+            actor=author,
             body=body,
             visibility=visibility,
         )

@@ -96,7 +96,7 @@ def _ticket_in(status: Status) -> Ticket:
 def test_closed_is_final_and_names_the_follow_up_way() -> None:
     closed = _ticket_in(Status.CLOSED)
     with pytest.raises(InvalidTransitionError, match="closed is final"):
-        closed.add_message(at=at(10), author=CUSTOMER, body="Hello again")
+        closed.add_message(at=at(10), actor=CUSTOMER, body="Hello again")
     with pytest.raises(InvalidTransitionError, match="closed is final"):
         closed.change_priority(Priority.HIGH, at=at(10), actor=AGENT)
     with pytest.raises(InvalidTransitionError):
@@ -109,7 +109,7 @@ def test_closed_is_final_and_names_the_follow_up_way() -> None:
 
 @pytest.mark.parametrize("status", [Status.PENDING, Status.SOLVED])
 def test_public_customer_message_reopens(status: Status) -> None:
-    ticket = _ticket_in(status).add_message(at=at(20), author=CUSTOMER, body="Any news?")
+    ticket = _ticket_in(status).add_message(at=at(20), actor=CUSTOMER, body="Any news?")
     assert ticket.status is Status.OPEN
     assert ticket.timeline[-1] == StatusChanged(
         at=at(20), actor=Actor.system(), old=status, new=Status.OPEN, reason="customer replied"
@@ -118,25 +118,25 @@ def test_public_customer_message_reopens(status: Status) -> None:
 
 def test_internal_note_and_on_hold_do_not_move_status() -> None:
     ticket = _ticket_in(Status.ON_HOLD)
-    ticket = ticket.add_message(at=at(20), author=CUSTOMER, body="Any news?")
+    ticket = ticket.add_message(at=at(20), actor=CUSTOMER, body="Any news?")
     assert ticket.status is Status.ON_HOLD  # waiting on a third party, not on the customer
     ticket = ticket.add_message(
-        at=at(21), author=AGENT, body="vendor says tomorrow", visibility=Visibility.INTERNAL
+        at=at(21), actor=AGENT, body="vendor says tomorrow", visibility=Visibility.INTERNAL
     )
     assert ticket.status is Status.ON_HOLD
 
 
 def test_first_public_agent_reply_opens_a_new_ticket_but_a_bot_does_not() -> None:
-    ticket = new_ticket().add_message(at=at(1), author=Actor.bot("faq"), body="Try restarting")
+    ticket = new_ticket().add_message(at=at(1), actor=Actor.bot("faq"), body="Try restarting")
     assert ticket.status is Status.NEW
-    ticket = ticket.add_message(at=at(2), author=AGENT, body="On it")
+    ticket = ticket.add_message(at=at(2), actor=AGENT, body="On it")
     assert ticket.status is Status.OPEN
 
 
 def test_customer_cannot_write_internal_note() -> None:
     with pytest.raises(ValidationError) as info:
         new_ticket().add_message(
-            at=at(1), author=CUSTOMER, body="secret", visibility=Visibility.INTERNAL
+            at=at(1), actor=CUSTOMER, body="secret", visibility=Visibility.INTERNAL
         )
     assert info.value.paths == ("visibility",)
 
@@ -170,9 +170,9 @@ def test_custom_field_type_change_is_a_change() -> None:
 
 
 def test_events_must_be_in_time_order_and_aware() -> None:
-    ticket = new_ticket().add_message(at=at(10), author=AGENT, body="hi")
+    ticket = new_ticket().add_message(at=at(10), actor=AGENT, body="hi")
     with pytest.raises(ValidationError) as info:
-        ticket.add_message(at=at(5), author=AGENT, body="earlier")
+        ticket.add_message(at=at(5), actor=AGENT, body="earlier")
     assert "before the ticket's last event" in str(info.value)
     with pytest.raises(ValidationError) as info:
         ticket.change_priority(Priority.HIGH, at=datetime(2026, 11, 23, 12), actor=AGENT)
@@ -244,7 +244,7 @@ def test_tickets_are_not_hashable_but_compare_by_value() -> None:
 
 def test_custom_fields_are_read_only_and_not_shared_between_versions() -> None:
     ticket = new_ticket(custom_fields={"a": 1})
-    later = ticket.add_message(at=at(1), author=AGENT, body="hi")
+    later = ticket.add_message(at=at(1), actor=AGENT, body="hi")
     with pytest.raises(TypeError):
         later.custom_fields["b"] = 2  # type: ignore[index]
     assert Ticket(timeline=later.timeline) == later

@@ -184,7 +184,7 @@ def test_two_connections_saving_one_version_give_one_conflict_and_lose_nothing(
             barrier: Any = barrier,
             outcomes: dict[str, str] = outcomes,
         ) -> None:
-            changed = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body=body)
+            changed = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body=body)
             barrier.wait()
             try:
                 with store.transaction():
@@ -301,7 +301,7 @@ def test_documents_are_stored_exactly_as_written(schema: Schema, stores: list[St
         assert pg_backend.get(collection, key) == memory_backend.get(collection, key)
     assert [m.event for m in store.outbox.pending()] == [m.event for m in memory.outbox.pending()]
     # The stored timeline still compares equal, so the ticket can be saved again.
-    replied = got.add_message(at=T0 + timedelta(hours=1), author=AGENT, body="ok")
+    replied = got.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="ok")
     assert store.tickets.save(replied, expected_version=1).version == 2
     with _admin() as conn:
         types = conn.execute(

@@ -267,7 +267,7 @@ def test_the_in_memory_database_serves_threads() -> None:
         conflicts: list[str] = []
 
         def save(n: int) -> None:
-            changed = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body=f"{n}")
+            changed = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body=f"{n}")
             barrier.wait()
             try:
                 store.tickets.save(changed, expected_version=1)

@@ -51,7 +51,7 @@ def _race(stores: list[Store], ticket: Ticket, round: int) -> tuple[list[str], l
     conflicts: list[str] = []
 
     def save(store: Store, body: str) -> None:
-        changed = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body=body)
+        changed = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body=body)
         barrier.wait()
         try:
             store.tickets.save(changed, expected_version=1)
@@ -118,7 +118,7 @@ def test_threads_doing_mixed_work_lose_nothing(url: str) -> None:
             stored = store.tickets.get(key)
             ticket = stored.value
             changed = ticket.add_message(
-                at=ticket.updated_at + timedelta(seconds=1), author=AGENT, body=body
+                at=ticket.updated_at + timedelta(seconds=1), actor=AGENT, body=body
             )
             try:
                 store.tickets.save(changed, expected_version=stored.version)
@@ -155,7 +155,7 @@ def test_threads_doing_mixed_work_lose_nothing(url: str) -> None:
                             stored = store.tickets.get(own)
                             changed = stored.value.add_message(
                                 at=stored.value.updated_at + timedelta(seconds=1),
-                                author=AGENT,
+                                actor=AGENT,
                                 body=tag,
                             )
                             store.tickets.save(changed, expected_version=stored.version)
@@ -332,7 +332,7 @@ AWKWARD = (
 def test_awkward_text_round_trips_unchanged(store: Store, text: str) -> None:
     subject = text[:200] if len(text) <= 200 else "long"
     ticket = sample_ticket(subject=subject.strip() or "blank").add_message(
-        at=T0 + timedelta(hours=1), author=AGENT, body=text
+        at=T0 + timedelta(hours=1), actor=AGENT, body=text
     )
     ticket = ticket.set_custom_fields({"note": text}, at=T0 + timedelta(hours=1), actor=AGENT)
     store.tickets.add(ticket)
@@ -358,7 +358,7 @@ def test_nul_characters_are_refused_by_the_domain_before_storage(store: Store) -
     with pytest.raises(ValidationError, match="NUL"):
         sample_ticket(subject="before\x00after")
     with pytest.raises(ValidationError, match="NUL"):
-        sample_ticket().add_message(at=T0, author=AGENT, body="a\x00b")
+        sample_ticket().add_message(at=T0, actor=AGENT, body="a\x00b")
     with pytest.raises(ValidationError, match="NUL"):
         Customer(id="cus_1", display_name="a\x00b")
     assert store.tickets.count() == 0

@@ -27,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Final, Optional, TypeVar, Union, cast, get_origin
+from typing import Any, Final, Optional, TypeVar, Union, cast, get_origin, overload
 
 import attrs
 import cattrs
@@ -35,6 +35,7 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
 
+from csdomain._kernel.documents import declare_document, document_types
 from csdomain._kernel.time import is_aware
 from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
@@ -69,8 +70,11 @@ T = TypeVar("T")
 #: The schema version written into every top-level document.
 SCHEMA_VERSION: Final = 1
 
-#: Document name -> type, for every type that can be a top-level document.
-DOCUMENT_TYPES: Final[Mapping[str, type]] = {
+#: Document name -> type, for every type that can be a top-level document. Each module
+#: declares its own (``csdomain._kernel.documents.declare_document``).
+DOCUMENT_TYPES: Final[Mapping[str, type]] = document_types
+
+_BUILTIN_DOCUMENTS: Final = {
     "ticket": Ticket,
     "ticket_event": TicketEvent,
     "customer": Customer,
@@ -95,7 +99,8 @@ DOCUMENT_TYPES: Final[Mapping[str, type]] = {
     "metric_policy": MetricPolicy,
     "sla_target": Target,
 }
-_DOCUMENT_NAMES: Final = {cls: name for name, cls in DOCUMENT_TYPES.items()}
+for _name, _cls in _BUILTIN_DOCUMENTS.items():
+    declare_document(_name, _cls)
 _ENVELOPE: Final = ("schema_version", "document")
 
 
@@ -328,25 +333,39 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
 
 
 def _configure_events(converter: cattrs.Converter) -> None:
+    # Hooks are made on first use of each event type, so types registered after the
+    # converter was made (an extension's) serialize too.
     unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
     structure_by_tag: dict[str, Callable[[Any, Any], Any]] = {}
-    for tag, cls in EVENT_TYPES.items():
-        unstructure = cattrs.gen.make_dict_unstructure_fn(cls, converter)
-        unstructure_by_type[cls] = unstructure
-        structure_by_tag[tag] = cattrs.gen.make_dict_structure_fn(
-            cls, converter, _cattrs_detailed_validation=converter.detailed_validation
-        )
-    tags = ", ".join(repr(t) for t in EVENT_TYPES)
+
+    def unstructure_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
+        hook = unstructure_by_type.get(cls)
+        if hook is None:
+            hook = cattrs.gen.make_dict_unstructure_fn(cls, converter)
+            unstructure_by_type[cls] = hook
+        return hook
+
+    def structure_hook(tag: object) -> Callable[[Any, Any], Any] | None:
+        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        if hook is None and isinstance(tag, str) and tag in EVENT_TYPES:
+            hook = cattrs.gen.make_dict_structure_fn(
+                EVENT_TYPES[tag],
+                converter,
+                _cattrs_detailed_validation=converter.detailed_validation,
+            )
+            structure_by_tag[tag] = hook
+        return hook
 
     def unstructure_event(event: TicketEvent) -> dict[str, Any]:
-        return {"type": event.type_name, **unstructure_by_type[type(event)](event)}
+        return {"type": event.type_name, **unstructure_hook(type(event))(event)}
 
     def structure_event(doc: Any, cls: Any) -> TicketEvent:
         if type(doc) is not dict and not isinstance(doc, Mapping):
             raise TypeError(f"expected an event object, got {type(doc).__name__}")
         tag = doc.get("type")
-        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        hook = structure_hook(tag)
         if hook is None:
+            tags = ", ".join(repr(t) for t in EVENT_TYPES)
             raise ValueError(f"unknown event type {tag!r}; expected one of {tags}")
         event = hook(doc, EVENT_TYPES[cast(str, tag)])
         if not isinstance(event, cls):
@@ -408,19 +427,49 @@ def _unstructure_values(values: tuple[Any, ...]) -> list[Any]:
 
 
 def _configure_conditions(converter: cattrs.Converter) -> None:
+    # As for events: hooks made on first use, so conditions registered later load too.
     unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
     structure_by_tag: dict[str, Callable[[Any, Any], Any]] = {}
-    ops = ", ".join(repr(t) for t in CONDITION_TYPES)
+    value = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_value)
+    values = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_values)
+
+    def overrides(cls: type) -> dict[str, Any]:
+        names = {a.name for a in attrs.fields(cls)}
+        found: dict[str, Any] = {"value": value} if "value" in names else {}
+        if "values" in names:
+            found["values"] = values
+        return found
+
+    def unstructure_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
+        hook = unstructure_by_type.get(cls)
+        if hook is None:
+            hook = cattrs.gen.make_dict_unstructure_fn(cls, converter, **overrides(cls))
+            unstructure_by_type[cls] = hook
+        return hook
+
+    def structure_hook(tag: object) -> Callable[[Any, Any], Any] | None:
+        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        if hook is None and isinstance(tag, str) and tag in CONDITION_TYPES:
+            cls = CONDITION_TYPES[tag]
+            hook = cattrs.gen.make_dict_structure_fn(
+                cls,
+                converter,
+                _cattrs_detailed_validation=converter.detailed_validation,
+                **overrides(cls),
+            )
+            structure_by_tag[tag] = hook
+        return hook
 
     def unstructure_condition(condition: Condition) -> dict[str, Any]:
-        return {"op": condition.op, **unstructure_by_type[type(condition)](condition)}
+        return {"op": condition.op, **unstructure_hook(type(condition))(condition)}
 
     def structure_condition(doc: Any, cls: Any) -> Condition:
         if not isinstance(doc, Mapping):
-            raise TypeError(f"expected a condition object, got {type(doc).__name__} {doc!r}")
+            raise TypeError(f"expected a condition object, got {type(doc).__name__}")
         tag = doc.get("op")
-        hook = structure_by_tag.get(tag) if isinstance(tag, str) else None
+        hook = structure_hook(tag)
         if hook is None:
+            ops = ", ".join(repr(t) for t in CONDITION_TYPES)
             raise ValidationError.single(
                 "Condition", "op", f"unknown condition op {tag!r}; expected one of {ops}"
             )
@@ -431,23 +480,8 @@ def _configure_conditions(converter: cattrs.Converter) -> None:
             )
         return cast(Condition, condition)
 
-    # Registered first: nested conditions (AllOf.conditions, Not.condition) use these hooks.
     converter.register_unstructure_hook_func(_is_condition, unstructure_condition)
     converter.register_structure_hook_func(_is_condition, structure_condition)
-    value = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_value)
-    values = cattrs.gen.override(struct_hook=_passthrough, unstruct_hook=_unstructure_values)
-    for tag, cls in CONDITION_TYPES.items():
-        names = {a.name for a in attrs.fields(cls)}
-        overrides: dict[str, Any] = {"value": value} if "value" in names else {}
-        if "values" in names:
-            overrides["values"] = values
-        unstructure_by_type[cls] = cattrs.gen.make_dict_unstructure_fn(cls, converter, **overrides)
-        structure_by_tag[tag] = cattrs.gen.make_dict_structure_fn(
-            cls,
-            converter,
-            _cattrs_detailed_validation=converter.detailed_validation,
-            **overrides,
-        )
 
 
 def make_converter(
@@ -476,11 +510,12 @@ def _converter(detailed: bool, orjson_native: bool = False) -> cattrs.Converter:
 
 
 def _document_name(cls: type) -> str:
+    names = {klass: name for name, klass in document_types.items()}
     for klass in cls.__mro__:
-        name = _DOCUMENT_NAMES.get(klass)
+        name = names.get(klass)
         if name is not None:
             return name
-    known = ", ".join(sorted(_DOCUMENT_NAMES.values()))
+    known = ", ".join(sorted(document_types))
     raise ValidationError.single(
         "document", "", f"{cls.__name__} is not a csdomain document type; known: {known}"
     )
@@ -498,7 +533,11 @@ def _document(value: Any, converter: cattrs.Converter) -> dict[str, Any]:
     return doc
 
 
-def from_dict(doc: Any, cls: type[T] | None = None) -> T:
+@overload
+def from_dict(doc: Any) -> object: ...
+@overload
+def from_dict(doc: Any, cls: type[T]) -> T: ...
+def from_dict(doc: Any, cls: type[T] | None = None) -> T | object:
     """Load a document made by :func:`to_dict` (as ``cls``, or as its ``document`` type).
 
     Raises :class:`~csdomain.errors.ValidationError` listing every problem.
@@ -623,7 +662,11 @@ def ticket_json_and_events(ticket: Ticket) -> tuple[str, list[str]]:
 _ticket_json = ticket_json_and_events  # the old private name, until storage switches
 
 
-def from_json(text: str | bytes, cls: type[T] | None = None) -> T:
+@overload
+def from_json(text: str | bytes) -> object: ...
+@overload
+def from_json(text: str | bytes, cls: type[T]) -> T: ...
+def from_json(text: str | bytes, cls: type[T] | None = None) -> T | object:
     """Load a document from JSON text; malformed JSON raises ``ValidationError`` too."""
     subject = cls.__name__ if cls is not None else "document"
     if not isinstance(text, (str, bytes, bytearray, memoryview)):
@@ -638,4 +681,4 @@ def from_json(text: str | bytes, cls: type[T] | None = None) -> T:
         ) from None
     except UnicodeDecodeError as exc:
         raise ValidationError.single(subject, "", f"JSON text is not valid UTF-8: {exc}") from None
-    return from_dict(doc, cls)
+    return from_dict(doc) if cls is None else from_dict(doc, cls)

@@ -94,7 +94,7 @@ def sample_ticket(
     )
     for i in range(messages):
         ticket = ticket.add_message(
-            at=at + timedelta(minutes=i + 1), author=AGENT, body=f"Reply {i + 1}"
+            at=at + timedelta(minutes=i + 1), actor=AGENT, body=f"Reply {i + 1}"
         )
     if status is not None and status is not ticket.status:
         ticket = ticket.change_status(status, at=ticket.updated_at, actor=AGENT)
@@ -220,9 +220,9 @@ class StoreContract:
     def test_save_increments_the_version_and_stale_saves_conflict(self, store: Store) -> None:
         ticket = sample_ticket()
         store.tickets.add(ticket)
-        replied = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body="Done.")
+        replied = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Done.")
         assert store.tickets.save(replied, expected_version=1).version == 2
-        stale = ticket.add_message(at=T0 + timedelta(hours=2), author=AGENT, body="Lost?")
+        stale = ticket.add_message(at=T0 + timedelta(hours=2), actor=AGENT, body="Lost?")
         with pytest.raises(ConflictError, match="expected version 1"):
             store.tickets.save(stale, expected_version=1)
         assert store.tickets.get(ticket.id) == store.tickets.get(ticket.id)
@@ -293,14 +293,14 @@ class StoreContract:
             assert type(stored.custom_fields[name]) is type(value)
             assert repr(stored.custom_fields[name]) == repr(value)
         store.tickets.save(
-            stored.add_message(at=T0 + timedelta(hours=2), author=AGENT, body="ok"),
+            stored.add_message(at=T0 + timedelta(hours=2), actor=AGENT, body="ok"),
             expected_version=1,
         )
 
     @pytest.mark.parametrize("text", AWKWARD_TEXTS)
     def test_awkward_text_is_stored_unchanged(self, store: Store, text: str) -> None:
         ticket = sample_ticket(subject=text).add_message(
-            at=T0 + timedelta(hours=1), author=AGENT, body=text
+            at=T0 + timedelta(hours=1), actor=AGENT, body=text
         )
         ticket = ticket.set_custom_fields({"note": text}, at=T0 + timedelta(hours=1), actor=AGENT)
         store.tickets.add(ticket)
@@ -365,7 +365,7 @@ class StoreContract:
         outcomes: list[str] = []
 
         def save(body: str) -> None:
-            changed = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body=body)
+            changed = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body=body)
             barrier.wait()
             try:
                 store.tickets.save(changed, expected_version=1)
@@ -463,7 +463,7 @@ class StoreContract:
     def test_the_outbox_holds_every_new_event_in_order(self, store: Store) -> None:
         ticket = sample_ticket(messages=1)
         store.tickets.add(ticket)
-        more = ticket.add_message(at=T0 + timedelta(hours=1), author=AGENT, body="More")
+        more = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="More")
         store.tickets.save(more, expected_version=1)
         pending = store.outbox.pending(100)
         assert [m.event for m in pending] == list(more.timeline)
@@ -581,7 +581,7 @@ class StoreComparison(RuleBasedStateMachine):
         if ticket.status is Status.CLOSED:
             return
         changed = ticket.add_message(
-            at=ticket.updated_at + timedelta(minutes=5), author=AGENT, body=body
+            at=ticket.updated_at + timedelta(minutes=5), actor=AGENT, body=body
         )
         version = stored.version - 1 if stale and stored.version > 1 else stored.version
         self.both(lambda s: s.tickets.save(changed, expected_version=version).version)

@@ -312,7 +312,7 @@ def _message(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Tic
             handle_time = draw(_handle_times())
     return ticket.add_message(
         at=at,
-        author=author,
+        actor=author,
         body=draw(_texts(120)),
         visibility=visibility,
         channel=draw(_maybe(_channel_keys(True, True))),

@@ -1,0 +1,403 @@
+"""Timeline events: each class declares its ``type`` tag and carries its own replay rule.
+
+A new event type is a subclass of :class:`TicketEvent` with a ``type_name`` and
+an :meth:`~TicketEvent.apply_to` method; defining it registers it in
+:data:`EVENT_TYPES`, so replay, serialization and strategies know it without a
+central list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
+
+import attrs
+
+from csdomain._kernel.labels import declare_labels
+from csdomain._kernel.messages import _mark
+from csdomain._kernel.registry import Registry
+from csdomain._kernel.time import to_utc
+from csdomain._kernel.validation import (
+    Checked,
+    JsonScalar,
+    checked,
+    duration,
+    each,
+    frozen_set_of_str,
+    instance,
+    instant,
+    json_scalars,
+    key,
+    member_of,
+    optional,
+    tags_check,
+    text,
+    tuple_of,
+)
+from csdomain.channels import Channel, ChannelKind, channel_key
+from csdomain.errors import InvalidTransitionError, ValidationError
+from csdomain.priorities import Priority
+from csdomain.privacy import masked
+from csdomain.tickets.actors import Actor, ActorKind
+from csdomain.tickets.links import LinkKind, TicketLink
+from csdomain.tickets.state import TicketState
+from csdomain.tickets.status import TRANSITIONS, Status, TicketKind, allowed_moves
+
+__all__ = [
+    "EVENT_TYPES",
+    "Assigned",
+    "CustomFieldsChanged",
+    "Linked",
+    "MessageAdded",
+    "PriorityChanged",
+    "StatusChanged",
+    "TagsChanged",
+    "TicketCreated",
+    "TicketEvent",
+    "TierChanged",
+    "Visibility",
+    "advance",
+]
+
+
+class Visibility(Enum):
+    """Whether the customer sees a message (public) or only staff (internal note)."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+declare_labels(
+    Visibility,
+    {
+        Visibility.PUBLIC: _mark("visibility", "Public"),
+        # Translators: an internal note, seen by staff only.
+        Visibility.INTERNAL: _mark("visibility", "Internal"),
+    },
+)
+
+
+def _channel(value: ChannelKind | Channel | str) -> str:
+    return channel_key(value) if isinstance(value, (ChannelKind, Channel)) else value
+
+
+def _links(value: Iterable[TicketLink]) -> tuple[TicketLink, ...]:
+    return tuple_of(value)
+
+
+#: Every event type, by the ``type`` tag used in JSON documents; filled by the classes.
+EVENT_TYPES: Final[Registry[str, type[TicketEvent]]] = Registry("ticket event type")
+
+
+@attrs.frozen(kw_only=True)
+class TicketEvent(Checked):
+    """Base of timeline events: when it happened and who did it.
+
+    Subclasses set ``type_name`` (their tag in JSON documents, unique) and
+    override :meth:`apply_to`. A bare ``TicketEvent`` is a probe: replaying it
+    checks time order and finality and changes nothing.
+    """
+
+    type_name: ClassVar[str] = ""
+    at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
+    actor: Actor = attrs.field(metadata=checked(instance(Actor, "an Actor")))
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        name = cls.__dict__.get("type_name")
+        if not name:
+            return
+        present = EVENT_TYPES.get(name)
+        if (
+            present is not None
+            and present.__qualname__ == cls.__qualname__
+            and (present.__module__ == cls.__module__)
+        ):
+            EVENT_TYPES.replace(name, cls)  # attrs rebuilt the same class with slots
+        else:
+            EVENT_TYPES.add(name, cls)
+
+    def apply_to(self, state: TicketState) -> None:
+        """This event's replay rule: move ``state`` forward, or raise
+        :class:`~csdomain.errors.InvalidTransitionError` without changing it.
+
+        The checks every event shares (time order, closed is final, a merged
+        ticket can only close) run before this, in :func:`advance`.
+        """
+
+
+@attrs.frozen(kw_only=True)
+class TicketCreated(TicketEvent):
+    """The first event of every timeline: the ticket as it was opened."""
+
+    type_name: ClassVar[str] = "created"
+    ticket_id: str = attrs.field(metadata=checked(key("ticket id")))
+    kind: TicketKind = attrs.field(metadata=checked(member_of(TicketKind)))
+    subject: str = attrs.field(repr=masked, metadata=checked(text(max_length=500), personal=True))
+    customer_id: str = attrs.field(metadata=checked(key("customer id")))
+    channel: str = attrs.field(converter=_channel, metadata=checked(key("channel key")))
+    priority: Priority = attrs.field(metadata=checked(member_of(Priority)))
+    status: Status = attrs.field(default=Status.NEW, metadata=checked(member_of(Status)))
+    group_id: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
+    assignee_id: str | None = attrs.field(default=None, metadata=checked(optional(key("agent id"))))
+    tier: str = attrs.field(default="L1", metadata=checked(key("tier key")))
+    tags: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    custom_fields: dict[str, JsonScalar] = attrs.field(
+        factory=dict, repr=masked, metadata=checked(json_scalars, personal=True)
+    )
+    links: tuple[TicketLink, ...] = attrs.field(
+        factory=tuple,
+        converter=_links,
+        metadata=checked(each(instance(TicketLink, "a TicketLink"), tuple)),
+    )
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if self.status not in (Status.NEW, Status.OPEN):
+            yield "status", f"a ticket starts as 'new' or 'open', got {self.status.value!r}"
+        seen: set[TicketLink] = set()
+        for i, link in enumerate(self.links):
+            if link.kind is LinkKind.MERGED_INTO:
+                yield f"links[{i}]", "a new ticket cannot start merged; merge it afterwards"
+            elif link.ticket_id == self.ticket_id:
+                yield f"links[{i}]", f"ticket {self.ticket_id} cannot link to itself"
+            elif link in seen:
+                yield f"links[{i}]", f"duplicate link {link.kind.value} {link.ticket_id}"
+            seen.add(link)
+
+    def apply_to(self, state: TicketState) -> None:
+        """Start the state: every derived field from this event."""
+        state.id = self.ticket_id
+        state.kind = self.kind
+        state.subject = self.subject
+        state.customer_id = self.customer_id
+        state.channel = self.channel
+        state.priority = self.priority
+        state.status = self.status
+        state.group_id = self.group_id
+        state.assignee_id = self.assignee_id
+        state.tier = self.tier
+        state.tags = self.tags
+        state.custom_fields = MappingProxyType(dict(self.custom_fields))
+        state.links = self.links
+        state.created_at = self.at
+
+
+@attrs.frozen(kw_only=True)
+class MessageAdded(TicketEvent):
+    """A message, call or chat: public to the customer or an internal note.
+
+    The author is the event's actor. ``handle_time`` is the time an agent
+    spent on a call or chat, when the channel reports it.
+    """
+
+    type_name: ClassVar[str] = "message"
+    visibility: Visibility = attrs.field(
+        default=Visibility.PUBLIC, metadata=checked(member_of(Visibility))
+    )
+    channel: str = attrs.field(converter=_channel, metadata=checked(key("channel key")))
+    body: str = attrs.field(
+        repr=masked, metadata=checked(text(max_length=1_000_000), personal=True)
+    )
+    handle_time: timedelta | None = attrs.field(
+        default=None, metadata=checked(optional(duration()))
+    )
+
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if self.actor.kind is ActorKind.CUSTOMER and self.visibility is Visibility.INTERNAL:
+            yield "visibility", "a customer cannot write an internal note; use 'public'"
+
+    @property
+    def public(self) -> bool:
+        """True when the customer sees this message."""
+        return self.visibility is Visibility.PUBLIC
+
+    def apply_to(self, state: TicketState) -> None:
+        """Messages change no derived field; SLA and KPIs read them from the timeline."""
+
+
+@attrs.frozen(kw_only=True)
+class StatusChanged(TicketEvent):
+    """The status moved from ``old`` to ``new`` (``reason`` says why, when known)."""
+
+    type_name: ClassVar[str] = "status_changed"
+    old: Status = attrs.field(metadata=checked(member_of(Status)))
+    new: Status = attrs.field(metadata=checked(member_of(Status)))
+    reason: str | None = attrs.field(default=None, metadata=checked(optional(text(max_length=500))))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Move the status along :data:`TRANSITIONS` (a merged ticket may always close)."""
+        old = state.status
+        if self.old is not old:
+            raise state.refuse(f"record a move from {self.old.value}", f"the ticket is {old.value}")
+        if self.new not in TRANSITIONS[old] and not (state.merged and self.new is Status.CLOSED):
+            raise InvalidTransitionError(state.id, old.value, self.new.value, allowed_moves(old))
+        state.status = self.new
+
+
+@attrs.frozen(kw_only=True)
+class PriorityChanged(TicketEvent):
+    """The priority moved from ``old`` to ``new``."""
+
+    type_name: ClassVar[str] = "priority_changed"
+    old: Priority = attrs.field(metadata=checked(member_of(Priority)))
+    new: Priority = attrs.field(metadata=checked(member_of(Priority)))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Set the priority; ``old`` must be the current one and ``new`` another."""
+        if self.old is not state.priority or self.new is self.old:
+            raise state.refuse(
+                f"record a priority change {self.old.value} -> {self.new.value}",
+                f"the priority is {state.priority.value}",
+            )
+        state.priority = self.new
+
+
+@attrs.frozen(kw_only=True)
+class Assigned(TicketEvent):
+    """The group and/or assignee changed (``None``: nobody)."""
+
+    type_name: ClassVar[str] = "assigned"
+    old_group_id: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("group id")))
+    )
+    group_id: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
+    old_assignee_id: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("agent id")))
+    )
+    assignee_id: str | None = attrs.field(default=None, metadata=checked(optional(key("agent id"))))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Set group and assignee; the ``old_`` values must be the current ones."""
+        before = (state.group_id, state.assignee_id)
+        after = (self.group_id, self.assignee_id)
+        if (self.old_group_id, self.old_assignee_id) != before or after == before:
+            raise state.refuse(
+                f"record an assignment from {(self.old_group_id, self.old_assignee_id)!r}",
+                f"group and assignee are {before!r}",
+            )
+        state.group_id, state.assignee_id = after
+
+
+@attrs.frozen(kw_only=True)
+class TierChanged(TicketEvent):
+    """The ticket moved between escalation tiers (up or down)."""
+
+    type_name: ClassVar[str] = "tier_changed"
+    old: str = attrs.field(metadata=checked(key("tier key")))
+    new: str = attrs.field(metadata=checked(key("tier key")))
+    reason: str | None = attrs.field(default=None, metadata=checked(optional(text(max_length=500))))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Set the tier; ``old`` must be the current one and ``new`` another."""
+        if self.old != state.tier or self.new == self.old:
+            raise state.refuse(
+                f"record a tier change {self.old} -> {self.new}", f"the tier is {state.tier}"
+            )
+        state.tier = self.new
+
+
+@attrs.frozen(kw_only=True)
+class TagsChanged(TicketEvent):
+    """Tags were added and/or removed."""
+
+    type_name: ClassVar[str] = "tags_changed"
+    added: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+    removed: frozenset[str] = attrs.field(
+        factory=frozenset, converter=frozen_set_of_str, metadata=checked(tags_check)
+    )
+
+    def apply_to(self, state: TicketState) -> None:
+        """Add and remove tags; each must really change the set."""
+        tags = state.tags
+        if not (self.added or self.removed) or self.added & tags or not self.removed <= tags:
+            raise state.refuse(
+                f"record tags +{sorted(self.added)} -{sorted(self.removed)}",
+                f"the tags are {sorted(tags)}",
+            )
+        state.tags = (tags - self.removed) | self.added
+
+
+@attrs.frozen(kw_only=True)
+class CustomFieldsChanged(TicketEvent):
+    """Custom fields were set (``values``) and/or removed (``unset``)."""
+
+    type_name: ClassVar[str] = "custom_fields_changed"
+    values: dict[str, JsonScalar] = attrs.field(
+        factory=dict, repr=masked, metadata=checked(json_scalars, personal=True)
+    )
+    unset: frozenset[str] = attrs.field(
+        factory=frozenset,
+        converter=frozen_set_of_str,
+        metadata=checked(each(key("field name"), frozenset)),
+    )
+
+    def apply_to(self, state: TicketState) -> None:
+        """Set and unset custom fields; unset ones must exist."""
+        fields = state.custom_fields
+        if (
+            not (self.values or self.unset)
+            or self.unset & self.values.keys()
+            or not self.unset <= fields.keys()
+        ):
+            raise state.refuse(
+                f"record custom fields set {sorted(self.values)} unset {sorted(self.unset)}",
+                f"the fields are {sorted(fields)}",
+            )
+        updated = {k: v for k, v in fields.items() if k not in self.unset}
+        updated.update(self.values)
+        state.custom_fields = MappingProxyType(updated)
+
+
+@attrs.frozen(kw_only=True)
+class Linked(TicketEvent):
+    """A link to another ticket was added (merging adds a ``merged_into`` link)."""
+
+    type_name: ClassVar[str] = "linked"
+    link: TicketLink = attrs.field(metadata=checked(instance(TicketLink, "a TicketLink")))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Add a link to another ticket; one merge at most."""
+        links = state.links
+        if self.link.ticket_id == state.id:
+            raise state.refuse("link the ticket to itself", "a link needs another ticket")
+        if self.link in links:
+            raise state.refuse(
+                f"add link {self.link.kind.value} {self.link.ticket_id}", "already linked"
+            )
+        if self.link.kind is LinkKind.MERGED_INTO and state.merged:
+            raise state.refuse("merge again", "the ticket is already merged")
+        state.links = (*links, self.link)
+
+
+def advance(state: TicketState, event: TicketEvent) -> None:
+    """Move ``state`` forward by ``event``; raise without changing it if the event is illegal."""
+    if isinstance(event, TicketCreated):
+        if state.started():
+            raise state.refuse("record a second 'created' event", "a ticket is created once")
+    else:
+        if not state.started():
+            raise ValidationError.single(
+                "Ticket", "timeline[0]", "a timeline must start with a TicketCreated event"
+            )
+        if event.at < state.updated_at:
+            raise ValidationError.single(
+                "Ticket",
+                "at",
+                f"{event.at.isoformat()} is before the ticket's last event "
+                f"({state.updated_at.isoformat()}); events are recorded in time order",
+            )
+        if state.status is Status.CLOSED:
+            action = f"record {event.type_name or 'a change'}"
+            raise state.refuse(action, "closed is final; open a follow-up")
+        closes = isinstance(event, StatusChanged) and event.new is Status.CLOSED
+        if not closes and state.merged:
+            raise state.refuse(f"record {event.type_name}", "a merged ticket can only close")
+    event.apply_to(state)
+    state.updated_at = event.at
