@@ -84,7 +84,7 @@ STRATEGY_FOR: dict[str, Any] = {
     "LinkKind": cst.link_kinds,
     "Linked": lambda: cst.ticket_events(types=[csdomain.Linked]),
     "MessageAdded": lambda: cst.ticket_events(types=[csdomain.MessageAdded]),
-    "Metric": cst.sla_metrics,
+    "SlaMetric": cst.sla_metrics,
     "MetricPolicy": cst.metric_policies,
     "MetricStatus": None,  # a result of evaluate(): see test_sla_strategies_evaluate
     "Not": lambda: cst.conditions(types=[csdomain.Not]),
@@ -178,8 +178,8 @@ def test_public_functions_are_keyword_only_and_documented(name: str) -> None:
         (cst.ticket_events, ([MessageAdded],)),
         (cst.escalation_ladders, (1, 3)),
         (cst.sla_targets, (("cn-support",),)),
-        (cst.metric_policies, ([csdomain.Metric.RESOLUTION],)),
-        (cst.sla_policies, ([csdomain.Metric.RESOLUTION],)),
+        (cst.metric_policies, ([csdomain.SlaMetric.RESOLUTION],)),
+        (cst.sla_policies, ([csdomain.SlaMetric.RESOLUTION],)),
     ],
 )
 def test_positional_arguments_are_refused(function: Any, args: tuple[Any, ...]) -> None:
@@ -490,9 +490,9 @@ def test_id_generators_make_increasing_ids(generator: csdomain.IdGenerator) -> N
 CALENDAR_NAMES = ("cn-support", "us-east 工作日")
 PAUSABLE = {Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD}
 RESPONSE_METRICS = {
-    csdomain.Metric.FIRST_RESPONSE,
-    csdomain.Metric.NEXT_RESPONSE,
-    csdomain.Metric.PERIODIC_UPDATE,
+    csdomain.SlaMetric.FIRST_RESPONSE,
+    csdomain.SlaMetric.NEXT_RESPONSE,
+    csdomain.SlaMetric.PERIODIC_UPDATE,
 }
 
 
@@ -562,9 +562,9 @@ def test_metric_policies_are_valid(rules: csdomain.MetricPolicy) -> None:
 
 
 @FEW
-@given(cst.metric_policies(metrics=[csdomain.Metric.RESOLUTION], max_duration=timedelta(hours=1)))
+@given(cst.metric_policies(metrics=[csdomain.SlaMetric.RESOLUTION], max_duration=timedelta(hours=1)))
 def test_metric_policies_honour_metrics_and_max_duration(rules: csdomain.MetricPolicy) -> None:
-    assert rules.metric is csdomain.Metric.RESOLUTION
+    assert rules.metric is csdomain.SlaMetric.RESOLUTION
     assert not rules.count_bot_replies
     assert all(t.duration <= timedelta(hours=1) for t in rules.targets.values())
     assert all(t.calendar is None for t in rules.targets.values())
@@ -580,7 +580,7 @@ def test_metric_policies_honour_metrics_and_max_duration(rules: csdomain.MetricP
             id="own-pauses",
         ),
         pytest.param(
-            lambda r: r.metric is csdomain.Metric.RESOLUTION and r.pause_statuses == PAUSABLE,
+            lambda r: r.metric is csdomain.SlaMetric.RESOLUTION and r.pause_statuses == PAUSABLE,
             id="pauses-everywhere",
         ),
         pytest.param(
@@ -618,9 +618,9 @@ def test_sla_policies_are_valid(policy: csdomain.SlaPolicy) -> None:
 @given(
     cst.sla_policies(
         metrics=[
-            csdomain.Metric.FIRST_RESPONSE,
-            csdomain.Metric.RESOLUTION,
-            csdomain.Metric.RESOLUTION,
+            csdomain.SlaMetric.FIRST_RESPONSE,
+            csdomain.SlaMetric.RESOLUTION,
+            csdomain.SlaMetric.RESOLUTION,
         ],
         max_metrics=1,
         conditions=False,
@@ -629,8 +629,8 @@ def test_sla_policies_are_valid(policy: csdomain.SlaPolicy) -> None:
 def test_sla_policies_honour_their_parameters(policy: csdomain.SlaPolicy) -> None:
     assert len(policy.metrics) == 1
     assert policy.metrics[0].metric in (
-        csdomain.Metric.FIRST_RESPONSE,
-        csdomain.Metric.RESOLUTION,
+        csdomain.SlaMetric.FIRST_RESPONSE,
+        csdomain.SlaMetric.RESOLUTION,
     )
     assert policy.condition == ALWAYS
 
@@ -673,10 +673,10 @@ def test_sla_strategies_evaluate(data: st.DataObject, ticket: Ticket) -> None:
     }
     policy = data.draw(cst.sla_policies(calendar_names=CALENDAR_NAMES, conditions=False))
     now = ticket.updated_at + data.draw(st.timedeltas(timedelta(0), timedelta(days=10)))
-    status = csdomain.evaluate(ticket, policy, calendars, now)
+    status = csdomain.sla.evaluate(ticket, policy, calendars, now)
     assert [m.metric for m in status.metrics] == [r.metric for r in policy.metrics]
     assert status.policy == policy.name
-    assert csdomain.evaluate(ticket, [policy], calendars, now) == status
+    assert csdomain.sla.evaluate(ticket, [policy], calendars, now) == status
 
 
 def test_from_type_resolves_sla_policies() -> None:

@@ -1,18 +1,24 @@
-"""Registration of csdomain's strategies with Hypothesis.
+"""Registration of csdomain's strategies with Hypothesis, at almost no import cost.
 
 ``pyproject.toml`` declares :func:`_hypothesis_setup_hook` under the
 ``hypothesis`` entry-point group; Hypothesis calls it when it is imported, so
 ``st.from_type(csdomain.Ticket)`` and ``@given`` inference produce valid
 csdomain values in any suite, with no import of :mod:`csdomain.testing.strategies`.
 
-This module imports nothing from Hypothesis at module level: the hook imports
-it when called, and only Hypothesis calls the hook. Each registration is a
-function that builds its strategy when ``from_type`` first resolves the type,
-so Hypothesis' own start-up stays fast and free of side effects.
+The hook imports only :mod:`csdomain._kernel.registry` (the open registry of
+declared types), never a model module: with csdomain installed, ``import
+hypothesis`` stays about as fast as without. For every type csdomain declares,
+now or later, and for the csdomain classes already imported when the hook runs,
+it registers a resolver with Hypothesis. The resolver imports
+:mod:`csdomain.testing.strategies` the first time ``from_type`` resolves a
+csdomain type and answers with the strategy registered in
+:mod:`csdomain.testing.strategies.registry`; for a type without one it answers
+``NotImplemented``, so Hypothesis resolves it as it would have without csdomain.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -21,83 +27,90 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 
-def _lazy(name: str, **kwargs: Any) -> Callable[[type], SearchStrategy[Any]]:
-    """A resolver calling ``csdomain.testing.strategies.<name>(**kwargs)`` on first use."""
+#: Test helpers, whose classes are not values to generate.
+_OWN = "csdomain.testing"
+
+
+def _resolver(cls: type) -> Callable[[type], SearchStrategy[Any]]:
+    """A resolver answering with the strategy registered for ``cls``.
+
+    Hypothesis passes the type it is resolving, which may be a protocol or base
+    class that ``cls`` implements (``from_type(Clock)`` asks ``FrozenClock``'s
+    resolver), so the answer is for ``cls`` itself.
+    """
 
     def resolve(thing: type) -> SearchStrategy[Any]:
-        from csdomain.testing import strategies
+        import csdomain.testing.strategies  # noqa: F401  # its area modules fill the registry
+        from csdomain.testing.strategies.registry import strategy_for
 
-        factory: Callable[..., SearchStrategy[Any]] = getattr(strategies, name)
-        return factory(**kwargs)
+        found = strategy_for(cls)
+        return NotImplemented if found is None else found
 
-    resolve.__name__ = resolve.__qualname__ = f"csdomain_{name}"
+    resolve.__name__ = resolve.__qualname__ = f"csdomain_{cls.__name__}"
     return resolve
 
 
+def _is_value_class(cls: object) -> bool:
+    """Whether ``cls`` is a csdomain value class the resolver may answer for.
+
+    Exceptions, enums, tuples and protocols are left to Hypothesis: registering
+    them would make ``from_type(ValueError)`` or ``from_type(tuple)`` yield
+    csdomain values in unrelated tests, and Hypothesis samples enum members itself.
+    """
+    from enum import Enum
+
+    return (
+        isinstance(cls, type)
+        and not cls.__name__.startswith("_")
+        and not issubclass(cls, (BaseException, Enum, tuple))
+        and not getattr(cls, "_is_protocol", False)
+    )
+
+
 def _hypothesis_setup_hook() -> None:
-    """Register a strategy for every public csdomain class that needs one.
+    """Tell Hypothesis how to generate every csdomain type, without importing any of them.
 
-    Called by Hypothesis through the ``hypothesis`` entry point (Hypothesis
-    must be installed for it to run at all). Registers the attrs classes
-    (``Ticket``, ``Customer``, ``ContactPoint``, ``Purchase``, ``Channel``,
-    ``ChannelTraits``, ``ChannelDirectory``, ``Agent``, ``Group``,
-    ``EscalationTier``, ``EscalationLadder``, ``PriorityMatrix``, the calendar
-    types (``TimeRange``, ``Holiday``, ``ExtraWorkday``, ``BusinessCalendar``,
-    ``CalendarUnion``), the SLA configuration (``Target``, ``MetricPolicy``,
-    ``SlaPolicy``), ``Actor``,
-    ``TicketLink``, ``TicketEvent`` and each of its subclasses, ``Condition``
-    and each of its subclasses) and the
-    ``FrozenClock``, ``SequentialIds`` and ``UlidIds`` classes, whose
-    constructors Hypothesis could not fill validly on its own. ``Clock`` and
-    ``IdGenerator`` resolve through the registered classes.
+    Called by Hypothesis through the ``hypothesis`` entry point. Subscribes to
+    :data:`csdomain._kernel.registry.declared_types` (every checked model class
+    is announced there when its module is imported, before or after Hypothesis)
+    and, for classes that are not announced, looks through the csdomain modules
+    already imported, now and whenever a type is declared later.
 
-    Enums need no registration (Hypothesis samples their members). The SLA
-    results (``SlaStatus``, ``MetricStatus``, ``SlaExplanation``) have no
-    strategy: obtain them from :func:`csdomain.evaluate` and
-    :func:`csdomain.explain` on generated tickets and policies. The
-    exceptions and ``Problem`` are left unregistered on purpose: they
-    subclass builtins (``ValueError``, ``tuple``), and registering them would
-    make ``from_type(ValueError)`` yield csdomain errors in unrelated tests;
-    use :func:`csdomain.testing.strategies.errors` and ``problems`` instead.
+    The SLA results (``SlaStatus``, ``MetricStatus``, ``SlaExplanation``) have
+    no strategy: obtain them from :func:`csdomain.sla.evaluate` and
+    :func:`csdomain.sla.explain` on generated tickets and policies. Exceptions and
+    ``Problem`` are left unregistered on purpose; use
+    :func:`csdomain.testing.strategies.errors` and ``problems`` instead.
     """
     import hypothesis.strategies as st
 
-    import csdomain
-    from csdomain.conditions import CONDITION_TYPES
-    from csdomain.tickets import EVENT_TYPES
+    from csdomain._kernel.registry import declared_types
 
-    registrations: list[tuple[type, Callable[[type], SearchStrategy[Any]]]] = [
-        (csdomain.Ticket, _lazy("tickets")),
-        (csdomain.TicketEvent, _lazy("ticket_events")),
-        (csdomain.Customer, _lazy("customers")),
-        (csdomain.ContactPoint, _lazy("contact_points")),
-        (csdomain.Purchase, _lazy("purchases")),
-        (csdomain.Channel, _lazy("channels", builtin=True)),
-        (csdomain.ChannelTraits, _lazy("channel_traits")),
-        (csdomain.ChannelDirectory, _lazy("channel_directories")),
-        (csdomain.Agent, _lazy("agents")),
-        (csdomain.Group, _lazy("groups")),
-        (csdomain.EscalationTier, _lazy("escalation_tiers")),
-        (csdomain.EscalationLadder, _lazy("escalation_ladders")),
-        (csdomain.PriorityMatrix, _lazy("priority_matrices")),
-        (csdomain.TimeRange, _lazy("time_ranges")),
-        (csdomain.Holiday, _lazy("holidays")),
-        (csdomain.ExtraWorkday, _lazy("extra_workdays")),
-        (csdomain.BusinessCalendar, _lazy("business_calendars")),
-        (csdomain.CalendarUnion, _lazy("calendar_unions")),
-        (csdomain.Target, _lazy("sla_targets")),
-        (csdomain.MetricPolicy, _lazy("metric_policies")),
-        (csdomain.SlaPolicy, _lazy("sla_policies")),
-        (csdomain.Actor, _lazy("actors")),
-        (csdomain.TicketLink, _lazy("ticket_links")),
-        (csdomain.FrozenClock, _lazy("frozen_clocks")),
-        (csdomain.SequentialIds, _lazy("id_generators", kinds=(csdomain.SequentialIds,))),
-        (csdomain.UlidIds, _lazy("id_generators", kinds=(csdomain.UlidIds,))),
-        (csdomain.Condition, _lazy("conditions")),
-    ]
-    for event_type in EVENT_TYPES.values():
-        registrations.append((event_type, _lazy("ticket_events", types=(event_type,))))
-    for condition_type in CONDITION_TYPES.values():
-        registrations.append((condition_type, _lazy("conditions", types=(condition_type,))))
-    for cls, resolver in registrations:
-        st.register_type_strategy(cls, resolver)
+    announced: set[type] = set()
+    scanned: set[str] = set()
+
+    def announce(cls: type) -> None:
+        if cls not in announced and _is_value_class(cls):
+            announced.add(cls)
+            st.register_type_strategy(cls, _resolver(cls))
+
+    def scan_imported_modules() -> None:
+        # Classes that are not declared types (Ticket, FrozenClock, the id
+        # generators) are found in the csdomain modules that finished importing.
+        for name, module in tuple(sys.modules.items()):
+            if name in scanned or name.partition(".")[0] != "csdomain" or name.startswith(_OWN):
+                continue
+            spec = getattr(module, "__spec__", None)
+            if spec is not None and getattr(spec, "_initializing", False):
+                continue
+            scanned.add(name)
+            for value in tuple(vars(module).values()):
+                if isinstance(value, type) and value.__module__ == name:
+                    announce(value)
+
+    def on_declared(name: str, cls: type) -> None:
+        announce(cls)
+        scan_imported_modules()
+
+    declared_types.subscribe(on_declared)
+    scan_imported_modules()

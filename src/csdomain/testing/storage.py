@@ -51,7 +51,7 @@ from csdomain.customers import ContactPoint, Customer
 from csdomain.errors import ConflictError, NotFoundError, ValidationError
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
-from csdomain.sla import Metric, MetricPolicy, SlaPolicy, Target
+from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, Target
 from csdomain.storage import StorageError, Store, open_store
 from csdomain.storage.backend import encode_cursor
 from csdomain.tickets import Actor, Status, Ticket, TicketKind
@@ -116,7 +116,7 @@ def _policy(name: str = "standard", hours: int = 8) -> SlaPolicy:
     return SlaPolicy(
         name=name,
         metrics=(
-            MetricPolicy(Metric.RESOLUTION, {Priority.NORMAL: Target(timedelta(hours=hours))}),
+            MetricPolicy(SlaMetric.RESOLUTION, {Priority.NORMAL: Target(timedelta(hours=hours))}),
         ),
     )
 

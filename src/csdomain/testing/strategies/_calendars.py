@@ -19,6 +19,7 @@ from csdomain.testing.strategies._common import (
     _memo,
     texts,
 )
+from csdomain.testing.strategies.registry import register
 
 # -- calendars ---------------------------------------------------------------------------
 
@@ -48,6 +49,9 @@ def time_ranges(*, step: int = 60) -> SearchStrategy[TimeRange]:
     )
 
 
+register(TimeRange, time_ranges)
+
+
 def _day_ranges(max_ranges: int = 3) -> SearchStrategy[tuple[TimeRange, ...]]:
     """Sorted, non-overlapping ranges of one day, built from distinct minute cut points."""
     cuts = st.lists(st.integers(0, 1_440), min_size=0, max_size=2 * max_ranges, unique=True)
@@ -71,6 +75,9 @@ def holidays() -> SearchStrategy[Holiday]:
     return st.builds(Holiday, date=_CAL_DATES, name=texts(max_size=30), closed=_day_ranges(2))
 
 
+register(Holiday, holidays)
+
+
 @_memo
 def extra_workdays() -> SearchStrategy[ExtraWorkday]:
     """:class:`~csdomain.ExtraWorkday` values (make-up working days), 2024-2027.
@@ -79,6 +86,9 @@ def extra_workdays() -> SearchStrategy[ExtraWorkday]:
     """
     hours = _day_ranges(3).filter(bool)
     return st.builds(ExtraWorkday, date=_CAL_DATES, name=texts(max_size=30), hours=hours)
+
+
+register(ExtraWorkday, extra_workdays)
 
 
 @_memo
@@ -96,6 +106,9 @@ def business_calendars(
         st.just(BusinessCalendar.always_open()),
         _business_calendars(max_holidays, max_extra_workdays),
     )
+
+
+register(BusinessCalendar, business_calendars)
 
 
 @st.composite
@@ -132,3 +145,6 @@ def calendar_unions(*, max_members: int = 3) -> SearchStrategy[CalendarUnion]:
     _check_size("max_members", max_members, 1)
     members = st.lists(business_calendars(max_holidays=2), min_size=1, max_size=max_members)
     return st.builds(CalendarUnion, name=texts(max_size=20), members=members.map(tuple))
+
+
+register(CalendarUnion, calendar_unions)

@@ -19,6 +19,7 @@ from csdomain.testing.strategies._common import (
     _memo,
     _texts,
 )
+from csdomain.testing.strategies.registry import register
 
 _BUILTIN_KEYS: tuple[str, ...] = tuple(kind.value for kind in ChannelKind)
 
@@ -34,6 +35,9 @@ def channel_kinds() -> SearchStrategy[ChannelKind]:
 def channel_traits() -> SearchStrategy[ChannelTraits]:
     """:class:`~csdomain.ChannelTraits` with any combination of flags. Requires Hypothesis."""
     return _channel_traits()
+
+
+register(ChannelTraits, channel_traits)
 
 
 @_memo
@@ -84,6 +88,9 @@ def channels(*, builtin: bool = False) -> SearchStrategy[Channel]:
     return _channels(bool(builtin))
 
 
+register(Channel, channels, builtin=True)
+
+
 @_memo
 def _channels(builtin: bool) -> SearchStrategy[Channel]:
     custom = st.builds(
@@ -100,6 +107,9 @@ def channel_directories(*, max_custom: int = 4) -> SearchStrategy[ChannelDirecto
     """
     _check_size("max_custom", max_custom)
     return st.lists(_channels(False), max_size=max_custom, unique_by=_key_of).map(_directory)
+
+
+register(ChannelDirectory, channel_directories)
 
 
 def _key_of(channel: Channel) -> str:

@@ -19,6 +19,7 @@ from csdomain.testing.strategies._common import (
 )
 
 # -- clocks and id generators -----------------------------------------------------
+from csdomain.testing.strategies.registry import register
 
 
 def frozen_clocks(
@@ -29,6 +30,9 @@ def frozen_clocks(
     Each draw is a new clock, so a test may advance it freely. Requires Hypothesis.
     """
     return aware_datetimes(min_value=min_value, max_value=max_value).map(FrozenClock)
+
+
+register(FrozenClock, frozen_clocks)
 
 
 def _seeded_ulid_ids(clock: FrozenClock, seed: int) -> UlidIds:
@@ -54,3 +58,7 @@ def id_generators(
             f"kinds={kinds!r} must be a non-empty collection of SequentialIds, UlidIds"
         )
     return st.one_of([makers[k] for k in chosen])
+
+
+register(SequentialIds, id_generators, kinds=(SequentialIds,))
+register(UlidIds, id_generators, kinds=(UlidIds,))

@@ -47,6 +47,7 @@ from csdomain.testing.strategies._tickets import (
     statuses,
     ticket_kinds,
 )
+from csdomain.testing.strategies.registry import register
 
 
 def comparisons() -> SearchStrategy[Comparison]:
@@ -108,6 +109,11 @@ def conditions(
                 "it needs max_depth >= 1"
             )
     return _conditions(max_depth, chosen)
+
+
+register(Condition, conditions)
+for _condition_type in _CONDITION_TYPES:
+    register(_condition_type, conditions, types=(_condition_type,))
 
 
 @_memo

@@ -32,6 +32,7 @@ from csdomain.testing.strategies._common import (
     _zones,
     locales,
 )
+from csdomain.testing.strategies.registry import register
 
 _COMMON_CURRENCIES: tuple[str, ...] = ("CNY", "USD", "EUR", "JPY", "HKD", "TWD", "GBP", "KRW")
 
@@ -77,6 +78,9 @@ def contact_points(*, channels: SearchStrategy[str] | None = None) -> SearchStra
     """
     _check_strategy("channels", channels)
     return _contact_points(_channel_keys(True, True) if channels is None else channels)
+
+
+register(ContactPoint, contact_points)
 
 
 @_memo
@@ -130,6 +134,9 @@ def purchases(
         raise InvalidArgument(f"min_amount={min_amount} must not exceed max_amount={max_amount}")
     _check_strategy("currencies", currencies)
     return _purchases(min_amount, max_amount, _currencies() if currencies is None else currencies)
+
+
+register(Purchase, purchases)
 
 
 @_memo
@@ -190,6 +197,9 @@ def customers(
     _check_size("max_segments", max_segments)
     _check_size("max_attributes", max_attributes)
     return _customers(max_contact_points, max_purchases, max_segments, max_attributes)
+
+
+register(Customer, customers)
 
 
 @_memo

@@ -28,6 +28,7 @@ from csdomain.testing.strategies._common import (
     _memo,
     _texts,
 )
+from csdomain.testing.strategies.registry import register
 
 _TIERS: tuple[str, ...] = ("L1", "L2", "L3")
 
@@ -66,6 +67,9 @@ def agents(*, max_skills: int = 4, max_groups: int = 3) -> SearchStrategy[Agent]
     return _agents(max_skills, max_groups)
 
 
+register(Agent, agents)
+
+
 @_memo
 def _agents(max_skills: int, max_groups: int) -> SearchStrategy[Agent]:
     return st.builds(
@@ -89,6 +93,9 @@ def groups(*, max_channels: int = 4) -> SearchStrategy[Group]:
     """
     _check_size("max_channels", max_channels)
     return _groups(max_channels)
+
+
+register(Group, groups)
 
 
 @_memo
@@ -118,6 +125,9 @@ def escalation_tiers() -> SearchStrategy[EscalationTier]:
     return _escalation_tiers()
 
 
+register(EscalationTier, escalation_tiers)
+
+
 @_memo
 def _escalation_tiers() -> SearchStrategy[EscalationTier]:
     return st.builds(EscalationTier, key=_tier_keys(), name=_texts(40), external=st.booleans())
@@ -145,3 +155,6 @@ def escalation_ladders(
     return st.lists(
         _escalation_tiers(), min_size=min_tiers, max_size=max_tiers, unique_by=_tier_key_of
     ).map(_ladder)
+
+
+register(EscalationLadder, escalation_ladders)

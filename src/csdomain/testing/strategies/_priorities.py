@@ -6,6 +6,7 @@ import hypothesis.strategies as st
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from csdomain.priorities import Impact, Priority, PriorityMatrix, Urgency
+from csdomain.testing.strategies.registry import register
 
 
 def priorities() -> SearchStrategy[Priority]:
@@ -33,6 +34,9 @@ def priority_matrices() -> SearchStrategy[PriorityMatrix]:
     Requires Hypothesis.
     """
     return _priority_matrices()
+
+
+register(PriorityMatrix, priority_matrices)
 
 
 @st.composite

@@ -16,10 +16,10 @@ from csdomain.conditions import (
 )
 from csdomain.priorities import Priority
 from csdomain.sla import (
-    Metric,
     MetricPolicy,
     OnPriorityChange,
     OnReopen,
+    SlaMetric,
     SlaPolicy,
     SlaState,
     Target,
@@ -38,14 +38,15 @@ from csdomain.testing.strategies._conditions import (
 from csdomain.testing.strategies._priorities import (
     priorities,
 )
+from csdomain.testing.strategies.registry import register
 from csdomain.tickets import (
     Status,
 )
 
 
-def sla_metrics() -> SearchStrategy[Metric]:
-    """Members of :class:`~csdomain.Metric`. Requires Hypothesis."""
-    return st.sampled_from(Metric)
+def sla_metrics() -> SearchStrategy[SlaMetric]:
+    """Members of :class:`~csdomain.SlaMetric`. Requires Hypothesis."""
+    return st.sampled_from(SlaMetric)
 
 
 def reopen_rules() -> SearchStrategy[OnReopen]:
@@ -86,8 +87,8 @@ _PAUSABLE_STATUSES: tuple[Status, ...] = (
     Status.ON_HOLD,
 )
 #: The metrics fulfilled by replies, whose policies may count bot replies.
-_RESPONSE_METRICS: frozenset[Metric] = frozenset(
-    {Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.PERIODIC_UPDATE}
+_RESPONSE_METRICS: frozenset[SlaMetric] = frozenset(
+    {SlaMetric.FIRST_RESPONSE, SlaMetric.NEXT_RESPONSE, SlaMetric.PERIODIC_UPDATE}
 )
 _SLA_POLICY_NAMES: tuple[str, ...] = (
     "Standard",
@@ -158,6 +159,9 @@ def sla_targets(
     return _sla_targets(names, _check_max_duration(max_duration))
 
 
+register(Target, sla_targets)
+
+
 @_memo
 def _sla_durations(max_seconds: int) -> SearchStrategy[timedelta]:
     parts: list[SearchStrategy[timedelta]] = []
@@ -206,12 +210,12 @@ def _sla_targets(calendar_names: tuple[str, ...], max_seconds: int) -> SearchStr
 
 def metric_policies(
     *,
-    metrics: Iterable[Metric] | None = None,
+    metrics: Iterable[SlaMetric] | None = None,
     calendar_names: Sequence[str] = (),
     max_duration: timedelta = timedelta(days=30),
 ) -> SearchStrategy[MetricPolicy]:
     """:class:`~csdomain.MetricPolicy` values for one of ``metrics`` (default: every
-    :class:`~csdomain.Metric`).
+    :class:`~csdomain.SlaMetric`).
 
     Targets (drawn by :func:`sla_targets` with ``calendar_names`` and
     ``max_duration``) cover a non-empty subset of the priorities. The pause set
@@ -221,26 +225,31 @@ def metric_policies(
 
     Requires Hypothesis.
     """
-    chosen = _distinct_members(Metric, "metrics", metrics)
+    chosen = _distinct_members(SlaMetric, "metrics", metrics)
     targets = _sla_targets(_check_calendar_names(calendar_names), _check_max_duration(max_duration))
     return _metric_policies(chosen, targets)
 
 
+register(MetricPolicy, metric_policies)
+
+
 @_memo
 def _metric_policies(
-    metrics: tuple[Metric, ...], targets: SearchStrategy[Target]
+    metrics: tuple[SlaMetric, ...], targets: SearchStrategy[Target]
 ) -> SearchStrategy[MetricPolicy]:
     return _metric_policies_of(st.sampled_from(metrics), targets)
 
 
 @st.composite
 def _metric_policies_of(
-    draw: DrawFn, metrics: SearchStrategy[Metric], targets: SearchStrategy[Target]
+    draw: DrawFn, metrics: SearchStrategy[SlaMetric], targets: SearchStrategy[Target]
 ) -> MetricPolicy:
     return _metric_policy(draw, draw(metrics), targets)
 
 
-def _metric_policy(draw: DrawFn, metric: Metric, targets: SearchStrategy[Target]) -> MetricPolicy:
+def _metric_policy(
+    draw: DrawFn, metric: SlaMetric, targets: SearchStrategy[Target]
+) -> MetricPolicy:
     levels = draw(st.lists(priorities(), min_size=1, max_size=len(Priority), unique=True))
     rules: dict[str, Any] = {}  # omitted rules take the model's defaults
     if draw(st.booleans()):
@@ -258,14 +267,14 @@ def _metric_policy(draw: DrawFn, metric: Metric, targets: SearchStrategy[Target]
 
 def sla_policies(
     *,
-    metrics: Iterable[Metric] | None = None,
+    metrics: Iterable[SlaMetric] | None = None,
     calendar_names: Sequence[str] = (),
     max_duration: timedelta = timedelta(days=30),
     max_metrics: int = 4,
     conditions: bool = True,
 ) -> SearchStrategy[SlaPolicy]:
     """:class:`~csdomain.SlaPolicy` values measuring 1 to ``max_metrics`` (at most 4)
-    distinct metrics among ``metrics`` (default: every :class:`~csdomain.Metric`).
+    distinct metrics among ``metrics`` (default: every :class:`~csdomain.SlaMetric`).
 
     Each metric's rules are drawn as :func:`metric_policies` draws them, with
     ``calendar_names`` and ``max_duration``. The condition is
@@ -274,11 +283,14 @@ def sla_policies(
 
     Requires Hypothesis.
     """
-    chosen = _distinct_members(Metric, "metrics", metrics)
+    chosen = _distinct_members(SlaMetric, "metrics", metrics)
     targets = _sla_targets(_check_calendar_names(calendar_names), _check_max_duration(max_duration))
-    _check_size("max_metrics", max_metrics, 1, len(Metric))
+    _check_size("max_metrics", max_metrics, 1, len(SlaMetric))
     with_conditions = _check_flag("conditions", conditions)
     return _sla_policies(chosen, targets, min(max_metrics, len(chosen)), with_conditions)
+
+
+register(SlaPolicy, sla_policies)
 
 
 @_memo
@@ -288,7 +300,7 @@ def _sla_policy_names() -> SearchStrategy[str]:
 
 @_memo
 def _sla_policies(
-    metrics: tuple[Metric, ...],
+    metrics: tuple[SlaMetric, ...],
     targets: SearchStrategy[Target],
     max_metrics: int,
     with_conditions: bool,
@@ -303,7 +315,7 @@ def _sla_policies(
 @st.composite
 def _sla_policies_of(
     draw: DrawFn,
-    metrics: SearchStrategy[list[Metric]],
+    metrics: SearchStrategy[list[SlaMetric]],
     targets: SearchStrategy[Target],
     names: SearchStrategy[str],
     condition: SearchStrategy[Condition],

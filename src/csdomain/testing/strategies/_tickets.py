@@ -38,6 +38,7 @@ from csdomain.testing.strategies._people import (
 from csdomain.testing.strategies._priorities import (
     priorities,
 )
+from csdomain.testing.strategies.registry import register, registered, strategy_for
 from csdomain.tickets import (
     EVENT_TYPES,
     TRANSITIONS,
@@ -60,8 +61,6 @@ from csdomain.tickets import (
     TierChanged,
     Visibility,
 )
-
-_EVENT_TYPES: tuple[type[TicketEvent], ...] = tuple(EVENT_TYPES.values())
 
 
 def ticket_kinds() -> SearchStrategy[TicketKind]:
@@ -102,6 +101,9 @@ def actors(*, kinds: Iterable[ActorKind] | None = None) -> SearchStrategy[Actor]
     return _actors(_members(ActorKind, "kinds", kinds))
 
 
+register(Actor, actors)
+
+
 @_memo
 def _actors(kinds: tuple[ActorKind, ...]) -> SearchStrategy[Actor]:
     return st.one_of([_actors_of(kind) for kind in kinds])
@@ -124,6 +126,9 @@ def ticket_links(*, kinds: Iterable[LinkKind] | None = None) -> SearchStrategy[T
     """
     chosen = _members(LinkKind, "kinds", kinds)
     return st.builds(TicketLink, kind=st.sampled_from(chosen), ticket_id=_ids("tkt"))
+
+
+register(TicketLink, ticket_links)
 
 
 _OPS: tuple[str, ...] = (
@@ -208,6 +213,9 @@ def tickets(
         _channel_keys(True, True) if channels is None else channels,
     )
     return _tickets(opened, min_events, max_events, max_gap, bool(allow_closed))
+
+
+register(Ticket, tickets)
 
 
 @_memo
@@ -421,6 +429,22 @@ _OPS_FOR: dict[type[TicketEvent], tuple[str, ...]] = {
 }
 
 
+def _event_types() -> tuple[type[TicketEvent], ...]:
+    """The event types :func:`ticket_events` can draw: the ones the ticket operations
+    produce and every other registered event type (an extension's), in declaration order."""
+    return tuple(
+        cls
+        for cls in EVENT_TYPES.values()
+        if cls is TicketCreated or cls in _OPS_FOR or _extension_strategy(cls) is not None
+    )
+
+
+def _extension_strategy(cls: type[TicketEvent]) -> SearchStrategy[TicketEvent] | None:
+    """The strategy an extension registered for its own event type ``cls``, if any."""
+    factory = registered().get(cls, (None, {}))[0]
+    return None if factory is None or factory is ticket_events else strategy_for(cls)
+
+
 def ticket_events(
     *, types: Iterable[type[TicketEvent]] | None = None, max_history: int = 5
 ) -> SearchStrategy[TicketEvent]:
@@ -429,19 +453,22 @@ def ticket_events(
     Each event is taken from the timeline of a generated ticket, so it is
     one a real ticket records: a :class:`~csdomain.TicketCreated`, or the
     event a change made after up to ``max_history`` earlier changes.
-    ``TicketEvent`` itself in ``types`` stands for every event type.
+    ``TicketEvent`` itself in ``types`` stands for every event type. An event
+    type an extension declares is drawn by the strategy it registered with
+    :func:`csdomain.testing.strategies.registry.register`.
 
     Requires Hypothesis.
     """
     _check_size("max_history", max_history)
+    known = _event_types()
     if types is None:
-        chosen = _EVENT_TYPES
+        chosen = known
     else:
         given = tuple(types)
         if TicketEvent in given:
-            given = _EVENT_TYPES
-        if not given or not all(t in _EVENT_TYPES for t in given):
-            names = ", ".join(t.__name__ for t in _EVENT_TYPES)
+            given = known
+        if not given or not all(t in known for t in given):
+            names = ", ".join(t.__name__ for t in known)
             raise InvalidArgument(
                 f"types={types!r} must be a non-empty collection of event types ({names})"
             )
@@ -453,8 +480,22 @@ def ticket_events(
 def _ticket_events(
     types: tuple[type[TicketEvent], ...], max_history: int
 ) -> SearchStrategy[TicketEvent]:
-    history = tickets(max_events=max_history, allow_closed=False)
-    return _events_after(st.sampled_from(types), history, _gaps(timedelta(days=3)))
+    own = tuple(t for t in types if t is TicketCreated or t in _OPS_FOR)
+    parts: list[SearchStrategy[TicketEvent]] = []
+    if own:
+        history = tickets(max_events=max_history, allow_closed=False)
+        parts.append(_events_after(st.sampled_from(own), history, _gaps(timedelta(days=3))))
+    for cls in types:
+        extension = None if cls in own else _extension_strategy(cls)
+        if extension is not None:
+            parts.append(extension)
+    return st.one_of(parts)
+
+
+register(TicketEvent, ticket_events)
+_own_event_types: tuple[type[TicketEvent], ...] = (TicketCreated, *_OPS_FOR)
+for _event_type in _own_event_types:
+    register(_event_type, ticket_events, types=(_event_type,))
 
 
 @_memo
