@@ -79,12 +79,11 @@ import math
 import operator
 from collections.abc import Callable, Iterator, Mapping
 from enum import Enum
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
-from csdomain._kernel.enums import OrderedEnum
+from csdomain._kernel.registry import Registry
 from csdomain._kernel.validation import (
     KEY_PATTERN,
     Check,
@@ -95,9 +94,18 @@ from csdomain._kernel.validation import (
     tuple_of,
 )
 from csdomain.channels import Channel, ChannelKind, channel_key
-from csdomain.customers import CustomerTier
-from csdomain.priorities import Priority
-from csdomain.tickets import Status, TicketKind
+from csdomain.conditions.facts import Facts
+from csdomain.conditions.fields import (
+    CONDITION_FIELDS,
+    KEYED_FIELDS,
+    ConditionField,
+    FieldKind,
+    KeyedFields,
+    declare_field,
+    declare_keyed_fields,
+    field_vocabulary,
+    resolve_field,
+)
 
 if TYPE_CHECKING:
     from csdomain.customers import Customer
@@ -105,17 +113,27 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ALWAYS",
+    "CONDITION_FIELDS",
+    "CONDITION_TYPES",
+    "KEYED_FIELDS",
     "MAX_DEPTH",
     "AllOf",
     "AnyOf",
     "Compare",
     "Comparison",
     "Condition",
+    "ConditionField",
     "Contains",
     "Equals",
     "Exists",
+    "Facts",
+    "FieldKind",
     "In",
+    "KeyedFields",
     "Not",
+    "declare_field",
+    "declare_keyed_fields",
+    "field_vocabulary",
 ]
 
 #: A value a field test compares with: a JSON scalar other than null, or an enum member.
@@ -124,103 +142,14 @@ _Value = str | int | float | bool | Enum
 
 # -- fields ---------------------------------------------------------------------
 
-_ENUM, _KEY, _SET, _SCALAR = "enum", "key", "set", "scalar"
-_Reader = Callable[[Any, Any], object]
+_ENUM, _KEY, _SET, _SCALAR = FieldKind.ENUM, FieldKind.KEY, FieldKind.SET, FieldKind.SCALAR
+_Field = ConditionField
+_resolve = resolve_field
 
 
-class _Field:
-    """What a field path names: its kind, its enum (if any) and how to read it."""
-
-    __slots__ = ("enum", "kind", "path", "read", "what")
-
-    def __init__(
-        self, path: str, kind: str, read: _Reader, *, enum: type[Enum] | None = None, what: str = ""
-    ) -> None:
-        self.path = path
-        self.kind = kind
-        self.read = read
-        self.enum = enum
-        self.what = what
-
-    @property
-    def ordered(self) -> bool:
-        return self.kind == _SCALAR or (
-            self.enum is not None and issubclass(self.enum, OrderedEnum)
-        )
-
-
-def _ticket_attribute(name: str) -> _Reader:
-    def read(ticket: Any, customer: Any) -> object:
-        return None if ticket is None else getattr(ticket, name)
-
-    return read
-
-
-def _customer_attribute(name: str) -> _Reader:
-    def read(ticket: Any, customer: Any) -> object:
-        return None if customer is None else getattr(customer, name)
-
-    return read
-
-
-def _custom_field(key: str) -> _Reader:
-    def read(ticket: Any, customer: Any) -> object:
-        return None if ticket is None else ticket.custom_fields.get(key)
-
-    return read
-
-
-def _attribute(key: str) -> _Reader:
-    def read(ticket: Any, customer: Any) -> object:
-        return None if customer is None else customer.attributes.get(key)
-
-    return read
-
-
-_FIXED: Final[Mapping[str, _Field]] = {
-    f.path: f
-    for f in (
-        _Field("ticket.kind", _ENUM, _ticket_attribute("kind"), enum=TicketKind),
-        _Field("ticket.channel", _KEY, _ticket_attribute("channel"), what="channel key"),
-        _Field("ticket.priority", _ENUM, _ticket_attribute("priority"), enum=Priority),
-        _Field("ticket.status", _ENUM, _ticket_attribute("status"), enum=Status),
-        _Field("ticket.group", _KEY, _ticket_attribute("group_id"), what="group id"),
-        _Field("ticket.assignee", _KEY, _ticket_attribute("assignee_id"), what="agent id"),
-        _Field("ticket.tier", _KEY, _ticket_attribute("tier"), what="tier key"),
-        _Field("ticket.tags", _SET, _ticket_attribute("tags"), what="tag"),
-        _Field("customer.tier", _ENUM, _customer_attribute("tier"), enum=CustomerTier),
-        _Field("customer.segments", _SET, _customer_attribute("segments"), what="segment"),
-    )
-}
-_KEYED: Final[Mapping[str, Callable[[str], _Reader]]] = {
-    "ticket.custom_fields.": _custom_field,
-    "customer.attributes.": _attribute,
-}
-_VOCABULARY: Final = tuple(
-    sorted(
-        (*_FIXED, *(f"{prefix}<key>" for prefix in _KEYED)),
-        key=lambda path: path.startswith("customer."),  # ticket fields first, stable
-    )
-)
-
-
-@lru_cache(maxsize=4096)
-def _resolve(path: str) -> _Field | None:
-    found = _FIXED.get(path)
-    if found is not None:
-        return found
-    for prefix, reader in _KEYED.items():
-        if path.startswith(prefix):
-            key = path[len(prefix) :]
-            if KEY_PATTERN.fullmatch(key) is None:
-                return None
-            return _Field(path, _SCALAR, reader(key), what=prefix[:-1])
-    return None
-
-
-def _field_of(path: str) -> _Field:
+def _field_of(path: str) -> ConditionField:
     """The field of a path already checked by :data:`_field_path`."""
-    found = _resolve(path)
+    found = resolve_field(path)
     assert found is not None, path
     return found
 
@@ -238,7 +167,7 @@ def _path_explain(value: object) -> Iterator[tuple[str, str]]:
     if type(value) is not str:
         yield "", f"expected a field path such as 'ticket.priority', got {_show(value)}"
         return
-    for prefix in _KEYED:
+    for prefix in KEYED_FIELDS:
         if value.startswith(prefix):
             yield (
                 "",
@@ -248,9 +177,10 @@ def _path_explain(value: object) -> Iterator[tuple[str, str]]:
                 ),
             )
             return
-    close = difflib.get_close_matches(value, _VOCABULARY, n=1)
+    vocabulary = field_vocabulary()
+    close = difflib.get_close_matches(value, vocabulary, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""
-    yield "", f"unknown field {value!r}{hint}; expected one of {', '.join(_VOCABULARY)}"
+    yield "", f"unknown field {value!r}{hint}; expected one of {', '.join(vocabulary)}"
 
 
 _field_path = Check(_path_ok, _path_explain)
@@ -294,12 +224,12 @@ _SEARCHABLE: Final = (
 
 def _equality_problem(field: _Field, value: object) -> str | None:
     """Why ``value`` cannot be compared for equality with ``field``, or ``None``."""
-    if field.kind == _ENUM:
+    if field.kind is _ENUM:
         assert field.enum is not None
         if type(value) is not field.enum:
             name = field.enum.__name__
             return f"{field.path} takes a {name} ({_allowed(field.enum)}), got {_show(value)}"
-    elif field.kind == _KEY:
+    elif field.kind is _KEY:
         if type(value) is not str or KEY_PATTERN.fullmatch(value) is None:
             return f"{field.path} takes a {field.what} {_KEY_RULE}, got {_show(value)}"
     elif not _is_scalar(value):
@@ -330,6 +260,9 @@ def _same(actual: object, expected: object) -> bool:
 
 # -- conditions ------------------------------------------------------------------
 
+#: Every condition class, by the ``op`` tag used in JSON documents; filled by the classes.
+CONDITION_TYPES: Final[Registry[str, type[Condition]]] = Registry("condition type")
+
 
 @attrs.frozen
 class Condition(Checked):
@@ -341,6 +274,18 @@ class Condition(Checked):
     """
 
     op: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        op = cls.__dict__.get("op")
+        if op:
+            present = CONDITION_TYPES.get(op)
+            same = present is not None and (present.__module__, present.__qualname__) == (
+                cls.__module__,
+                cls.__qualname__,
+            )
+            (CONDITION_TYPES.replace if same else CONDITION_TYPES.add)(op, cls)
+
     #: Nesting depth: 0 for a field test, one more than the deepest part for a combinator.
     _depth: int = attrs.field(init=False, default=0, eq=False, repr=False)
 
@@ -359,15 +304,29 @@ class Condition(Checked):
         """The conditions a combinator combines; ``None`` for a field test."""
         return None
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        """Whether ``ticket`` and its ``customer`` satisfy the condition.
+    def matches(
+        self,
+        ticket: Ticket | None = None,
+        customer: Customer | None = None,
+        **facts: object,
+    ) -> bool:
+        """Whether ``ticket``, its ``customer`` and any other named ``facts`` satisfy the
+        condition.
 
         Pure and total: never raises for a valid ticket and customer. Fields of
         a ticket or customer that is not given are absent (so a customer-only
         condition can select customers, as revisit plans do). ``customer``
-        should be the ticket's customer; that is not checked.
+        should be the ticket's customer; that is not checked. Fields that
+        features declare read the facts they name (``matches(ticket, sla=status)``).
         """
-        raise NotImplementedError  # pragma: no cover - every subclass overrides
+        return self.holds(Facts(facts, ticket=ticket, customer=customer))
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        """Whether the condition holds in the context ``facts`` (fact name -> object).
+
+        Subclasses (a feature's own condition types, too) implement this.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement holds(facts)")
 
     @property
     def field_paths(self) -> frozenset[str]:
@@ -403,8 +362,8 @@ class AllOf(Condition):
         factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
     )
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        return all(c.matches(ticket, customer) for c in self.conditions)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return all(c.holds(facts) for c in self.conditions)
 
     def _parts(self) -> tuple[Condition, ...]:
         return self.conditions
@@ -427,8 +386,8 @@ class AnyOf(Condition):
         factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
     )
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        return any(c.matches(ticket, customer) for c in self.conditions)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return any(c.holds(facts) for c in self.conditions)
 
     def _parts(self) -> tuple[Condition, ...]:
         return self.conditions
@@ -450,8 +409,8 @@ class Not(Condition):
         metadata=checked(instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)"))
     )
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        return not self.condition.matches(ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return not self.condition.holds(facts)
 
     def _parts(self) -> tuple[Condition, ...]:
         return (self.condition,)
@@ -462,10 +421,6 @@ class Not(Condition):
     @property
     def field_paths(self) -> frozenset[str]:
         return self.condition.field_paths
-
-
-def _read(path: str, ticket: Ticket | None, customer: Customer | None) -> object:
-    return _field_of(path).read(ticket, customer)
 
 
 @attrs.frozen
@@ -486,15 +441,15 @@ class Equals(Condition):
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         field = _field_of(self.field)
-        if field.kind == _SET:
+        if field.kind is _SET:
             yield "field", f"{self.field} is a set of {field.what}s; {_SET_TESTS}"
             return
         problem = _equality_problem(field, self.value)
         if problem:
             yield "value", problem
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        actual = _read(self.field, ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        actual = _field_of(self.field).value(facts)
         return actual is not None and _same(actual, self.value)
 
 
@@ -532,7 +487,7 @@ class In(Condition):
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         field = _field_of(self.field)
-        if field.kind == _SET:
+        if field.kind is _SET:
             yield "field", f"{self.field} is a set of {field.what}s; {_SET_TESTS}"
             return
         for i, value in enumerate(self.values):
@@ -540,8 +495,8 @@ class In(Condition):
             if problem:
                 yield f"values[{i}]", problem
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        actual = _read(self.field, ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        actual = _field_of(self.field).value(facts)
         return actual is not None and any(_same(actual, v) for v in self.values)
 
 
@@ -608,8 +563,8 @@ class Compare(Condition):
         elif not _is_number(self.value):
             yield "value", f"expected a finite number to compare with, got {_show(self.value)}"
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        actual = _read(self.field, ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        actual = _field_of(self.field).value(facts)
         expected = self.value
         if isinstance(expected, Enum):
             if type(actual) is not type(expected):
@@ -631,16 +586,16 @@ class Contains(Condition):
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         field = _field_of(self.field)
         value = self.value
-        if field.kind == _SET:
+        if field.kind is _SET:
             if type(value) is not str or KEY_PATTERN.fullmatch(value) is None:
                 yield "value", f"{self.field} holds {field.what}s {_KEY_RULE}, got {_show(value)}"
-        elif field.kind != _SCALAR:
+        elif field.kind is not _SCALAR:
             yield "field", f"{self.field} is neither a set nor text; {_SEARCHABLE}"
         elif type(value) is not str or not value:
             yield "value", f"expected non-empty text to search for, got {_show(value)}"
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        actual = _read(self.field, ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        actual = _field_of(self.field).value(facts)
         if type(actual) is frozenset:
             return self.value in actual
         return type(actual) is str and self.value in actual
@@ -654,8 +609,8 @@ class Exists(Condition):
     op: ClassVar[str] = "exists"
     field: str = attrs.field(metadata=checked(_field_path))
 
-    def matches(self, ticket: Ticket | None = None, customer: Customer | None = None) -> bool:
-        actual = _read(self.field, ticket, customer)
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        actual = _field_of(self.field).value(facts)
         if type(actual) is frozenset:
             return bool(actual)
         return actual is not None
@@ -663,8 +618,3 @@ class Exists(Condition):
 
 #: The condition every ticket matches: ``AllOf(())``.
 ALWAYS: Final = AllOf(())
-
-#: Every condition class, by the ``op`` tag used in JSON documents.
-CONDITION_TYPES: Final[Mapping[str, type[Condition]]] = {
-    cls.op: cls for cls in (AllOf, AnyOf, Not, Equals, In, Compare, Contains, Exists)
-}
