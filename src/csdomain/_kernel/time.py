@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -61,3 +61,26 @@ def zone_problem(name: object) -> str | None:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return f"unknown IANA time zone {name!r}; expected a name such as 'Asia/Shanghai'"
     return None
+
+
+#: The Unix epoch as an aware UTC datetime: instants are offsets from it in hot code.
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+#: Microseconds in one second.
+US = 1_000_000
+
+
+def to_epoch_us(value: datetime) -> int:
+    """Integer microseconds from the epoch to the aware datetime ``value``."""
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
+
+
+def from_epoch_us(us: int) -> datetime:
+    """The UTC datetime ``us`` microseconds after the epoch (inverse of :func:`to_epoch_us`)."""
+    return EPOCH + timedelta(0, 0, us)
+
+
+def delta_us(delta: timedelta) -> int:
+    """A timedelta (or subclass such as pandas ``Timedelta``) as integer microseconds."""
+    return (delta.days * 86_400 + delta.seconds) * US + delta.microseconds
