@@ -27,7 +27,17 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
 from operator import attrgetter
-from typing import Any, Final, Optional, TypeVar, Union, cast, get_origin, overload
+from typing import (
+    Any,
+    Final,
+    Optional,
+    TypeVar,
+    Union,
+    cast,
+    get_origin,
+    get_type_hints,
+    overload,
+)
 
 import attrs
 import cattrs
@@ -45,7 +55,15 @@ from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
 from csdomain.priorities import PriorityMatrix
 from csdomain.sla import MetricPolicy, SlaPolicy, Target
-from csdomain.tickets import EVENT_TYPES, STATE_FIELDS, Actor, Ticket, TicketEvent, TicketLink
+from csdomain.tickets import (
+    EVENT_TYPES,
+    STATE_FIELDS,
+    Actor,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketState,
+)
 
 try:  # the ``fast`` extra
     import orjson as _orjson
@@ -379,11 +397,8 @@ def _configure_events(converter: cattrs.Converter) -> None:
 def _configure_ticket(converter: cattrs.Converter) -> None:
     unstructure_event = converter.get_unstructure_hook(TicketEvent)
     structure_timeline = converter.get_structure_hook(tuple[TicketEvent, ...])
-    state_hooks = {
-        name: converter.get_unstructure_hook(a.type)
-        for a in attrs.fields(attrs.resolve_types(Ticket))
-        if (name := a.name) in STATE_FIELDS
-    }
+    hints = get_type_hints(TicketState)
+    state_hooks = {name: converter.get_unstructure_hook(hints[name]) for name in STATE_FIELDS}
 
     def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:
         doc = {name: hook(getattr(ticket, name)) for name, hook in state_hooks.items()}

@@ -21,26 +21,30 @@ from csdomain.tickets.status import Status, TicketKind
 __all__ = ["STATE_FIELDS", "TicketState"]
 
 
+#: The derived fields of a ticket, in document order (the slots of :class:`TicketState`).
+STATE_FIELDS: Final[tuple[str, ...]] = (
+    "id",
+    "kind",
+    "subject",
+    "customer_id",
+    "channel",
+    "priority",
+    "status",
+    "group_id",
+    "assignee_id",
+    "tier",
+    "tags",
+    "custom_fields",
+    "links",
+    "created_at",
+    "updated_at",
+)
+
+
 class TicketState:
     """The fields a ticket derives from its timeline, mutable while replaying."""
 
-    __slots__ = (
-        "assignee_id",
-        "channel",
-        "created_at",
-        "custom_fields",
-        "customer_id",
-        "group_id",
-        "id",
-        "kind",
-        "links",
-        "priority",
-        "status",
-        "subject",
-        "tags",
-        "tier",
-        "updated_at",
-    )
+    __slots__ = STATE_FIELDS
 
     #: The fields holding personal data (see :func:`csdomain.privacy.personal_fields`).
     __csdomain_personal__: ClassVar[tuple[str, ...]] = ("subject", "custom_fields")
@@ -80,7 +84,3 @@ class TicketState:
     def refuse(self, action: str, detail: str) -> InvalidTransitionError:
         """The error for an event this state does not allow (``action`` is what was tried)."""
         return InvalidTransitionError(self.id, self.status.value, action, (), detail=detail)
-
-
-#: The derived fields of a ticket, in document order.
-STATE_FIELDS: Final[tuple[str, ...]] = TicketState.__slots__
