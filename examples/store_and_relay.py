@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 from csdomain import (
     Actor,
     BusinessCalendar,
-    Metric,
     MetricPolicy,
     Priority,
+    SlaMetric,
     SlaPolicy,
     Status,
     Target,
     Ticket,
-    next_deadline,
 )
 from csdomain.errors import ConflictError
+from csdomain.sla import next_deadline
 from csdomain.storage import open_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -35,7 +35,7 @@ policy = SlaPolicy(
     name="standard",
     metrics=(
         MetricPolicy(
-            Metric.FIRST_RESPONSE, dict.fromkeys(Priority, Target(timedelta(hours=2), "desk"))
+            SlaMetric.FIRST_RESPONSE, dict.fromkeys(Priority, Target(timedelta(hours=2), "desk"))
         ),
     ),
 )
@@ -62,6 +62,9 @@ try:
     store.tickets.save(second, expected_version=loaded.version)
 except ConflictError as conflict:
     print("worker b:", conflict)
+    # What a 409 body can say: which record, which version was sent, which is stored.
+    assert (conflict.kind, conflict.key) == ("ticket", "tkt_1")
+    assert (conflict.expected_version, conflict.stored_version) == (1, 2)
     fresh = store.tickets.get("tkt_1")  # retry on what is stored now
     solved = fresh.value.change_status(Status.SOLVED, at=now + timedelta(minutes=7), actor=agent_b)
     store.tickets.save(solved, expected_version=fresh.version)

@@ -296,7 +296,7 @@ def test_documents_are_stored_exactly_as_written(schema: Schema, stores: list[St
     assert math.copysign(1, got.custom_fields["negative_zero"]) == -1
     assert store.customers.get("cus_1").value.attributes == customer.attributes
     # Byte for byte what the memory adapter keeps.
-    pg_backend, memory_backend = store._backend, memory._backend
+    pg_backend, memory_backend = store.backend, memory.backend
     for collection, key in (("tickets", ticket.id), ("customers", "cus_1")):
         assert pg_backend.get(collection, key) == memory_backend.get(collection, key)
     assert [m.event for m in store.outbox.pending()] == [m.event for m in memory.outbox.pending()]

@@ -13,7 +13,14 @@ from pathlib import Path
 import pytest
 
 from csdomain.customers import ContactPoint, Customer
-from csdomain.errors import ConflictError, ValidationError
+from csdomain.errors import (
+    ConflictError,
+    CorruptRecordError,
+    RetryableStorageError,
+    SchemaError,
+    StorageConnectionError,
+    ValidationError,
+)
 from csdomain.storage import SCHEMA_VERSION, StorageError, Store, open_store
 from csdomain.storage.backend import encode_cursor
 from csdomain.storage.sqlite import SqliteBackend, open_backend
@@ -47,7 +54,7 @@ def store(path: Path) -> Iterator[Store]:
 
 
 def _backend(store: Store) -> SqliteBackend:
-    backend = store._backend
+    backend = store.backend
     assert isinstance(backend, SqliteBackend)
     return backend
 
@@ -78,14 +85,23 @@ def test_in_memory_databases_are_private(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["sqlite://host/desk.db", "sqlite:desk.db", "postgres:///x"])
 def test_urls_that_name_no_file_are_refused(url: str) -> None:
-    with pytest.raises(StorageError, match="sqlite:///"):
+    with pytest.raises(ValidationError, match="sqlite:///") as info:
         open_backend(url, "acme")
+    assert info.value.paths == ("url",)
 
 
-def test_a_missing_directory_is_a_storage_error(tmp_path: Path) -> None:
-    with pytest.raises(StorageError, match="nowhere") as info:
+def test_a_url_with_a_password_is_shown_masked() -> None:
+    with pytest.raises(ValidationError) as info:
+        open_store("sqlite://admin:s3cret@host/desk.db", tenant="acme")
+    assert "s3cret" not in str(info.value) and "admin:***@host" in str(info.value)
+
+
+def test_a_missing_directory_is_a_connection_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageConnectionError, match="nowhere") as info:
         open_store(f"sqlite:///{tmp_path / 'nowhere' / 'desk.db'}", tenant="acme")
-    assert isinstance(info.value.__cause__, sqlite3.Error)
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    assert "unable to open database file" in str(info.value)
+    assert isinstance(info.value, ConnectionError)
 
 
 # -- the file -----------------------------------------------------------------------
@@ -118,11 +134,61 @@ def test_reopening_keeps_the_data_and_the_schema(path: Path) -> None:
         assert store.tickets.count() == 3
 
 
-def test_a_file_that_is_not_a_database_is_a_storage_error(path: Path) -> None:
+def test_a_file_that_is_not_a_database_is_a_corrupt_record_error(path: Path) -> None:
     path.write_bytes(b"this is not an SQLite database, just some text" * 100)
-    with pytest.raises(StorageError, match="not a database") as info:
+    with pytest.raises(CorruptRecordError, match="not a database") as info:
         open_store(f"sqlite:///{path}", tenant="acme")
     assert isinstance(info.value.__cause__, sqlite3.DatabaseError)
+
+
+def test_tables_of_csdomains_names_that_it_did_not_create_are_a_schema_error(path: Path) -> None:
+    raw = sqlite3.connect(path)
+    try:
+        with raw:
+            raw.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, title TEXT)")
+    finally:
+        raw.close()
+    with pytest.raises(SchemaError, match="did not create") as info:
+        open_store(f"sqlite:///{path}", tenant="acme")
+    assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+    raw = sqlite3.connect(path)
+    try:  # nothing was changed: the migration rolled back
+        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master")}
+        assert tables == {"tickets"}
+    finally:
+        raw.close()
+
+
+def test_a_damaged_schema_version_is_a_schema_error(store: Store, path: Path) -> None:
+    store.close()
+    raw = sqlite3.connect(path)
+    try:
+        with raw:
+            raw.execute("UPDATE csdomain_schema SET version = 'one'")
+    finally:
+        raw.close()
+    with pytest.raises(SchemaError, match=r"damaged schema version table.*'one'"):
+        open_store(f"sqlite:///{path}", tenant="acme")
+
+
+def test_rows_written_behind_the_stores_back_are_corrupt_records(store: Store, path: Path) -> None:
+    store.tickets.add(sample_ticket("tkt_1"))
+    store.customers.add(Customer(id="cus_1", display_name="Li"))
+    raw = sqlite3.connect(path)
+    try:
+        with raw:
+            raw.execute("UPDATE tickets SET document = '{\"timeline\": [' WHERE key = 'tkt_1'")
+            raw.execute("UPDATE records SET document = 'null' WHERE key = 'cus_1'")
+    finally:
+        raw.close()
+    with pytest.raises(CorruptRecordError, match="stored ticket 'tkt_1' cannot be read") as info:
+        store.tickets.get("tkt_1")
+    assert (info.value.kind, info.value.key) == ("ticket", "tkt_1")
+    with pytest.raises(CorruptRecordError, match="tkt_1"):  # nor saved over
+        store.tickets.save(sample_ticket("tkt_1", messages=2), expected_version=1)
+    with pytest.raises(CorruptRecordError) as customer:
+        store.customers.get("cus_1")
+    assert (customer.value.kind, customer.value.key) == ("customer", "cus_1")
 
 
 def test_the_queries_use_indexes(store: Store) -> None:
@@ -235,9 +301,10 @@ def test_a_locked_database_is_a_clear_storage_error(path: Path, store: Store) ->
     writer = sqlite3.connect(path, isolation_level=None)
     try:
         writer.execute("BEGIN IMMEDIATE")
-        with pytest.raises(StorageError, match="locked by another writer") as info:
+        with pytest.raises(RetryableStorageError, match="locked by another writer") as info:
             impatient.tickets.add(sample_ticket("tkt_1"))
         assert isinstance(info.value.__cause__, sqlite3.OperationalError)
+        assert "database is locked" in str(info.value)
         assert impatient.tickets.count() == 1  # readers do not wait (WAL)
         writer.execute("ROLLBACK")
         impatient.tickets.add(sample_ticket("tkt_1"))
@@ -254,8 +321,14 @@ def test_a_duplicate_key_is_a_conflict_other_integrity_errors_are_not(store: Sto
         with pytest.raises(ConflictError, match="already exists") as info:
             backend.insert("customers", "cus_1", "{}", {})
         assert isinstance(info.value.__cause__, sqlite3.IntegrityError)
+        assert (info.value.key, info.value.expected_version, info.value.stored_version) == (
+            "cus_1",
+            None,
+            1,
+        )
         with pytest.raises(StorageError, match="NOT NULL") as failure:
             backend.insert("customers", "cus_2", None, {})  # type: ignore[arg-type]
+        assert type(failure.value) is StorageError  # no more particular kind of failure
         assert isinstance(failure.value.__cause__, sqlite3.IntegrityError)
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from csdomain.customers import ContactPoint, Customer
-from csdomain.errors import ConflictError, ValidationError
-from csdomain.storage import SCHEMA_VERSION, StorageError, Store, open_store
+from csdomain.errors import ConflictError, SchemaError, ValidationError
+from csdomain.storage import SCHEMA_VERSION, Store, open_store
 from csdomain.testing.storage import AGENT, T0, sample_ticket
 from csdomain.tickets import Ticket
 
@@ -378,7 +378,7 @@ def test_a_database_from_a_newer_csdomain_is_refused(tmp_path: Path) -> None:
             raw.execute("UPDATE csdomain_schema SET version = ?", (newer,))
     finally:
         raw.close()
-    with pytest.raises(StorageError) as info:
+    with pytest.raises(SchemaError) as info:
         open_store(f"sqlite:///{path}", tenant="acme")
     message = str(info.value)
     assert f"newer csdomain: schema {newer}" in message

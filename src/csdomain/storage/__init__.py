@@ -24,6 +24,14 @@ A store sees only its tenant's records: any id of another tenant's record is
 answered with :class:`~csdomain.errors.NotFoundError`, exactly as a missing one.
 Listings are pages with an opaque ``next_cursor`` (keyset pagination), never
 whole tables.
+
+Errors are the same on every adapter: :class:`~csdomain.errors.ConflictError`
+carries ``kind``, ``key``, ``expected_version`` (``None`` for an add of a key
+that exists) and ``stored_version``; a stored document that cannot be read is a
+:class:`~csdomain.errors.CorruptRecordError` naming its kind and key (a
+:class:`~csdomain.errors.SchemaError` when it was written by a newer csdomain);
+database failures are the :class:`StorageError` subclasses listed in
+:mod:`csdomain.storage.backend`.
 """
 
 from __future__ import annotations
@@ -38,20 +46,29 @@ from typing import Any, Generic, TypeVar, cast
 import attrs
 
 from csdomain._kernel.time import ensure_aware
-from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.customers import Customer
-from csdomain.errors import ConflictError, NotFoundError, ValidationError
+from csdomain.errors import (
+    ConflictError,
+    CorruptRecordError,
+    NotFoundError,
+    SchemaError,
+    ValidationError,
+)
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
-from csdomain.serialization import DOCUMENT_TYPES, _ticket_json, from_dict, from_json, to_json
+from csdomain.privacy import mask_url
+from csdomain.serialization import DOCUMENT_TYPES, from_dict, from_json, to_json
 from csdomain.serialization import SCHEMA_VERSION as DOCUMENT_SCHEMA_VERSION
+from csdomain.serialization import ticket_json_and_events as _ticket_json
 from csdomain.storage.backend import (
     SCHEMA_VERSION,
     Backend,
     Row,
     StorageError,
+    check_key,
     decode_cursor,
     encode_cursor,
+    register_store_type,
 )
 from csdomain.tickets import Status, Ticket, TicketEvent, TicketKind
 
@@ -142,17 +159,33 @@ def _check_version(what: str, version: object) -> int:
 
 
 def _check_key(what: str, key: object) -> str:
-    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
-        raise ValidationError.single(
-            what, "id", f"expected an id (1-64 letters, digits, _ . : -), got {key!r}"
+    return check_key(what, "id", key)
+
+
+#: What a loader may raise for a document it cannot read (ValidationError is a ValueError).
+_UNREADABLE = (ValueError, TypeError, KeyError)
+
+
+def _unreadable(kind: str, key: str, exc: BaseException) -> StorageError:
+    """The error for a stored document of ``kind`` ``key`` that does not load."""
+    problems = exc.problems if isinstance(exc, ValidationError) else ()
+    newer = [p for p in problems if p.path == "schema_version" and "newer" in p.message]
+    if newer:
+        return SchemaError(
+            f"stored {kind} {key!r} was written by a newer csdomain: {newer[0].message}"
         )
-    return key
+    reason = str(exc) if isinstance(exc, ValidationError) else type(exc).__name__
+    return CorruptRecordError(
+        f"stored {kind} {key!r} cannot be read ({reason}); restore it from a backup or delete it",
+        kind=kind,
+        key=key,
+    )
 
 
-def _page(rows: list[tuple[Any, Row]], limit: int, load: Any) -> Page[Any]:
+def _page(rows: list[tuple[Any, Row]], limit: int, read: Any) -> Page[Any]:
     more = len(rows) > limit
     rows = rows[:limit]
-    items = tuple(Stored(load(row.text), row.version) for _, row in rows)
+    items = tuple(read(row) for _, row in rows)
     cursor = encode_cursor(rows[-1][0], rows[-1][1].key) if more and rows else None
     return Page(items, cursor)
 
@@ -171,16 +204,33 @@ class _Base:
             with self._backend.transaction():
                 yield
 
-    def _conflict_or_missing(self, collection: str, what: str, key: str, expected: int) -> None:
-        stored = self._backend.get(collection, key)
+    def _conflict_or_missing(
+        self, collection: str, what: str, key: str, expected: int, stored: Row | None = None
+    ) -> None:
+        if stored is None:
+            stored = self._backend.get(collection, key)
         if stored is None:
             raise NotFoundError(
                 what, key, f"no {what} with this id in tenant {self._backend.tenant!r}"
             )
         raise ConflictError(
-            f"cannot change {what} {key!r}: expected version {expected}, but version "
-            f"{stored.version} is stored; reload it and apply the change again"
+            what, key, expected, stored.version, "reload it and apply the change again"
         )
+
+    def _insert_many(
+        self, collection: str, what: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
+    ) -> None:
+        """``Backend.insert_many``, with a conflict named as this repository names records."""
+        try:
+            self._backend.insert_many(collection, rows)
+        except ConflictError as exc:
+            stored = exc.stored_version
+            if stored is None:  # an adapter that does not say: ask
+                row = self._backend.get(collection, exc.key)
+                stored = None if row is None else row.version
+            raise ConflictError(
+                what, exc.key, None, stored, f"in tenant {self._backend.tenant!r}"
+            ) from exc
 
 
 class Repository(_Base, Generic[T]):
@@ -192,13 +242,18 @@ class Repository(_Base, Generic[T]):
         self._cls = cls
         self._what = what
 
-    def _load(self, text: str) -> T:
-        return from_json(text, self._cls)
+    def _read(self, row: Row) -> Stored[T]:
+        try:
+            return Stored(from_json(row.text, self._cls), row.version)
+        except _UNREADABLE as exc:
+            raise _unreadable(self._what, row.key, exc) from exc
 
     def _checked(self, value: object) -> T:
         if not isinstance(value, self._cls):
             raise ValidationError.single(
-                f"{self._what} store", "value", f"expected a {self._cls.__name__}, got {value!r}"
+                f"{self._what} store",
+                "value",
+                f"expected a {self._cls.__name__}, got a {type(value).__name__}",
             )
         return value
 
@@ -209,13 +264,13 @@ class Repository(_Base, Generic[T]):
             raise NotFoundError(
                 self._what, id, f"no {self._what} with this id in tenant {self._backend.tenant!r}"
             )
-        return Stored(self._load(row.text), row.version)
+        return self._read(row)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Stored[T]]:
         """The stored values among ``ids``, by id (missing ids are left out)."""
         keys = list(dict.fromkeys(_check_key(self._what, i) for i in ids))
         rows = self._backend.get_many(self._collection, keys) if keys else []
-        return {row.key: Stored(self._load(row.text), row.version) for row in rows}
+        return {row.key: self._read(row) for row in rows}
 
     def _columns(self, value: T) -> dict[str, Any]:
         return {}
@@ -229,7 +284,7 @@ class Repository(_Base, Generic[T]):
         key = cast(Any, value).id
         text = to_json(value)
         with self._tx():
-            self._backend.insert(self._collection, key, text, self._columns(value))
+            self._insert_many(self._collection, self._what, [(key, text, self._columns(value))])
             self._after_write(value)
         return Stored(value, 1)
 
@@ -268,7 +323,7 @@ class Repository(_Base, Generic[T]):
         limit = _check_limit(limit)
         after = decode_cursor(cursor) if cursor is not None else None
         rows = self._backend.select(self._collection, {}, "key", after, limit + 1)
-        return _page(rows, limit, self._load)
+        return _page(rows, limit, self._read)
 
     def count(self) -> int:
         """How many values this tenant has stored."""
@@ -307,8 +362,11 @@ class TicketRepository(_Base):
 
     _what = "ticket"
 
-    def _load(self, text: str) -> Ticket:
-        return from_json(text, Ticket)
+    def _read(self, row: Row) -> Stored[Ticket]:
+        try:
+            return Stored(from_json(row.text, Ticket), row.version)
+        except _UNREADABLE as exc:
+            raise _unreadable("ticket", row.key, exc) from exc
 
     def get(self, id: str) -> Stored[Ticket]:
         """The stored ticket with ``id``; ``NotFoundError`` if this tenant has none."""
@@ -317,19 +375,19 @@ class TicketRepository(_Base):
             raise NotFoundError(
                 "ticket", id, f"no ticket with this id in tenant {self._backend.tenant!r}"
             )
-        return Stored(self._load(row.text), row.version)
+        return self._read(row)
 
     def get_many(self, ids: Iterable[str]) -> dict[str, Stored[Ticket]]:
         """The stored tickets among ``ids``, by id (missing ids are left out)."""
         keys = list(dict.fromkeys(_check_key("ticket", i) for i in ids))
         rows = self._backend.get_many("tickets", keys) if keys else []
-        return {row.key: Stored(self._load(row.text), row.version) for row in rows}
+        return {row.key: self._read(row) for row in rows}
 
     @staticmethod
     def _checked(ticket: object, next_deadline: object) -> Ticket:
         if not isinstance(ticket, Ticket):
             raise ValidationError.single(
-                "ticket store", "ticket", f"expected a Ticket, got {ticket!r}"
+                "ticket store", "ticket", f"expected a Ticket, got a {type(ticket).__name__}"
             )
         if next_deadline is not None:
             ensure_aware(next_deadline, "ticket store", "next_deadline")
@@ -368,7 +426,9 @@ class TicketRepository(_Base):
         ticket = self._checked(ticket, next_deadline)
         text, events = _ticket_json(ticket)
         with self._tx():
-            self._backend.insert("tickets", ticket.id, text, self._columns(ticket, next_deadline))
+            self._insert_many(
+                "tickets", "ticket", [(ticket.id, text, self._columns(ticket, next_deadline))]
+            )
             self._outbox(ticket, events, 0)
         return Stored(ticket, 1)
 
@@ -394,7 +454,7 @@ class TicketRepository(_Base):
             for ticket, (text, _) in zip(checked, documents, strict=True)
         ]
         with self._tx():
-            self._backend.insert_many("tickets", rows)
+            self._insert_many("tickets", "ticket", rows)
             for ticket, (_, events) in zip(checked, documents, strict=True):
                 self._outbox(ticket, events, 0)
         return [Stored(ticket, 1) for ticket in checked]
@@ -415,10 +475,13 @@ class TicketRepository(_Base):
         with self._tx():
             stored = self._backend.get("tickets", ticket.id)
             if stored is None or stored.version != expected:
-                self._conflict_or_missing("tickets", "ticket", ticket.id, expected)
+                self._conflict_or_missing("tickets", "ticket", ticket.id, expected, stored)
             assert stored is not None
             # Stored events as text written the same way as the new ones.
-            old = [_dumps(event) for event in _loads(stored.text)["timeline"]]
+            try:
+                old = [_dumps(event) for event in _loads(stored.text)["timeline"]]
+            except _UNREADABLE as exc:
+                raise _unreadable("ticket", ticket.id, exc) from exc
             if len(new) < len(old) or new[: len(old)] != old:
                 raise ValidationError.single(
                     "ticket store",
@@ -451,7 +514,7 @@ class TicketRepository(_Base):
         limit = _check_limit(limit)
         after = decode_cursor(cursor) if cursor is not None else None
         rows = self._backend.select("tickets", filters, "key", after, limit + 1)
-        return _page(rows, limit, self._load)
+        return _page(rows, limit, self._read)
 
     def count(
         self,
@@ -477,7 +540,7 @@ class TicketRepository(_Base):
         rows = self._backend.select(
             "tickets", {"status": _UNSOLVED}, "next_deadline", after, limit + 1, below=bound
         )
-        return _page(rows, limit, self._load)
+        return _page(rows, limit, self._read)
 
     @staticmethod
     def _filters(
@@ -532,14 +595,22 @@ class ConfigurationRepository(_Base):
             raise NotFoundError(
                 cls.__name__, name, f"no such configuration in tenant {self._backend.tenant!r}"
             )
-        return Stored(from_json(row.text, cls), row.version)
+        return self._read(cls, row)
+
+    @staticmethod
+    def _read(cls: type[T], row: Row) -> Stored[T]:
+        try:
+            return Stored(from_json(row.text, cls), row.version)
+        except _UNREADABLE as exc:
+            raise _unreadable(cls.__name__, row.key, exc) from exc
 
     def add(self, name: str, value: Any) -> Stored[Any]:
         """Store ``value`` under ``name`` (version 1); ``ConflictError`` if the name is taken."""
         collection = self._collection(type(value))
         text = to_json(value)
+        key = _check_key("configuration", name)
         with self._tx():
-            self._backend.insert(collection, _check_key("configuration", name), text, {})
+            self._insert_many(collection, type(value).__name__, [(key, text, {})])
         return Stored(value, 1)
 
     def save(self, name: str, value: Any, *, expected_version: int) -> Stored[Any]:
@@ -571,7 +642,7 @@ class ConfigurationRepository(_Base):
         rows = self._backend.select(self._collection(cls), {}, "key", after, limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        items = tuple((row.key, Stored(from_json(row.text, cls), row.version)) for _, row in rows)
+        items = tuple((row.key, self._read(cls, row)) for _, row in rows)
         next_cursor = encode_cursor(rows[-1][0], rows[-1][1].key) if more and rows else None
         return Page(items, next_cursor)
 
@@ -586,7 +657,10 @@ class Outbox(_Base):
         for id, ticket_id, sequence, _type, text in self._backend.outbox_pending(limit):
             # The outbox keeps each event as it appears in its ticket's document.
             envelope = {"schema_version": DOCUMENT_SCHEMA_VERSION, "document": "ticket_event"}
-            event = from_dict({**envelope, **_loads(text)}, TicketEvent)
+            try:
+                event = from_dict({**envelope, **_loads(text)}, TicketEvent)
+            except _UNREADABLE as exc:
+                raise _unreadable("outbox message", str(id), exc) from exc
             messages.append(OutboxMessage(id, ticket_id, sequence, event))
         return messages
 
@@ -621,6 +695,12 @@ class Store:
         """The tenant whose records this store reads and writes."""
         return self._backend.tenant
 
+    @property
+    def backend(self) -> Backend:
+        """The adapter's backend this store runs on (for adapter tests and tooling:
+        it reads and writes raw rows, bypassing every domain check)."""
+        return self._backend
+
     def transaction(self) -> AbstractContextManager[None]:
         """A unit of work: every change inside commits together, or none on an exception."""
         return self._backend.transaction()
@@ -634,6 +714,12 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def __repr__(self) -> str:
+        return f"<Store of tenant {self.tenant!r} on {self._backend!r}>"
+
+
+register_store_type(Store)
 
 
 _ADAPTERS = {
@@ -655,10 +741,11 @@ def open_store(url: str, *, tenant: str) -> Store:
     :class:`~csdomain.storage.Backend`.
     """
     if not isinstance(url, str) or ":" not in url:
+        shown = repr(mask_url(url)) if isinstance(url, str) else f"a {type(url).__name__}"
         raise ValidationError.single(
             "open_store",
             "url",
-            f"expected a URL such as 'sqlite:///desk.db' or 'memory:', got {url!r}",
+            f"expected a URL such as 'sqlite:///desk.db' or 'memory:', got {shown}",
         )
     _check_key("open_store", tenant)
     scheme = url.split(":", 1)[0]

@@ -6,18 +6,37 @@ each row with a key, a version and a few indexed columns. An adapter module
 (``memory``, ``sqlite``, ``postgres`` or a third party's) implements this
 small interface with its driver and exposes ``open_backend(url, tenant)``;
 it never sees domain objects, and it translates every driver exception into
-:class:`~csdomain.storage.StorageError` (or ``ConflictError``).
+one :class:`~csdomain.errors.StorageError` subclass per mistake:
+
+* :class:`~csdomain.errors.RetryableStorageError`: the database is locked or
+  busy, a serialization failure, a deadlock, a lock wait timed out;
+* :class:`~csdomain.errors.StorageConnectionError`: the database cannot be
+  reached or opened, or the connection was lost;
+* :class:`~csdomain.errors.SchemaError`: the stored schema is newer than this
+  csdomain, unknown (another application's tables) or damaged;
+* :class:`~csdomain.errors.CorruptRecordError`: a stored row cannot be read;
+* :class:`~csdomain.errors.StorageError` itself for anything else (a closed
+  store, a nested transaction, a driver error of no other kind).
+
+An insert of a key that exists raises
+``ConflictError(collection, key, None, stored_version)``. Adapters import
+this module, :mod:`csdomain.errors` and :mod:`csdomain.privacy` only; they show
+URLs through :func:`~csdomain.privacy.mask_url`, never with a password.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.errors import StorageError, ValidationError
+
+if TYPE_CHECKING:
+    from csdomain.storage import Store
 
 __all__ = [
     "COLLECTIONS",
@@ -26,8 +45,11 @@ __all__ = [
     "Backend",
     "Row",
     "StorageError",
+    "check_key",
     "decode_cursor",
     "encode_cursor",
+    "register_store_type",
+    "store_for",
 ]
 
 #: The version of the storage schema this csdomain writes and reads.
@@ -92,14 +114,16 @@ class Backend(Protocol):
         """The rows with these keys that exist, in any order."""
 
     def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
-        """Insert version 1; raise ``ConflictError`` if ``key`` exists."""
+        """Insert version 1; raise ``ConflictError(collection, key, None, stored
+        version)`` if ``key`` exists."""
 
     def insert_many(
         self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
     ) -> None:
         """Insert version 1 of every ``(key, text, columns)`` row (a bulk load may
-        batch them); raise ``ConflictError`` naming a key that exists or repeats,
-        after which the caller's transaction rolls back."""
+        batch them); raise ``ConflictError(collection, key, None, stored version)``
+        naming a key that exists or repeats, after which the caller's transaction
+        rolls back."""
 
     def update(
         self,
@@ -150,6 +174,38 @@ class Backend(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+# -- keys and stores ------------------------------------------------------------
+
+
+def check_key(subject: str, path: str, key: object) -> str:
+    """``key`` if it is an id (1-64 letters, digits, ``_ . : -``); ``ValidationError`` else."""
+    if not isinstance(key, str) or not KEY_PATTERN.fullmatch(key):
+        shown = repr(key) if isinstance(key, str) else f"a {type(key).__name__}"
+        raise ValidationError.single(
+            subject, path, f"expected an id (1-64 letters, digits, _ . : -), got {shown}"
+        )
+    return key
+
+
+_STORE_TYPE: list[Callable[[Backend], Store]] = []
+
+
+def register_store_type(factory: Callable[[Backend], Store]) -> None:
+    """Called once by :mod:`csdomain.storage`: how :func:`store_for` wraps a backend.
+
+    Adapters build stores through :func:`store_for` so that they import this
+    module only, never the repositories (and through them the domain).
+    """
+    _STORE_TYPE[:] = [factory]
+
+
+def store_for(backend: Backend) -> Store:
+    """The :class:`~csdomain.storage.Store` over ``backend``."""
+    # Importing any adapter imports csdomain.storage first (its package), which registers.
+    (factory,) = _STORE_TYPE
+    return factory(backend)
 
 
 # -- cursors ------------------------------------------------------------------

@@ -4,7 +4,11 @@ For tests and prototypes. ``open_store("memory:", tenant=...)`` gets a private
 database; ``open_store("memory:NAME", tenant=...)`` shares the database named
 ``NAME`` with every store of the process opened with that name (one per
 tenant, as with a real database). Conflicts, tenant isolation, the outbox and
-all-or-nothing transactions behave as in SQLite and PostgreSQL.
+all-or-nothing transactions behave as in SQLite and PostgreSQL, and so do the
+errors: the same mistake raises the same error type here as there (a key taken:
+``ConflictError`` with the stored version; a closed store or a nested
+transaction: ``StorageError``). A database never fails to be reached, locked or
+migrated, so the other ``StorageError`` subclasses do not occur.
 
 Threading: a database has one lock; a transaction holds it from start to end,
 so transactions run one at a time (serializable), and a single call outside a
@@ -50,27 +54,35 @@ def open_backend(url: str, tenant: str) -> MemoryBackend:
         return MemoryBackend(MemoryDatabase(), tenant)
     with _NAMED_LOCK:
         database = _NAMED.setdefault(name, MemoryDatabase())
-    return MemoryBackend(database, tenant)
+    return MemoryBackend(database, tenant, name)
 
 
 class MemoryBackend:
     """A tenant's view of a :class:`MemoryDatabase`."""
 
-    def __init__(self, database: MemoryDatabase, tenant: str) -> None:
+    def __init__(self, database: MemoryDatabase, tenant: str, name: str = "") -> None:
         self.tenant = tenant
         self._db = database
         self._local = threading.local()
         self._closed = False
+        self._name = name
+
+    def __repr__(self) -> str:
+        where = f"memory:{self._name}" if self._name else "memory:"
+        return f"<MemoryBackend {where} tenant={self.tenant!r}>"
 
     # -- transactions -----------------------------------------------------------
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError("this store of the in-memory database is closed")
 
     def in_transaction(self) -> bool:
         return getattr(self._local, "undo", None) is not None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        if self._closed:
-            raise StorageError("this store is closed")
+        self._check_open()
         if self.in_transaction():
             raise StorageError(
                 "a transaction is already open on this store in this thread; "
@@ -106,11 +118,13 @@ class MemoryBackend:
     # -- rows -------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> Row | None:
+        self._check_open()
         with self._db.lock:
             found = self._db.rows.get((self.tenant, collection, key))
         return None if found is None else Row((key, found[0], found[1]))
 
     def get_many(self, collection: str, keys: Sequence[str]) -> list[Row]:
+        self._check_open()
         rows = []
         with self._db.lock:
             for key in keys:
@@ -121,8 +135,9 @@ class MemoryBackend:
 
     def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
         full = (self.tenant, collection, key)
-        if full in self._db.rows:
-            raise ConflictError(f"{collection} {key!r} already exists in tenant {self.tenant!r}")
+        found = self._db.rows.get(full)
+        if found is not None:
+            raise ConflictError(collection, key, None, found[0], f"in tenant {self.tenant!r}")
         self._set(full, (1, text, dict(columns)))
 
     def insert_many(
@@ -174,6 +189,7 @@ class MemoryBackend:
         limit: int,
         below: Any = None,
     ) -> list[tuple[Any, Row]]:
+        self._check_open()
         with self._db.lock:
             found = []
             for key, version, text, columns in self._matching(collection, filters):
@@ -186,6 +202,7 @@ class MemoryBackend:
         return [(k[0], row) for k, row in found[start : start + limit]]
 
     def count(self, collection: str, filters: Mapping[str, Sequence[Any]]) -> int:
+        self._check_open()
         with self._db.lock:
             return sum(1 for _ in self._matching(collection, filters))
 
@@ -199,6 +216,7 @@ class MemoryBackend:
         table[key] = set(contacts)
 
     def find_contacts(self, address: str, channel: str | None) -> list[str]:
+        self._check_open()
         with self._db.lock:
             return sorted(
                 customer
@@ -223,6 +241,7 @@ class MemoryBackend:
             db.next_outbox_id += 1
 
     def outbox_pending(self, limit: int) -> list[tuple[int, str, int, str, str]]:
+        self._check_open()
         with self._db.lock:
             pending = [
                 (i, ticket, seq, kind, text)

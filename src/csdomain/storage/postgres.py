@@ -30,7 +30,8 @@ Schema
     ``pg_advisory_xact_lock`` on a fixed key (per schema), so processes
     starting together migrate once. A schema newer than this csdomain's
     :data:`~csdomain.storage.SCHEMA_VERSION` raises
-    :class:`~csdomain.storage.StorageError` naming both versions. Deployments
+    :class:`~csdomain.errors.SchemaError` naming both versions, and so does a
+    schema holding tables of csdomain's names without csdomain's version table. Deployments
     that forbid DDL at run time call :func:`migrate` from a deploy step with a
     privileged connection; an up-to-date schema is only read, never locked.
 
@@ -62,14 +63,28 @@ Concurrency
     no update is ever lost.
 
 Errors
-    A key taken raises :class:`~csdomain.errors.ConflictError` (the insert
-    uses ``ON CONFLICT DO NOTHING``, so an open unit of work stays usable);
-    every other driver error becomes :class:`~csdomain.storage.StorageError`
-    with the psycopg exception as its ``__cause__``.
+    A key taken raises :class:`~csdomain.errors.ConflictError` with the stored
+    version (the insert uses ``ON CONFLICT DO NOTHING``, so an open unit of
+    work stays usable). Every other driver error becomes one
+    :class:`~csdomain.errors.StorageError` subclass, with the psycopg exception
+    as its ``__cause__`` and its SQLSTATE in the message:
+
+    * ``40001`` serialization_failure, ``40P01`` deadlock_detected and
+      ``55P03`` lock_not_available (``lock_timeout``, ``NOWAIT``):
+      :class:`~csdomain.errors.RetryableStorageError`, retry the unit of work;
+    * a server that cannot be reached, refuses the login or drops the
+      connection (psycopg ``OperationalError`` without a SQLSTATE, class
+      ``08``, ``57P01``-``57P03``, a pool timeout):
+      :class:`~csdomain.errors.StorageConnectionError`;
+    * anything else: :class:`~csdomain.errors.StorageError` itself.
+
+    URLs in messages and reprs have their password masked
+    (:func:`csdomain.privacy.mask_url`, and a ``password=`` parameter too).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -77,9 +92,22 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import unquote
 
-from csdomain.errors import ConflictError, ValidationError
-from csdomain.storage import Store, _check_key
-from csdomain.storage.backend import SCHEMA_VERSION, TICKET_COLUMNS, Row, StorageError
+from csdomain.errors import (
+    ConflictError,
+    RetryableStorageError,
+    SchemaError,
+    StorageConnectionError,
+    ValidationError,
+)
+from csdomain.privacy import mask_url
+from csdomain.storage.backend import (
+    SCHEMA_VERSION,
+    TICKET_COLUMNS,
+    Row,
+    StorageError,
+    check_key,
+    store_for,
+)
 
 try:
     import psycopg
@@ -94,6 +122,8 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
+
+    from csdomain.storage import Store  # the return type only: stores come from store_for
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -184,11 +214,27 @@ _MIGRATIONS: Final[dict[int, tuple[sql.SQL, ...]]] = {
 assert sorted(_MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "a migration is missing"
 
 
+#: SQLSTATEs after which the same unit of work may simply run again.
+_RETRYABLE: Final = frozenset({"40001", "40P01", "55P03"})
+#: SQLSTATEs of a server going away: admin_shutdown, crash_shutdown, cannot_connect_now.
+_GONE: Final = frozenset({"57P01", "57P02", "57P03"})
+
+
 def _failure(what: str, exc: BaseException) -> StorageError:
+    """The StorageError subclass for a driver error: one type per kind of failure."""
     state = getattr(exc, "sqlstate", None)
     code = f" [SQLSTATE {state}]" if state else ""
-    message = str(exc).strip() or type(exc).__name__
-    return StorageError(f"PostgreSQL could not {what}{code}: {message}")
+    message = " ".join(str(exc).split()) or type(exc).__name__
+    text = f"PostgreSQL could not {what}{code}: {message}"
+    if state in _RETRYABLE:
+        return RetryableStorageError(f"{text}; the unit of work was rolled back, retry it")
+    if (
+        state in _GONE
+        or (state is not None and state.startswith("08"))
+        or (state is None and isinstance(exc, psycopg.OperationalError))
+    ):
+        return StorageConnectionError(text)
+    return StorageError(text)
 
 
 @contextmanager
@@ -231,7 +277,7 @@ def _stored_version(cur: _Cursor, schema: str) -> int | None:
 
 
 def _newer(schema: str, version: int) -> StorageError:
-    return StorageError(
+    return SchemaError(
         f"the PostgreSQL schema {schema!r} holds csdomain storage schema version {version}, "
         f"newer than version {SCHEMA_VERSION} that this csdomain reads and writes; "
         "upgrade csdomain (migrations are forward-only)"
@@ -277,7 +323,14 @@ def migrate(connection: psycopg.Connection[Any], schema: str = DEFAULT_SCHEMA) -
             raise _newer(schema, version)
         for target in range(version + 1, SCHEMA_VERSION + 1):
             for statement in _MIGRATIONS[target]:
-                cur.execute(statement.format(schema=ident))
+                try:
+                    cur.execute(statement.format(schema=ident))
+                except (psycopg.errors.DuplicateTable, psycopg.errors.DuplicateObject) as exc:
+                    raise SchemaError(
+                        f"the PostgreSQL schema {schema!r} holds tables that csdomain did not "
+                        f"create ({' '.join(str(exc).split())}) and no record of a csdomain "
+                        "schema; use another schema (?schema=NAME)"
+                    ) from exc
             cur.execute(
                 sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(
                     sql.Identifier(schema, "csdomain_schema")
@@ -349,6 +402,9 @@ class _ThreadConnections:
         for _, conn in conns:
             conn.close()
 
+    def __repr__(self) -> str:
+        return _shown(self._conninfo)
+
 
 class _PoolSource:
     """Connections borrowed from a psycopg_pool pool, for a call or a unit of work."""
@@ -366,6 +422,11 @@ class _PoolSource:
     def close(self) -> None:
         if self._owned:
             self._pool.close()
+
+    def __repr__(self) -> str:
+        conninfo = self._pool.conninfo  # a pool may take a callable that makes it
+        where = _shown(conninfo) if isinstance(conninfo, str) else "a computed conninfo"
+        return f"{'a' if self._owned else 'the app'}'s pool on {where}"
 
 
 class _AppConnection:
@@ -386,6 +447,9 @@ class _AppConnection:
 
     def close(self) -> None:
         pass
+
+    def __repr__(self) -> str:
+        return "the app's connection"
 
 
 # -- the backend -----------------------------------------------------------------------
@@ -485,7 +549,7 @@ class PostgresBackend:
         created or upgraded now, in the app's transaction when one is open.
         Use the store from one thread at a time, as the connection.
         """
-        _check_key("postgres store", tenant)
+        check_key("postgres store", "tenant", tenant)
         schema = _check_schema(schema)
         migrate(connection, schema)
         return cls(_AppConnection(connection), tenant, schema)
@@ -498,11 +562,14 @@ class PostgresBackend:
 
         Each call borrows a connection; a unit of work holds one until it ends.
         """
-        _check_key("postgres store", tenant)
+        check_key("postgres store", "tenant", tenant)
         schema = _check_schema(schema)
         with _translated("borrow a connection from the pool"), pool.connection() as conn:
             migrate(conn, schema)
         return cls(_PoolSource(pool, owned=False), tenant, schema)
+
+    def __repr__(self) -> str:
+        return f"<PostgresBackend {self._source!r} schema={self.schema!r} tenant={self.tenant!r}>"
 
     # -- connections and transactions -------------------------------------------------
 
@@ -610,8 +677,20 @@ class PostgresBackend:
                 inserted = {key for (key,) in cur.fetchall()}
                 if len(inserted) < len(batch):
                     duplicate = _first_duplicate(keys, inserted)
+                    table, where, params = self._place(collection)
+                    cur.execute(
+                        sql.SQL("SELECT version FROM {} WHERE {} AND key = %s").format(
+                            table, where
+                        ),
+                        [*params, duplicate],
+                    )
+                    found = cur.fetchone()
                     raise ConflictError(
-                        f"{collection} {duplicate!r} already exists in tenant {self.tenant!r}"
+                        collection,
+                        duplicate,
+                        None,
+                        None if found is None else int(found[0]),
+                        f"in tenant {self.tenant!r}",
                     )
 
     def update(
@@ -799,12 +878,22 @@ class PostgresBackend:
 _OWN_PARAMETERS: Final = ("schema", "pool_size")
 
 
+_PASSWORD_PARAMETER: Final = re.compile(r"(?i)([?&]password=)[^&#]*")
+
+
+def _shown(url: str) -> str:
+    """``url`` as messages and reprs show it: password masked, in the userinfo or a parameter."""
+    return _PASSWORD_PARAMETER.sub(r"\1***", mask_url(url))
+
+
 def _parse_url(url: str) -> tuple[str, str, int | None]:
     """``(libpq URL without csdomain's parameters, schema, pool size or None)``."""
     scheme, sep, rest = url.partition("://")
     if not sep or scheme.lower() not in ("postgresql", "postgres"):
         raise ValidationError.single(
-            "open_store", "url", f"expected a postgresql:// or postgres:// URL, got {url!r}"
+            "open_store",
+            "url",
+            f"expected a postgresql:// or postgres:// URL, got {_shown(url)!r}",
         )
     base, _, query = f"postgresql://{rest}".partition("?")
     kept: list[str] = []
@@ -816,7 +905,9 @@ def _parse_url(url: str) -> tuple[str, str, int | None]:
             kept.append(part)
             continue
         if name in own:
-            raise ValidationError.single("open_store", name, f"given twice in the URL {url!r}")
+            raise ValidationError.single(
+                "open_store", name, f"given twice in the URL {_shown(url)!r}"
+            )
         own[name] = unquote(value)
     schema = _check_schema(own.get("schema", DEFAULT_SCHEMA))
     pool_size: int | None = None
@@ -848,7 +939,7 @@ def open_backend(url: str, tenant: str) -> PostgresBackend:
     an unreachable server fails here with ``StorageError``.
     """
     conninfo, schema, pool_size = _parse_url(url)
-    with _translated("connect"):
+    with _translated(f"connect to {_shown(conninfo)}"):
         first = psycopg.connect(conninfo, autocommit=True)
     try:
         migrate(first, schema)
@@ -882,9 +973,9 @@ def store_on_connection(
     one is open, so they commit or roll back with it; closing the store leaves
     the connection open. See :meth:`PostgresBackend.from_connection`.
     """
-    return Store(PostgresBackend.from_connection(connection, tenant, schema=schema))
+    return store_for(PostgresBackend.from_connection(connection, tenant, schema=schema))
 
 
 def store_on_pool(pool: ConnectionPool[Any], *, tenant: str, schema: str = DEFAULT_SCHEMA) -> Store:
     """A :class:`~csdomain.storage.Store` on a ``psycopg_pool.ConnectionPool`` the app owns."""
-    return Store(PostgresBackend.from_pool(pool, tenant, schema=schema))
+    return store_for(PostgresBackend.from_pool(pool, tenant, schema=schema))

@@ -18,7 +18,8 @@ ends; :meth:`Store.close <csdomain.storage.Store.close>` closes all of them
 the thread that opened it. Transactions start with ``BEGIN IMMEDIATE``, which
 takes SQLite's single writer lock at once: two writers - threads or processes -
 run one after the other (the second waits up to the busy timeout, 10 s by
-default, then gets a ``StorageError`` saying the database is locked) instead of
+default, then gets a :class:`~csdomain.errors.RetryableStorageError` saying the
+database is locked) instead of
 failing when they first write, and the version checks inside a transaction see
 the latest commit, so no update is lost. Readers never wait for writers (WAL).
 Calls outside a transaction read in autocommit mode, each statement on its own
@@ -30,12 +31,19 @@ transaction holds it from start to end.
 
 Schema: the tables are created on first use and the file records the schema
 version (table ``csdomain_schema``); newer csdomains migrate an older file
-forward, in a write transaction, and a file written by a newer csdomain is
-refused with :class:`~csdomain.storage.StorageError`.
+forward, in a write transaction, and a file written by a newer csdomain (or
+holding tables of the same names that csdomain did not create) is refused with
+:class:`~csdomain.errors.SchemaError`.
 
-Every ``sqlite3`` error is reported as :class:`~csdomain.storage.StorageError`
-with the driver's exception as its ``__cause__`` (a duplicate key on insert as
-:class:`~csdomain.errors.ConflictError`).
+Every ``sqlite3`` error is reported as a :class:`~csdomain.errors.StorageError`
+with the driver's exception as its ``__cause__``: ``database is locked`` or busy
+as :class:`~csdomain.errors.RetryableStorageError`, ``unable to open database
+file`` (a missing directory, no permission) as
+:class:`~csdomain.errors.StorageConnectionError`, a damaged file or one that is
+not a database as :class:`~csdomain.errors.CorruptRecordError`, anything else as
+``StorageError`` itself; a duplicate key on insert is a
+:class:`~csdomain.errors.ConflictError` carrying the stored version. A bad URL
+is a :class:`~csdomain.errors.ValidationError`.
 """
 
 from __future__ import annotations
@@ -47,7 +55,15 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, Final
 
-from csdomain.errors import ConflictError, ValidationError
+from csdomain.errors import (
+    ConflictError,
+    CorruptRecordError,
+    RetryableStorageError,
+    SchemaError,
+    StorageConnectionError,
+    ValidationError,
+)
+from csdomain.privacy import mask_url
 from csdomain.storage.backend import (
     SCHEMA_VERSION,
     TICKET_COLUMNS,
@@ -139,16 +155,20 @@ def _path(url: str) -> str | None:
     """The file a URL names, or None for a private in-memory database."""
     scheme, sep, rest = url.partition("://")
     if scheme.lower() != "sqlite" or not sep:
-        raise StorageError(
-            f"expected a URL such as 'sqlite:///desk.db' (relative), 'sqlite:////var/desk.db' "
-            f"(absolute) or 'sqlite://' (in memory), got {url!r}"
+        raise ValidationError.single(
+            "open_store",
+            "url",
+            "expected a URL such as 'sqlite:///desk.db' (relative), 'sqlite:////var/desk.db' "
+            f"(absolute) or 'sqlite://' (in memory), got {mask_url(url)!r}",
         )
     if rest == "":
         return None
     if not rest.startswith("/"):
-        raise StorageError(
-            f"{url!r} names a host; SQLite databases are files: use 'sqlite:///relative.db' "
-            "or 'sqlite:////absolute/path.db'"
+        raise ValidationError.single(
+            "open_store",
+            "url",
+            f"{mask_url(url)!r} names a host; SQLite databases are files: use "
+            "'sqlite:///relative.db' or 'sqlite:////absolute/path.db'",
         )
     path = rest[1:]
     if path in ("", ":memory:"):
@@ -165,7 +185,20 @@ def _position(value: object, key: object) -> bool:
 
 def _busy(exc: sqlite3.Error) -> bool:
     name = getattr(exc, "sqlite_errorname", "")
-    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in str(exc)
+
+
+def _unopenable(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith("SQLITE_CANTOPEN") or "unable to open database file" in str(exc)
+
+
+def _damaged(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or str(exc) in (
+        "file is not a database",
+        "database disk image is malformed",
+    )
 
 
 def _duplicate(exc: sqlite3.IntegrityError) -> bool:
@@ -218,12 +251,28 @@ class SqliteBackend:
 
     # -- connections --------------------------------------------------------------
 
+    def __repr__(self) -> str:
+        return f"<SqliteBackend {self._label} tenant={self.tenant!r}>"
+
     def _error(self, doing: str, exc: Exception) -> StorageError:
-        if isinstance(exc, sqlite3.Error) and _busy(exc):
-            return StorageError(
-                f"{self._label} is locked by another writer; waited {self._timeout:g} s "
-                f"while {doing} ({exc}); retry later, or keep transactions short"
-            )
+        """The StorageError subclass for a driver error: one type per kind of failure."""
+        if isinstance(exc, sqlite3.Error):
+            if _busy(exc):
+                return RetryableStorageError(
+                    f"{self._label} is locked by another writer; waited {self._timeout:g} s "
+                    f"while {doing} ({exc}); retry later, or keep transactions short"
+                )
+            if _unopenable(exc):
+                return StorageConnectionError(
+                    f"SQLite cannot open {self._label} while {doing} ({exc}); check that "
+                    "its directory exists and that this process may read and write it"
+                )
+            if _damaged(exc):
+                return CorruptRecordError(
+                    f"{self._label} is damaged or is not a SQLite database ({exc}), found "
+                    f"while {doing}; restore it from a backup or point the URL at the "
+                    "right file"
+                )
         return StorageError(f"SQLite failed while {doing} in {self._label}: {exc}")
 
     def _connect(self, target: str) -> sqlite3.Connection:
@@ -297,11 +346,18 @@ class SqliteBackend:
         if found is None:
             return 0
         row = connection.execute("SELECT max(version) FROM csdomain_schema").fetchone()
-        return 0 if row is None or row[0] is None else int(row[0])
+        if row is None or row[0] is None:
+            return 0
+        if type(row[0]) is not int or row[0] < 0:
+            raise SchemaError(
+                f"{self._label} has a damaged schema version table: csdomain_schema holds "
+                f"{row[0]!r}, expected a version number from 1 to {SCHEMA_VERSION}"
+            )
+        return row[0]
 
     def _check_version(self, version: int) -> None:
         if version > SCHEMA_VERSION:
-            raise StorageError(
+            raise SchemaError(
                 f"{self._label} was written by a newer csdomain: schema {version}, this "
                 f"csdomain reads up to {SCHEMA_VERSION}; upgrade csdomain"
             )
@@ -320,7 +376,15 @@ class SqliteBackend:
                 connection.execute("INSERT INTO csdomain_schema (version) VALUES (0)")
             for target in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[target - 1]:
-                    connection.execute(statement)
+                    try:
+                        connection.execute(statement)
+                    except sqlite3.OperationalError as exc:
+                        if "already exists" not in str(exc):
+                            raise
+                        raise SchemaError(
+                            f"{self._label} holds tables that csdomain did not create ({exc}) "
+                            f"and no record of a csdomain schema; use another file"
+                        ) from exc
                 connection.execute("UPDATE csdomain_schema SET version = ?", (target,))
 
     # -- transactions ---------------------------------------------------------------
@@ -422,8 +486,13 @@ class SqliteBackend:
             except sqlite3.IntegrityError as exc:
                 if not _duplicate(exc):
                     raise
+                stored = self.get(collection, key)
                 raise ConflictError(
-                    f"{collection} {key!r} already exists in tenant {self.tenant!r}"
+                    collection,
+                    key,
+                    None,
+                    None if stored is None else stored.version,
+                    f"in tenant {self.tenant!r}",
                 ) from exc
 
     def insert_many(

@@ -29,6 +29,7 @@ Requires pytest and Hypothesis.
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta, timezone
@@ -48,7 +49,13 @@ from hypothesis.stateful import (
 from csdomain.calendars import BusinessCalendar, Holiday
 from csdomain.channels import ChannelKind
 from csdomain.customers import ContactPoint, Customer
-from csdomain.errors import ConflictError, NotFoundError, ValidationError
+from csdomain.errors import (
+    ConflictError,
+    CorruptRecordError,
+    NotFoundError,
+    SchemaError,
+    ValidationError,
+)
 from csdomain.people import Agent, Group
 from csdomain.priorities import Priority
 from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, Target
@@ -223,10 +230,140 @@ class StoreContract:
         replied = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Done.")
         assert store.tickets.save(replied, expected_version=1).version == 2
         stale = ticket.add_message(at=T0 + timedelta(hours=2), actor=AGENT, body="Lost?")
-        with pytest.raises(ConflictError, match="expected version 1"):
+        with pytest.raises(ConflictError, match="version 1 is stale: the stored version is 2"):
             store.tickets.save(stale, expected_version=1)
         assert store.tickets.get(ticket.id) == store.tickets.get(ticket.id)
         assert store.tickets.get(ticket.id).value == replied
+
+    def test_conflicts_name_the_record_and_both_versions(self, store: Store) -> None:
+        """What a 409 body needs: kind, key, the version sent and the version stored."""
+        ticket = sample_ticket()
+        store.tickets.add(ticket)
+        replied = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Done.")
+        store.tickets.save(replied, expected_version=1)
+        conflicts: list[tuple[ConflictError, tuple[str, str, int | None, int | None]]] = []
+
+        def conflict(expected: tuple[str, str, int | None, int | None], call: Any) -> None:
+            with pytest.raises(ConflictError) as info:
+                call()
+            conflicts.append((info.value, expected))
+
+        conflict(("ticket", "tkt_1", 1, 2), lambda: store.tickets.save(ticket, expected_version=1))
+        conflict(("ticket", "tkt_1", None, 2), lambda: store.tickets.add(ticket))
+        conflict(
+            ("ticket", "tkt_1", None, 2),
+            lambda: store.tickets.add_many([sample_ticket("tkt_2"), ticket]),
+        )
+        conflict(
+            ("ticket", "tkt_3", None, 1),
+            lambda: store.tickets.add_many([sample_ticket("tkt_3"), sample_ticket("tkt_3")]),
+        )
+        customer = _customer()
+        store.customers.add(customer)
+        store.customers.save(customer.with_attributes(level=2), expected_version=1)
+        store.customers.save(customer.with_attributes(level=3), expected_version=2)
+        conflict(
+            ("customer", "cus_1", 1, 3),
+            lambda: store.customers.save(customer, expected_version=1),
+        )
+        conflict(
+            ("customer", "cus_1", 2, 3),
+            lambda: store.customers.delete("cus_1", expected_version=2),
+        )
+        conflict(("customer", "cus_1", None, 3), lambda: store.customers.add(customer))
+        store.agents.add(Agent(id="agt_1", name="Li"))
+        conflict(
+            ("agent", "agt_1", None, 1), lambda: store.agents.add(Agent(id="agt_1", name="Wu"))
+        )
+        store.config.add("standard", _policy())
+        conflict(
+            ("SlaPolicy", "standard", 7, 1),
+            lambda: store.config.save("standard", _policy(hours=2), expected_version=7),
+        )
+        conflict(
+            ("SlaPolicy", "standard", None, 1), lambda: store.config.add("standard", _policy())
+        )
+        for error, (kind, key, expected, stored) in conflicts:
+            assert (error.kind, error.key) == (kind, key)
+            assert (error.expected_version, error.stored_version) == (expected, stored)
+            message = str(error)
+            assert repr(key) in message
+            if expected is None:
+                assert f"already exists (version {stored})" in message
+            else:
+                assert f"version {expected} is stale: the stored version is {stored}" in message
+            copy = pickle.loads(pickle.dumps(error))
+            assert str(copy) == message and copy.stored_version == stored
+        assert store.tickets.count() == 1 and store.tickets.get("tkt_1").version == 2
+        assert store.customers.get("cus_1").version == 3
+
+    def _write_raw(self, store: Store, collection: str, key: str, text: str) -> None:
+        """Put a document no domain check has seen straight into the backend."""
+        columns: dict[str, Any] = {}
+        if collection == "tickets":
+            columns = {
+                "status": "open",
+                "assignee_id": None,
+                "group_id": None,
+                "customer_id": "cus_1",
+                "kind": "incident",
+                "priority": "normal",
+                "updated_at": 0,
+                "next_deadline": 0,
+                "event_count": 1,
+            }
+        with store.transaction():
+            store.backend.insert(collection, key, text, columns)
+
+    def test_a_document_that_does_not_load_is_a_corrupt_record(self, store: Store) -> None:
+        store.tickets.add(sample_ticket("tkt_0"))
+        self._write_raw(store, "tickets", "tkt_bad", '{"schema_version": 1, "document": "ticket"}')
+        self._write_raw(store, "customers", "cus_bad", '{"no": "customer"}')
+        self._write_raw(store, "config:sla_policy", "bad", "[1, 2]")
+        reads: list[tuple[str, str, Any]] = [
+            ("ticket", "tkt_bad", lambda: store.tickets.get("tkt_bad")),
+            ("ticket", "tkt_bad", lambda: store.tickets.get_many(["tkt_0", "tkt_bad"])),
+            ("ticket", "tkt_bad", lambda: store.tickets.list()),
+            ("ticket", "tkt_bad", lambda: store.tickets.due_before(T0 + timedelta(days=1))),
+            (
+                "ticket",
+                "tkt_bad",
+                lambda: store.tickets.save(sample_ticket("tkt_bad"), expected_version=1),
+            ),
+            ("customer", "cus_bad", lambda: store.customers.get("cus_bad")),
+            ("customer", "cus_bad", lambda: store.customers.list()),
+            ("SlaPolicy", "bad", lambda: store.config.get(SlaPolicy, "bad")),
+            ("SlaPolicy", "bad", lambda: store.config.list(SlaPolicy)),
+        ]
+        for kind, key, read in reads:
+            with pytest.raises(CorruptRecordError) as info:
+                read()
+            assert (info.value.kind, info.value.key) == (kind, key)
+            assert f"stored {kind} {key!r} cannot be read" in str(info.value)
+            assert isinstance(info.value, ValueError)
+        assert store.tickets.get("tkt_0").version == 1  # the others stay readable
+
+    def test_a_document_from_a_newer_csdomain_is_a_schema_error(self, store: Store) -> None:
+        self._write_raw(store, "customers", "cus_new", '{"schema_version": 999, "id": "cus_new"}')
+        with pytest.raises(SchemaError, match=r"customer 'cus_new'.*newer"):
+            store.customers.get("cus_new")
+
+    def test_a_closed_store_refuses_every_call(self) -> None:
+        store = self.make_store("tenant-a")
+        store.tickets.add(sample_ticket())
+        store.close()
+        calls: list[Any] = [
+            lambda: store.tickets.get("tkt_1"),
+            lambda: store.tickets.count(),
+            lambda: store.customers.list(),
+            lambda: store.outbox.pending(),
+            lambda: store.tickets.add(sample_ticket("tkt_2")),
+        ]
+        for call in calls:
+            with pytest.raises(StorageError, match="closed"):
+                call()
+        with pytest.raises(StorageError, match="closed"), store.transaction():
+            pass  # pragma: no cover
 
     def test_versions_guard_customers_and_deletes(self, store: Store) -> None:
         customer = _customer()
