@@ -63,7 +63,7 @@ import csdomain
 from csdomain.calendars import BusinessCalendar, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import ChannelKind
 from csdomain.priorities import Priority
-from csdomain.sla import Metric, MetricPolicy, SlaPolicy, SlaState, SlaStatus, Target, evaluate
+from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaState, SlaStatus, Target, evaluate
 from csdomain.tickets import (
     Actor,
     ActorKind,
@@ -199,14 +199,14 @@ def build_policy() -> SlaPolicy:
     return SlaPolicy(
         name="cn-standard",
         metrics=(
-            MetricPolicy(Metric.FIRST_RESPONSE, _targets(8 * h, 4 * h, 2 * h, 1 * h)),
-            MetricPolicy(Metric.NEXT_RESPONSE, _targets(8 * h, 4 * h, 2 * h, 2 * h)),
+            MetricPolicy(SlaMetric.FIRST_RESPONSE, _targets(8 * h, 4 * h, 2 * h, 1 * h)),
+            MetricPolicy(SlaMetric.NEXT_RESPONSE, _targets(8 * h, 4 * h, 2 * h, 2 * h)),
             MetricPolicy(
-                Metric.PERIODIC_UPDATE,
+                SlaMetric.PERIODIC_UPDATE,
                 _targets(3 * BUSINESS_DAY, 2 * BUSINESS_DAY, BUSINESS_DAY, 8 * h),
             ),
             MetricPolicy(
-                Metric.RESOLUTION,
+                SlaMetric.RESOLUTION,
                 _targets(
                     10 * BUSINESS_DAY, 5 * BUSINESS_DAY, 2 * BUSINESS_DAY, 24 * h, (0.5, 0.75)
                 ),
@@ -572,7 +572,7 @@ def state_table(results: dict[str, list[SlaStatus]]) -> list[str]:
         "|---|---|" + "--:|" * len(states),
     ]
     for label, statuses in results.items():
-        counts: dict[Metric, Counter[SlaState]] = {m: Counter() for m in Metric}
+        counts: dict[SlaMetric, Counter[SlaState]] = {m: Counter() for m in SlaMetric}
         for status in statuses:
             for m in status.metrics:
                 counts[m.metric][m.state] += 1

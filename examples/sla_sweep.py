@@ -18,18 +18,17 @@ from csdomain import (
     BusinessCalendar,
     ExtraWorkday,
     Holiday,
-    Metric,
     MetricPolicy,
     Priority,
+    SlaMetric,
     SlaPolicy,
     Status,
     Target,
     Ticket,
-    evaluate,
-    explain,
 )
 from csdomain.conditions import Equals
 from csdomain.serialization import from_json, to_json
+from csdomain.sla import SlaSetup, evaluate, explain
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)
@@ -46,26 +45,29 @@ urgent = SlaPolicy(
     name="urgent",
     condition=Equals("ticket.priority", "urgent"),
     metrics=[
-        MetricPolicy(Metric.FIRST_RESPONSE, {Priority.URGENT: Target(HOUR / 4)}),
-        MetricPolicy(Metric.RESOLUTION, {Priority.URGENT: Target(4 * HOUR)}),
+        MetricPolicy(SlaMetric.FIRST_RESPONSE, {Priority.URGENT: Target(HOUR / 4)}),
+        MetricPolicy(SlaMetric.RESOLUTION, {Priority.URGENT: Target(4 * HOUR)}),
     ],
 )
 standard = SlaPolicy(
     name="standard",
     metrics=[
         MetricPolicy(
-            Metric.FIRST_RESPONSE,
+            SlaMetric.FIRST_RESPONSE,
             dict.fromkeys(Priority, Target(2 * HOUR, "shanghai-desk", warnings=(0.5, 0.75))),
         ),
         MetricPolicy(
-            Metric.RESOLUTION, dict.fromkeys(Priority, Target(16 * HOUR, "shanghai-desk"))
+            SlaMetric.RESOLUTION, dict.fromkeys(Priority, Target(16 * HOUR, "shanghai-desk"))
         ),
     ],
 )
 
-# Configuration is data: what the app stores and loads back.
+# Configuration is data: what the app stores and loads back. The setup checks the
+# policies against the calendars once, when it is built: a target naming a calendar
+# that is not there fails here, not in the middle of a sweep.
 policies = [from_json(to_json(p), SlaPolicy) for p in (urgent, standard)]
 calendars = [from_json(to_json(desk), BusinessCalendar)]
+setup = SlaSetup(policies, calendars)
 
 agent = Actor.agent("agt_1")
 opened = datetime(2026, 9, 30, 16, 0, tzinfo=SHANGHAI)  # the afternoon before National Day
@@ -86,7 +88,7 @@ tickets = [
 
 sweep_at = datetime(2026, 10, 8, 10, 0, tzinfo=SHANGHAI)  # the first morning after the holiday
 for ticket in tickets:
-    status = evaluate(ticket, policies, calendars, sweep_at)
+    status = evaluate(ticket, setup, sweep_at)
     print(f"{ticket.id} (policy {status.policy}):")
     for metric in status.metrics:
         due = metric.due_at.astimezone(SHANGHAI).strftime("%m-%d %H:%M") if metric.due_at else "-"
@@ -95,10 +97,10 @@ for ticket in tickets:
     next_sweep = status.next_deadline
     print("  next sweep:", next_sweep.astimezone(SHANGHAI) if next_sweep else "none needed")
 
-invoice = evaluate(tickets[0], policies, calendars, sweep_at)[Metric.FIRST_RESPONSE]
+invoice = evaluate(tickets[0], setup, sweep_at)[SlaMetric.FIRST_RESPONSE]
 assert invoice.state.value == "breached"
 # 2 business hours from Wednesday 16:00: 16:00-18:00 counts, so it was due at closing time.
 assert invoice.breached_at == datetime(2026, 9, 30, 18, 0, tzinfo=SHANGHAI)
 
 print()
-print(explain(tickets[0], policies, calendars, sweep_at).render("zh_CN"))
+print(explain(tickets[0], setup, sweep_at).render("zh_CN"))
