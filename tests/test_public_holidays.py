@@ -97,3 +97,60 @@ def test_icalendar_all_day_events_are_dates() -> None:
 def test_icalendar_garbage_is_a_validation_error() -> None:
     with pytest.raises(ValidationError, match="iCalendar"):
         holidays_from_icalendar("not a calendar")
+
+
+def test_make_up_days_take_the_calendars_split_shift() -> None:
+    desk = BusinessCalendar.weekdays("cn", "Asia/Shanghai", "09:00-12:00", "13:30-18:00")
+    loaded = load_public_holidays("CN", years=[2026], calendar=desk)
+    assert {tuple(str(r) for r in e.hours) for e in loaded.extra_workdays} == {
+        ("09:00-12:00", "13:30-18:00")
+    }
+    desk = BusinessCalendar.weekdays(
+        "cn",
+        "Asia/Shanghai",
+        "09:00-12:00",
+        "13:30-18:00",
+        holidays=loaded.holidays,
+        extra_workdays=loaded.extra_workdays,
+    )
+    saturday = date(2026, 2, 14)  # a make-up working Saturday before the Spring Festival
+    assert not desk.is_open(datetime(2026, 2, 14, 12, 30, tzinfo=SHANGHAI))  # lunch break
+    assert desk.elapsed(
+        datetime.combine(saturday, datetime.min.time(), SHANGHAI),
+        datetime.combine(saturday + timedelta(1), datetime.min.time(), SHANGHAI),
+    ) == timedelta(hours=7, minutes=30)
+
+
+def test_a_calendar_whose_weekdays_differ_needs_explicit_hours() -> None:
+    weekly = (("09:00-18:00",),) * 4 + (("09:00-16:00",), (), ())
+    desk = BusinessCalendar(name="short-friday", timezone="Asia/Shanghai", weekly=weekly)
+    with pytest.raises(ValidationError, match="workday_hours") as raised:
+        load_public_holidays("CN", years=[2026], calendar=desk)
+    assert raised.value.paths == ("calendar",)
+    loaded = load_public_holidays("CN", years=[2026], workday_hours=["09:00-18:00"])
+    assert str(loaded.extra_workdays[0].hours[0]) == "09:00-18:00"
+    with pytest.raises(ValidationError) as raised:
+        load_public_holidays("CN", years=[2026], calendar=desk, workday_hours=["09:00-18:00"])
+    assert raised.value.paths == ("workday_hours",)
+
+
+@pytest.mark.parametrize("language", ["zh_CN", "zh-CN", "zh_cn"])
+def test_holiday_names_in_chinese(language: str) -> None:
+    loaded = load_public_holidays("CN", years=[2026], language=language)
+    names = {h.date: h.name for h in loaded.holidays}
+    assert names[date(2026, 10, 1)] == "国庆节"
+    assert names[date(2026, 2, 17)] == "春节"
+    assert {e.name for e in loaded.extra_workdays} == {"调休上班日"}
+    english = load_public_holidays("CN", years=[2026], language="en_US")
+    assert {h.date: h.name for h in english.holidays}[date(2026, 10, 1)] == "National Day"
+
+
+def test_traditional_chinese_names_for_taiwan() -> None:
+    loaded = load_public_holidays("TW", years=[2026], language="zh_TW")
+    assert any("國慶" in h.name for h in loaded.holidays)
+
+
+def test_a_language_the_package_lacks_is_refused_with_the_supported_ones() -> None:
+    with pytest.raises(ValidationError, match="zh_CN") as raised:
+        load_public_holidays("CN", years=[2026], language="fr")
+    assert raised.value.paths == ("language",)

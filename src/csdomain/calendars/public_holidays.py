@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from csdomain._kernel.validation import Checked, checked, each, instance, integer, text, tuple_of
-from csdomain.calendars import ExtraWorkday, Holiday, TimeRange
+from csdomain.calendars.model import BusinessCalendar, ExtraWorkday, Holiday, TimeRange
 from csdomain.errors import ValidationError
 
 __all__ = ["PublicHolidays", "holidays_from_icalendar", "load_public_holidays"]
@@ -66,30 +66,96 @@ def _require(module: str) -> Any:
         ) from error
 
 
+#: The name given to make-up working days, by language (the holidays package names
+#: holidays, not the days worked in exchange); other languages get the English name.
+_MAKE_UP_NAMES = {"zh_CN": "调休上班日", "zh_TW": "補行上班日"}
+
+
+def _weekday_hours(calendar: BusinessCalendar) -> tuple[TimeRange, ...]:
+    """The one set of hours shared by the calendar's open weekdays (Monday to Friday)."""
+    schedules = {day for day in calendar.weekly[:5] if day}
+    if len(schedules) != 1:
+        found = "no open weekday" if not schedules else f"{len(schedules)} different schedules"
+        raise ValidationError.single(
+            "load_public_holidays",
+            "calendar",
+            f"make-up days take the hours of the calendar's weekdays, but {calendar.name!r} "
+            f"has {found} from Monday to Friday; pass workday_hours instead",
+        )
+    return schedules.pop()
+
+
+def _language(table: Any, language: str) -> str:
+    """``language`` in the holidays package's spelling (``zh_CN``; ``zh-CN`` accepted)."""
+    supported = tuple(getattr(table, "supported_languages", ()))
+    wanted = language.replace("-", "_")
+    for code in supported:
+        if code.lower() == wanted.lower():
+            return str(code)
+    raise ValidationError.single(
+        "load_public_holidays",
+        "language",
+        f"{language!r} is not a language the holidays package has for this country; "
+        f"supported: {', '.join(supported) or 'none'}",
+    )
+
+
 def load_public_holidays(
     country: str,
     *,
     years: Iterable[int],
     subdivision: str | None = None,
-    workday_hours: Sequence[str | TimeRange] = ("09:00-18:00",),
+    calendar: BusinessCalendar | None = None,
+    workday_hours: Sequence[str | TimeRange] | None = None,
+    language: str | None = None,
 ) -> PublicHolidays:
     """Statutory holidays of ``country`` (ISO 3166 code) for ``years``, from ``holidays``.
 
     Weekend make-up working days (the package's ``weekend_workdays``) become
-    extra working days open ``workday_hours``. Raises ``ValidationError`` for
-    an unknown country or subdivision.
+    extra working days. They open with the hours of ``calendar``'s weekdays
+    (the calendar the holidays are for, so a split shift such as 09:00-12:00
+    and 13:30-18:00 keeps its lunch break), or ``workday_hours`` if given
+    instead; with neither, 09:00-18:00. A calendar whose Monday-to-Friday
+    hours differ needs ``workday_hours``.
+
+    ``language`` (``"zh_CN"``, ``"zh_TW"``, ``"en_US"``, ...; ``"zh-CN"`` is
+    accepted) names the holidays in that language, as the holidays package
+    translates them, so a Chinese SLA trace says 国庆节 rather than "National
+    Day"; the default is the package's own language for the country.
+
+    Raises ``ValidationError`` for an unknown country or subdivision, a
+    language the package lacks for the country (the message lists the
+    supported ones), no years, or both ``calendar`` and ``workday_hours``.
     """
     holidays_package = _require("holidays")
     wanted = sorted(set(years))
     if not wanted:
         raise ValidationError.single("load_public_holidays", "years", "give at least one year")
+    if calendar is not None and workday_hours is not None:
+        raise ValidationError.single(
+            "load_public_holidays",
+            "workday_hours",
+            "give the calendar or workday_hours, not both: the calendar's weekday hours "
+            "are the make-up days' hours",
+        )
+    if calendar is not None:
+        hours = _weekday_hours(calendar)
+    else:
+        given = ("09:00-18:00",) if workday_hours is None else workday_hours
+        hours = tuple(TimeRange.parse(h) if isinstance(h, str) else h for h in given)
     try:
         table = holidays_package.country_holidays(country, subdiv=subdivision, years=wanted)
     except NotImplementedError as error:
         raise ValidationError.single(
             "load_public_holidays", "country", f"{country!r}/{subdivision!r}: {error}"
         ) from None
-    hours = tuple(TimeRange.parse(h) if isinstance(h, str) else h for h in workday_hours)
+    make_up = f"make-up working day ({country})"
+    if language is not None:
+        code = _language(table, language)
+        table = holidays_package.country_holidays(
+            country, subdiv=subdivision, years=wanted, language=code
+        )
+        make_up = _MAKE_UP_NAMES.get(code, make_up)
     holidays = tuple(
         Holiday(date=day, name=str(name))
         for day, name in sorted(table.items())
@@ -97,9 +163,7 @@ def load_public_holidays(
     )
     workdays = sorted(d for d in getattr(table, "weekend_workdays", ()) if d.year in wanted)
     extra = tuple(
-        ExtraWorkday(date=day, name=f"make-up working day ({country})", hours=hours)
-        for day in workdays
-        if day not in table
+        ExtraWorkday(date=day, name=make_up, hours=hours) for day in workdays if day not in table
     )
     missing: tuple[int, ...] = ()
     if _uses_workdays(holidays_package, country, subdivision):

@@ -1,0 +1,282 @@
+"""The lazily grown calendar index: answers must not depend on what was asked before.
+
+The index is built one UTC month at a time into runs of months that grow, start
+apart and join. Every answer of a calendar that has answered many earlier
+queries, in any order and in years far apart, must equal the answer of a fresh
+calendar (one that builds only what that query needs). The oracle tests in
+test_calendars.py check the fresh answers themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from csdomain import ValidationError
+from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday
+
+UTC = timezone.utc
+_names = itertools.count()
+
+
+def _cn(name: str) -> BusinessCalendar:
+    holidays = [Holiday(date(y, 10, d), "国庆节") for y in (2001, 2026, 2077) for d in (1, 2, 3)]
+    extra = [ExtraWorkday(date(2026, 9, 27), "国庆节调休", ["09:00-12:00", "13:30-18:00"])]
+    return BusinessCalendar.weekdays(
+        name, "Asia/Shanghai", "09:00-12:00", "13:30-18:00", holidays=holidays, extra_workdays=extra
+    )
+
+
+def _night(name: str) -> BusinessCalendar:
+    # open across local midnight every day, so intervals run across UTC month ends
+    weekly = (("00:00-06:00", "22:00-24:00"),) * 7
+    holidays = [Holiday(date(2026, 12, 25), "Christmas Day")]
+    return BusinessCalendar(name=name, timezone="Europe/London", weekly=weekly, holidays=holidays)
+
+
+def _ny(name: str) -> BusinessCalendar:
+    return BusinessCalendar.weekdays(name, "America/New_York", "09:00-17:00")
+
+
+def _union(name: str) -> CalendarUnion:
+    return CalendarUnion(name, (_cn(f"{name}-cn"), _night(f"{name}-night"), _ny(f"{name}-ny")))
+
+
+MAKERS: dict[str, Any] = {"cn": _cn, "night": _night, "ny": _ny, "union": _union}
+
+
+def _fresh(kind: str) -> BusinessCalendar | CalendarUnion:
+    """A calendar equal in hours to ``kind`` but with its own, empty index (a new name)."""
+    return MAKERS[kind](f"{kind}-{next(_names)}")  # type: ignore[no-any-return]
+
+
+# instants spread over a century, and clustered at month ends and year ends
+_instants = st.one_of(
+    st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31)),
+    st.builds(
+        lambda y, m, minutes: datetime(y, m, 1) + timedelta(minutes=minutes),
+        st.integers(2000, 2099),
+        st.integers(1, 12),
+        st.integers(-3 * 1440, 3 * 1440),
+    ),
+).map(lambda t: t.replace(tzinfo=UTC))
+_spans = st.one_of(
+    st.integers(0, 600).map(lambda m: timedelta(minutes=m)),
+    st.integers(0, 90 * 24).map(lambda h: timedelta(hours=h)),
+)
+_queries = st.tuples(
+    st.sampled_from(["add", "elapsed", "next_open", "next_close", "is_open", "intervals"]),
+    _instants,
+    _spans,
+)
+
+
+def _ask(cal: BusinessCalendar | CalendarUnion, query: tuple[str, datetime, timedelta]) -> Any:
+    op, t, d = query
+    if op == "add":
+        return cal.add(t, d)
+    if op == "elapsed":
+        return cal.elapsed(t, t + d)
+    if op == "next_open":
+        return cal.next_open(t)
+    if op == "next_close":
+        return cal.next_close(t)
+    if op == "is_open":
+        return cal.is_open(t)
+    return list(cal.open_intervals(t, t + d))
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(sorted(MAKERS)), queries=st.lists(_queries, min_size=2, max_size=10))
+def test_answers_match_a_fresh_calendar_whatever_was_asked_before(
+    kind: str, queries: list[tuple[str, datetime, timedelta]]
+) -> None:
+    used = _fresh(kind)
+    for query in queries:
+        assert _ask(used, query) == _ask(_fresh(kind), query), query
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(MAKERS)),
+    months=st.lists(st.integers(0, 47), min_size=1, max_size=12),
+    start=_instants,
+    span=_spans,
+)
+def test_a_long_query_across_runs_built_in_any_order(
+    kind: str, months: list[int], start: datetime, span: timedelta
+) -> None:
+    """Months built as scattered runs first, then one query spanning and joining them."""
+    used = _fresh(kind)
+    for m in months:
+        year, month = divmod(m, 12)
+        used.is_open(datetime(2025 + year, month + 1, 15, tzinfo=UTC))
+    a, b = datetime(2024, 12, 20, tzinfo=UTC), datetime(2029, 1, 10, tzinfo=UTC)
+    assert used.elapsed(a, b) == _fresh(kind).elapsed(a, b)
+    assert list(used.open_intervals(a, b)) == list(_fresh(kind).open_intervals(a, b))
+    t = a + (start - datetime(2000, 1, 1, tzinfo=UTC)) % (b - a)
+    assert used.add(t, span) == _fresh(kind).add(t, span)
+
+
+def test_next_close_runs_across_a_month_end_built_later() -> None:
+    cal = _night(f"night-{next(_names)}")
+    london = ZoneInfo("Europe/London")
+    cal.is_open(datetime(2026, 2, 10, tzinfo=UTC))  # February first, then January
+    t = datetime(2026, 1, 31, 23, tzinfo=london)
+    assert cal.next_close(t) == datetime(2026, 2, 1, 6, tzinfo=UTC)
+    assert cal.elapsed(t, datetime(2026, 2, 1, 7, tzinfo=UTC)) == timedelta(hours=7)
+    assert cal.add(t, timedelta(hours=7)) == datetime(2026, 2, 1, 6, tzinfo=UTC)  # closing time
+    assert cal.add(t, timedelta(hours=8)) == datetime(2026, 2, 1, 23, tzinfo=UTC)
+
+
+def test_a_query_far_from_every_earlier_one_builds_only_its_own_months() -> None:
+    """Answers in 2099 after 2000 (a century apart) need no work on the years between.
+
+    Checked through its effect: both answers are right, and a span across the
+    century then equals the sum of its parts.
+    """
+    cal = _cn(f"cn-{next(_names)}")
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert cal.add(datetime(2000, 3, 1, 9, tzinfo=shanghai), timedelta(hours=4)) == datetime(
+        2000, 3, 1, 14, 30, tzinfo=shanghai
+    )
+    assert cal.next_open(datetime(2099, 3, 1, 12, 30, tzinfo=shanghai)) == datetime(
+        2099, 3, 2, 9, tzinfo=shanghai
+    )  # a Sunday
+    a, m, b = (datetime(y, 6, 1, tzinfo=UTC) for y in (2000, 2050, 2099))
+    assert cal.elapsed(a, b) == cal.elapsed(a, m) + cal.elapsed(m, b)
+
+
+# -- the supported range ----------------------------------------------------------------
+
+_FIRST = datetime(2, 1, 1, tzinfo=UTC)
+_LAST = datetime(9998, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda c: c.is_open(datetime(1, 6, 1, tzinfo=UTC)), "t"),
+        (lambda c: c.next_open(datetime.max.replace(tzinfo=UTC)), "t"),
+        (lambda c: c.next_close(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))), "t"),
+        (lambda c: c.elapsed(datetime(1, 6, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC)), "a"),
+        (
+            lambda c: c.elapsed(datetime(2026, 1, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
+            "b",
+        ),
+        (
+            lambda c: list(
+                c.open_intervals(datetime(9999, 6, 1, tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+            ),
+            "a",
+        ),
+        (lambda c: c.add(datetime(1, 6, 1, tzinfo=UTC), timedelta(hours=1)), "t"),
+        (lambda c: c.add(datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=999_999_999)), "d"),
+        (lambda c: c.add(datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=80_000)), "d"),
+        (lambda c: c.add(_LAST - timedelta(days=1), timedelta(hours=20)), "d"),
+    ],
+)
+def test_instants_and_spans_out_of_range_name_the_argument(call: Any, path: str) -> None:
+    cal = _ny(f"ny-{next(_names)}")
+    with pytest.raises(ValidationError) as raised:
+        call(cal)
+    assert raised.value.paths == (path,)
+    assert "OverflowError" not in str(raised.value)
+
+
+def test_the_supported_range_reaches_its_ends() -> None:
+    cal = _ny(f"ny-{next(_names)}")
+    assert date(2, 1, 1).weekday() == 1  # a Tuesday: opens 09:00 local mean time (-4:56:02)
+    assert cal.next_open(_FIRST) == datetime(2, 1, 1, 9, tzinfo=ZoneInfo("America/New_York"))
+    assert cal.next_close(_LAST - timedelta(days=3)) is not None
+    assert cal.add(_FIRST, timedelta(0)) == _FIRST
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Shanghai", "America/New_York"])
+def test_always_open_in_a_zone(zone: str) -> None:
+    from csdomain.calendars import always_open
+
+    cal = always_open(zone)
+    assert cal.timezone == zone and cal.is_always_open
+    assert cal == BusinessCalendar.always_open(timezone=zone)
+    t = datetime(2026, 3, 8, 6, 30, tzinfo=ZoneInfo(zone))
+    assert cal.add(t, timedelta(days=1)) == t + timedelta(days=1)
+    assert cal.elapsed(t, t + timedelta(days=400)) == timedelta(days=400)
+    assert cal.next_close(t) is None
+    assert always_open() == BusinessCalendar.always_open()
+
+
+@pytest.mark.parametrize(
+    ("call", "path"),
+    [
+        (lambda c: c.add(datetime(2026, 1, 1, tzinfo=UTC), timedelta(days=999_999_999)), "d"),
+        (lambda c: c.add(datetime.max.replace(tzinfo=UTC), timedelta(microseconds=1)), "d"),
+        (lambda c: c.add(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))), timedelta()), "t"),
+        (lambda c: c.next_open(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5)))), "t"),
+        (
+            lambda c: list(
+                c.open_intervals(
+                    datetime(2026, 1, 1, tzinfo=UTC),
+                    datetime.max.replace(tzinfo=timezone(timedelta(hours=-5))),
+                )
+            ),
+            "b",
+        ),
+    ],
+)
+def test_always_open_past_what_datetime_holds_names_the_argument(call: Any, path: str) -> None:
+    from csdomain.calendars import always_open
+
+    with pytest.raises(ValidationError) as raised:
+        call(always_open("Asia/Shanghai"))
+    assert raised.value.paths == (path,)
+
+
+def test_always_open_accepts_every_datetime_inside_the_datetime_range() -> None:
+    from csdomain.calendars import always_open
+
+    cal = always_open()
+    low, high = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+    assert cal.add(low, high - low) == high
+    assert cal.elapsed(low, high) == high - low
+    assert cal.next_open(high) == high
+
+
+# -- required fields ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("build", "missing"),
+    [
+        (lambda: Holiday(date(2026, 10, 1)), {"name"}),  # type: ignore[call-arg]
+        (lambda: Holiday(), {"date", "name"}),  # type: ignore[call-arg]
+        (lambda: Holiday(name="国庆节"), {"date"}),  # type: ignore[call-arg]
+        (lambda: ExtraWorkday(date(2026, 9, 27), hours=["09:00-18:00"]), {"name"}),  # type: ignore[call-arg]
+        (lambda: ExtraWorkday(date(2026, 9, 27), "调休"), {"hours"}),  # type: ignore[call-arg]
+        (lambda: ExtraWorkday(), {"date", "name", "hours"}),  # type: ignore[call-arg]
+    ],
+)
+def test_omitted_holiday_and_extra_workday_fields_are_validation_errors(
+    build: Any, missing: set[str]
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        build()
+    assert set(raised.value.paths) == missing
+    assert all(p.message.startswith("missing; ") for p in raised.value.problems)
+
+
+def test_holiday_and_extra_workday_keep_their_positional_form() -> None:
+    holiday = Holiday(date(2026, 10, 1), "国庆节", ["09:00-12:00"])
+    assert (holiday.date, holiday.name, str(holiday.closed[0])) == (
+        date(2026, 10, 1),
+        "国庆节",
+        "09:00-12:00",
+    )
+    extra = ExtraWorkday(date(2026, 9, 27), "调休", ("09:00-12:00", "13:30-18:00"))
+    assert [str(r) for r in extra.hours] == ["09:00-12:00", "13:30-18:00"]
