@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
+from types import MappingProxyType
 from typing import Any, Final, cast
 
 import attrs
@@ -31,13 +32,47 @@ class Check:
     ``explain`` yields ``(subpath, message)`` pairs; ``subpath`` is appended to
     the field name (``"[2]"``, ``".address"``). Construction runs only ``ok`` on
     valid input, so checking stays cheap on the hot path (loading documents).
+
+    A check made by :meth:`expression` also keeps its ``ok`` test as source
+    text, so :func:`inline` can paste it into generated code (one function
+    testing every field of a class) instead of calling it; ``ok`` is compiled
+    from that same text, so the two cannot differ. ``types``, when known, are
+    the exact types ``ok`` can accept (``ok(v)`` implies ``type(v) in types``).
     """
 
-    __slots__ = ("explain", "ok")
+    __slots__ = ("explain", "names", "ok", "source", "types")
 
-    def __init__(self, ok: Callable[[Any], bool], explain: Explain) -> None:
+    def __init__(
+        self,
+        ok: Callable[[Any], bool],
+        explain: Explain,
+        *,
+        types: tuple[type, ...] | None = None,
+    ) -> None:
         self.ok = ok
         self.explain = explain
+        self.types = types
+        self.source: str | None = None
+        self.names: Mapping[str, object] = {}
+
+    @classmethod
+    def expression(
+        cls,
+        source: str,
+        explain: Explain,
+        *,
+        types: tuple[type, ...] | None = None,
+        **names: object,
+    ) -> Check:
+        """A check whose ``ok`` is the expression ``source``: ``{v}`` stands for the
+        value and ``{name}`` for each object passed in ``names``."""
+        namespace = dict(names)
+        code = source.format(v="value", **{n: n for n in names})
+        ok = eval(f"lambda value: {code}", namespace)  # noqa: S307 - our own source text
+        check = cls(ok, explain, types=types)
+        check.source = source
+        check.names = MappingProxyType(namespace)
+        return check
 
     @classmethod
     def of(cls, check: Check | Explain) -> Check:
@@ -45,6 +80,19 @@ class Check:
         if isinstance(check, Check):
             return check
         return cls(lambda v: next(iter(check(v)), None) is None, check)
+
+
+def inline(check: Check, var: str, prefix: str) -> tuple[str, dict[str, object]]:
+    """``check``'s ``ok`` test as an expression over the variable ``var``, and the names
+    it needs (each starting with ``prefix``, so several checks can share a namespace).
+
+    A check without source text becomes a call of its ``ok`` function.
+    """
+    if check.source is None:
+        return f"{prefix}ok({var})", {f"{prefix}ok": check.ok}
+    renamed = {name: f"{prefix}{name}" for name in check.names}
+    code = check.source.format(v=var, **renamed)
+    return f"({code})", {renamed[name]: value for name, value in check.names.items()}
 
 
 CHECK = "csdomain.check"
@@ -57,22 +105,44 @@ _Compiled = tuple[tuple[tuple[str, Check], ...], Callable[[Any], bool], bool]
 _checks_cache: dict[type, _Compiled] = {}
 
 
-def _checks_of(cls: type) -> _Compiled:
+def compile_all_ok(
+    fields: Iterable[tuple[str, Check]], *, read: str = "self.{name}"
+) -> tuple[list[str], str, dict[str, object]]:
+    """Code testing every ``(name, check)`` at once: the statements binding each value
+    (``read`` says how to get it), the expression that is true when every ``ok`` is,
+    and the names the code needs. Used by :func:`checks_of` and by loaders that build
+    objects without ``__init__``; the expression runs exactly the checks' ``ok`` tests."""
+    namespace: dict[str, object] = {}
+    binds: list[str] = []
+    tests: list[str] = []
+    for i, (name, check) in enumerate(fields):
+        var = f"_v{i}"
+        binds.append(f"{var} = {read.format(name=name)}")
+        code, names = inline(check, var, f"_c{i}_")
+        tests.append(code)
+        namespace.update(names)
+    return binds, " and ".join(tests) or "True", namespace
+
+
+def checks_of(cls: type) -> _Compiled:
     """The field checks of ``cls``, one function running every ``ok`` test, and whether
-    the class adds whole-object checks."""
+    the class adds whole-object checks (:meth:`Checked._check_whole`)."""
     found = _checks_cache.get(cls)
     if found is None:
         checks = tuple(
             (a.name, a.metadata[CHECK]) for a in attrs.fields(cls) if CHECK in a.metadata
         )
         # One generated function instead of a loop: this runs for every object loaded.
-        namespace = {f"ok{i}": check.ok for i, (_, check) in enumerate(checks)}
-        body = " and ".join(f"ok{i}(self.{name})" for i, (name, _) in enumerate(checks))
-        exec(f"def all_ok(self):\n    return {body or 'True'}\n", namespace)
+        binds, test, namespace = compile_all_ok(checks)
+        body = "".join(f"    {line}\n" for line in binds)
+        exec(f"def all_ok(self):\n{body}    return {test}\n", namespace)
         has_whole = getattr(cls, "_check_whole", None) is not Checked._check_whole
         found = (checks, cast(Callable[[Any], bool], namespace["all_ok"]), has_whole)
         _checks_cache[cls] = found
     return found
+
+
+_checks_of = checks_of
 
 
 class Checked:
@@ -89,7 +159,7 @@ class Checked:
         declare_type(cls)
 
     def __attrs_post_init__(self) -> None:
-        checks, all_ok, has_whole = _checks_of(type(self))
+        checks, all_ok, has_whole = checks_of(type(self))
         if all_ok(self):
             if not has_whole:
                 return
