@@ -43,6 +43,11 @@ _LOCATIONS: dict[str, str] = {
     "ContactPoint": "csdomain.customers",
     "Contains": "csdomain.conditions",
     "CSDomainError": "csdomain.errors",
+    "StorageError": "csdomain.errors",
+    "StorageConnectionError": "csdomain.errors",
+    "SchemaError": "csdomain.errors",
+    "RetryableStorageError": "csdomain.errors",
+    "CorruptRecordError": "csdomain.errors",
     "Customer": "csdomain.customers",
     "CustomerTier": "csdomain.customers",
     "CustomFieldsChanged": "csdomain.tickets",
@@ -162,10 +167,15 @@ if TYPE_CHECKING:
     from csdomain.customers import CustomerTier as CustomerTier
     from csdomain.customers import Purchase as Purchase
     from csdomain.errors import ConflictError as ConflictError
+    from csdomain.errors import CorruptRecordError as CorruptRecordError
     from csdomain.errors import CSDomainError as CSDomainError
     from csdomain.errors import InvalidTransitionError as InvalidTransitionError
     from csdomain.errors import NotFoundError as NotFoundError
     from csdomain.errors import Problem as Problem
+    from csdomain.errors import RetryableStorageError as RetryableStorageError
+    from csdomain.errors import SchemaError as SchemaError
+    from csdomain.errors import StorageConnectionError as StorageConnectionError
+    from csdomain.errors import StorageError as StorageError
     from csdomain.errors import ValidationError as ValidationError
     from csdomain.ids import IdGenerator as IdGenerator
     from csdomain.ids import SequentialIds as SequentialIds
@@ -251,6 +261,7 @@ __all__ = [
     "Consent",
     "ContactPoint",
     "Contains",
+    "CorruptRecordError",
     "CustomFieldsChanged",
     "Customer",
     "CustomerTier",
@@ -281,7 +292,9 @@ __all__ = [
     "PriorityMatrix",
     "Problem",
     "Purchase",
+    "RetryableStorageError",
     "Role",
+    "SchemaError",
     "SequentialIds",
     "SlaExplanation",
     "SlaMetric",
@@ -290,6 +303,8 @@ __all__ = [
     "SlaStatus",
     "Status",
     "StatusChanged",
+    "StorageConnectionError",
+    "StorageError",
     "SystemClock",
     "TagsChanged",
     "Target",

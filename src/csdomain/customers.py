@@ -234,7 +234,10 @@ class Customer(Checked):
         default=None, repr=masked, metadata=checked(optional(calendar_date), personal=True)
     )
     attributes: dict[str, JsonScalar] = attrs.field(
-        factory=dict, converter=_attributes, metadata=checked(json_scalars)
+        factory=dict,
+        converter=_attributes,
+        repr=masked,
+        metadata=checked(json_scalars, personal=True),
     )
     purchases: tuple[Purchase, ...] = attrs.field(
         factory=tuple,
