@@ -201,14 +201,39 @@ def test_bad_open_arguments_list_every_problem() -> None:
             priority="high",  # type: ignore[arg-type]
         )
     assert set(info.value.paths) == {
-        "ticket_id",
+        "id",
         "customer_id",
         "channel",
         "subject",
         "at",
         "priority",
     }
-    assert info.value.subject == "TicketCreated"
+    assert info.value.subject == "Ticket.open"
+
+
+def test_open_reports_a_bad_description_under_its_own_name() -> None:
+    """Problem paths name the caller's arguments, not the internal events they feed."""
+    with pytest.raises(ValidationError) as info:
+        Ticket.open(
+            id="tkt_1",
+            customer_id="cus_1",
+            channel="email",
+            subject="Refund",
+            at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+            description="",
+            follow_up_of="bad id",
+        )
+    assert set(info.value.paths) == {"description", "follow_up_of"}
+    assert "MessageAdded" not in str(info.value) and "body" not in str(info.value)
+
+
+def test_add_message_takes_actor_and_warns_on_author() -> None:
+    ticket = new_ticket()
+    at = ticket.created_at + timedelta(minutes=1)
+    agent = Actor.agent("agt_1")
+    with pytest.warns(DeprecationWarning, match="actor="):
+        old_style = ticket.add_message(at=at, author=agent, body="Hi")
+    assert old_style == ticket.add_message(at=at, actor=agent, body="Hi")
 
 
 def test_replay_rejects_a_corrupt_timeline_with_its_position() -> None:
@@ -253,7 +278,7 @@ def test_custom_fields_are_read_only_and_not_shared_between_versions() -> None:
 def test_keys_reject_a_trailing_newline() -> None:
     with pytest.raises(ValidationError) as info:
         new_ticket(id="tkt_1\n", tags=["vip\n"])
-    assert set(info.value.paths) == {"ticket_id", "tags[0]"}
+    assert set(info.value.paths) == {"id", "tags[0]"}
 
 
 def test_a_ticket_cannot_follow_up_itself_or_link_twice() -> None:
