@@ -16,7 +16,29 @@ values too: csdomain registers its strategies through Hypothesis'
 
 from __future__ import annotations
 
-from csdomain.clock import FrozenClock
-from csdomain.ids import SequentialIds
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from csdomain.clock import FrozenClock
+    from csdomain.ids import SequentialIds
 
 __all__ = ["FrozenClock", "SequentialIds"]
+
+#: Where each name lives; resolved on first use, so that the Hypothesis entry
+#: point (``csdomain.testing._hypothesis``) loads this package for free.
+_HOMES = {"FrozenClock": "csdomain.clock", "SequentialIds": "csdomain.ids"}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

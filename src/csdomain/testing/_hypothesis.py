@@ -27,8 +27,10 @@ if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 
-#: Test helpers, whose classes are not values to generate.
-_OWN = "csdomain.testing"
+#: Modules whose classes are machinery, not values to generate: skipping them means
+#: a bare ``import hypothesis`` registers nothing (the first registration makes
+#: Hypothesis import its type-resolution module, about 10 ms).
+_MACHINERY = ("csdomain._kernel", "csdomain.errors", "csdomain.testing")
 
 
 def _resolver(cls: type) -> Callable[[type], SearchStrategy[Any]]:
@@ -98,7 +100,11 @@ def _hypothesis_setup_hook() -> None:
         # Classes that are not declared types (Ticket, FrozenClock, the id
         # generators) are found in the csdomain modules that finished importing.
         for name, module in tuple(sys.modules.items()):
-            if name in scanned or name.partition(".")[0] != "csdomain" or name.startswith(_OWN):
+            if (
+                name in scanned
+                or name.partition(".")[0] != "csdomain"
+                or name.startswith(_MACHINERY)
+            ):
                 continue
             spec = getattr(module, "__spec__", None)
             if spec is not None and getattr(spec, "_initializing", False):

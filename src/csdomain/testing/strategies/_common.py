@@ -253,6 +253,11 @@ def _not_blank_char() -> SearchStrategy[str]:
 
 
 @_memo
+def _flavours() -> SearchStrategy[str]:
+    return st.sampled_from(("", *_FLAVOUR))
+
+
+@_memo
 def _text_pieces() -> SearchStrategy[str]:
     return st.one_of(
         st.characters(codec="utf-8", exclude_characters="\x00"),
@@ -275,18 +280,26 @@ def texts(*, max_size: int = 80) -> SearchStrategy[str]:
 
 @_memo
 def _texts(max_size: int) -> SearchStrategy[str]:
+    # One string choice plus a flavour and a position, instead of a list of
+    # pieces: Hypothesis pays per choice, and texts are drawn many times per ticket.
     return st.builds(
         _place,
         _not_blank_char(),
-        st.lists(_text_pieces(), max_size=min(max_size, 20)),
-        st.floats(0, 1),
+        st.text(_text_chars(), max_size=min(max_size, 20) - 1),
+        st.sampled_from(("", *_FLAVOUR)),
+        st.integers(0, 20),
         st.just(max_size),
     )
 
 
-def _place(head: str, pieces: list[str], where: float, max_size: int) -> str:
-    rest = "".join(pieces)[: max_size - 1]
-    at = int(where * len(rest))
+@_memo
+def _text_chars() -> SearchStrategy[str]:
+    return st.characters(codec="utf-8", exclude_characters="\x00")
+
+
+def _place(head: str, rest: str, flavour: str, where: int, max_size: int) -> str:
+    rest = (rest[:where] + flavour + rest[where:])[: max_size - 1]
+    at = min(where, len(rest))
     return rest[:at] + head + rest[at:]
 
 
@@ -381,7 +394,7 @@ def _json_scalars() -> SearchStrategy[JsonScalar]:
         st.booleans(),
         st.integers(-(2**63), 2**63 - 1),
         st.floats(allow_nan=False, allow_infinity=False),
-        st.lists(_text_pieces(), max_size=10).map("".join),
+        st.builds(operator.add, st.text(_text_chars(), max_size=10), _flavours()),
     )
 
 

@@ -271,9 +271,14 @@ def _tickets(
         if ticket.status is Status.CLOSED:
             break
         may_close = allow_closed and i + 1 >= min_events
-        op = draw(st.sampled_from(_CLOSING_OPS if may_close else _OPS))
+        op = draw(_ops(may_close))
         ticket = _change(draw, ticket, op, gaps, may_close=may_close)
     return ticket
+
+
+@_memo
+def _ops(may_close: bool) -> SearchStrategy[str]:
+    return st.sampled_from(_CLOSING_OPS if may_close else _OPS)
 
 
 def _next_instant(draw: DrawFn, ticket: Ticket, gaps: SearchStrategy[timedelta]) -> datetime:
@@ -308,7 +313,7 @@ def _other_ticket_id(draw: DrawFn, ticket: Ticket, kind: LinkKind) -> str:
 
 
 def _message(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket:
-    who = draw(st.sampled_from(_AUTHORS))
+    who = draw(_authors())
     handle_time = None
     if who is ActorKind.CUSTOMER:
         author = Actor.customer(ticket.customer_id)
@@ -330,13 +335,28 @@ def _message(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Tic
 
 @_memo
 def _handle_times() -> SearchStrategy[timedelta | None]:
-    return _maybe(st.timedeltas(min_value=timedelta(0), max_value=timedelta(hours=2)))
+    return _maybe(st.integers(0, 7_200).map(_whole_seconds))
+
+
+@_memo
+def _authors() -> SearchStrategy[ActorKind]:
+    return st.sampled_from(_AUTHORS)
+
+
+@_memo
+def _next_statuses(status: Status, may_close: bool) -> SearchStrategy[Status]:
+    return st.sampled_from(_NEXT_STATUSES[status, may_close])
+
+
+@_memo
+def _other_priorities(priority: Priority) -> SearchStrategy[Priority]:
+    return st.sampled_from(_OTHER_PRIORITIES[priority])
 
 
 def _status(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket:
     by_customer = draw(st.booleans())
     return ticket.change_status(
-        draw(st.sampled_from(_NEXT_STATUSES[ticket.status, may_close])),
+        draw(_next_statuses(ticket.status, may_close)),
         at=at,
         actor=Actor.customer(ticket.customer_id) if by_customer else _staff(draw),
         reason=draw(_maybe(_texts(40))),
@@ -344,7 +364,7 @@ def _status(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Tick
 
 
 def _priority(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket:
-    new = draw(st.sampled_from(_OTHER_PRIORITIES[ticket.priority]))
+    new = draw(_other_priorities(ticket.priority))
     return ticket.change_priority(new, at=at, actor=_staff(draw))
 
 
@@ -500,7 +520,19 @@ for _event_type in _own_event_types:
 
 @_memo
 def _gaps(max_gap: timedelta) -> SearchStrategy[timedelta]:
-    return st.timedeltas(min_value=timedelta(0), max_value=max_gap)
+    # One integer choice (microseconds) instead of st.timedeltas' three.
+    return st.integers(0, max_gap // _MICROSECOND).map(_microseconds)
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(count: int) -> timedelta:
+    return timedelta(microseconds=count)
+
+
+def _whole_seconds(count: int) -> timedelta:
+    return timedelta(seconds=count)
 
 
 @st.composite
