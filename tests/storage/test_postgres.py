@@ -24,7 +24,16 @@ import pytest
 
 from csdomain.channels import ChannelKind
 from csdomain.customers import ContactPoint, Customer
-from csdomain.errors import ConflictError, ValidationError
+from csdomain.errors import (
+    ConflictError,
+    CorruptRecordError,
+    RetryableStorageError,
+    SchemaError,
+    StorageConnectionError,
+    ValidationError,
+)
+from csdomain.priorities import Priority
+from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, Target
 from csdomain.storage import SCHEMA_VERSION, StorageError, Store, open_store
 from csdomain.testing.storage import StoreContract, sample_ticket
 from csdomain.tickets import Actor
@@ -337,10 +346,26 @@ def test_a_newer_schema_version_is_refused_naming_both(schema: Schema) -> None:
             (SCHEMA_VERSION + 1,),
         )
     newer = rf"version {SCHEMA_VERSION + 1}, newer than version {SCHEMA_VERSION}"
-    with pytest.raises(StorageError, match=newer):
+    with pytest.raises(SchemaError, match=newer):
         open_store(schema.url(), tenant="acme")
-    with psycopg.connect(URL) as conn, pytest.raises(StorageError, match=newer):
+    with psycopg.connect(URL) as conn, pytest.raises(SchemaError, match=newer):
         postgres.store_on_connection(conn, tenant="acme", schema=schema.name)
+
+
+def test_tables_of_csdomains_names_that_it_did_not_create_are_a_schema_error(
+    schema: Schema,
+) -> None:
+    with _admin() as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema.name)))
+        conn.execute(sql.SQL("CREATE TABLE {} (id integer)").format(schema.table("tickets")))
+    with pytest.raises(SchemaError, match="did not create") as info:
+        open_store(schema.url(), tenant="acme")
+    assert isinstance(info.value.__cause__, psycopg.errors.DuplicateTable)
+    with _admin() as conn:  # the migration rolled back: no version table was left behind
+        found = conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema.name,)
+        ).fetchall()
+    assert found == [("tickets",)]
 
 
 def test_first_use_from_many_processes_at_once_migrates_once(
@@ -389,12 +414,14 @@ def test_first_use_from_many_processes_at_once_migrates_once(
 
 
 def test_driver_errors_become_storage_errors(schema: Schema, stores: list[Store]) -> None:
-    with pytest.raises(StorageError, match="connect") as refused:
+    with pytest.raises(StorageConnectionError, match="connect") as refused:
         open_store("postgresql://postgres@127.0.0.1:1/test?connect_timeout=3", tenant="acme")
     assert isinstance(refused.value.__cause__, psycopg.OperationalError)
+    assert isinstance(refused.value, ConnectionError)
     with pytest.raises(StorageError) as bad_parameter:
         open_store(schema.url(no_such_libpq_parameter="1"), tenant="acme")
     assert isinstance(bad_parameter.value.__cause__, psycopg.Error)
+    assert type(bad_parameter.value) is StorageError  # a mistake in the URL, not the network
 
     store = open_store(schema.url(), tenant="acme")
     stores.append(store)
@@ -514,9 +541,176 @@ def test_a_lost_connection_fails_one_call_and_the_next_reconnects(schema: Schema
                 " WHERE application_name = %s",
                 (name,),
             )
-        with pytest.raises(StorageError) as lost:
+        with pytest.raises(StorageConnectionError) as lost:
             store.tickets.count()
         assert isinstance(lost.value.__cause__, psycopg.OperationalError)
         assert store.tickets.count() == 1
     finally:
         store.close()
+
+
+# -- one error type per mistake ----------------------------------------------------------
+
+
+def _waiting_for_a_lock(application_name: str) -> bool:
+    with _admin() as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE NOT l.granted AND a.application_name = %s",
+            (application_name,),
+        ).fetchone()
+    return bool(row and row[0])
+
+
+def test_a_lock_wait_that_times_out_is_retryable(schema: Schema, stores: list[Store]) -> None:
+    store = open_store(schema.url(options="-c lock_timeout=200"), tenant="acme")
+    stores.append(store)
+    ticket = sample_ticket()
+    store.tickets.add(ticket)
+    replied = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Done.")
+    with _admin() as holder, holder.transaction():  # another connection holds the row
+        holder.execute(
+            sql.SQL("SELECT 1 FROM {} WHERE key = %s FOR UPDATE").format(schema.table("tickets")),
+            ("tkt_1",),
+        )
+        with pytest.raises(RetryableStorageError, match="55P03") as info:
+            store.tickets.save(replied, expected_version=1)
+        assert isinstance(info.value.__cause__, psycopg.errors.LockNotAvailable)
+        assert "retry" in str(info.value)
+    assert store.tickets.save(replied, expected_version=1).version == 2  # retried: it works
+
+
+def test_a_serialization_failure_is_retryable(schema: Schema, stores: list[Store]) -> None:
+    isolation = "-c default_transaction_isolation=repeatable\\ read"
+    store = open_store(schema.url(options=isolation), tenant="acme")
+    other = open_store(schema.url(), tenant="acme")
+    stores += [store, other]
+    ticket = sample_ticket()
+    store.tickets.add(ticket)
+    ours = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Ours.")
+    theirs = ticket.add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="Theirs.")
+
+    def unit_of_work() -> None:
+        with store.transaction():
+            assert store.tickets.count() == 1  # the snapshot is taken here
+            with other.transaction():  # commits a change to the row after the snapshot
+                other.customers.add(Customer(id="cus_1", display_name="Li"))
+                other.tickets.save(theirs, expected_version=1)
+            store.tickets.save(ours, expected_version=1)
+
+    with pytest.raises(RetryableStorageError, match="40001") as info:
+        unit_of_work()
+    assert isinstance(info.value.__cause__, psycopg.errors.SerializationFailure)
+    stored = store.tickets.get("tkt_1")
+    assert stored.version == 2 and stored.value.messages[-1].body == "Theirs."
+
+
+def test_a_deadlock_is_retryable(schema: Schema, stores: list[Store]) -> None:
+    name = f"csdomain-test-{secrets.token_hex(4)}"
+    store = open_store(
+        schema.url(options="-c deadlock_timeout=100", application_name="store"), tenant="acme"
+    )
+    stores.append(store)
+    for key in ("tkt_1", "tkt_2"):
+        store.tickets.add(sample_ticket(key))
+    changed = {
+        key: sample_ticket(key).add_message(at=T0 + timedelta(hours=1), actor=AGENT, body="x")
+        for key in ("tkt_1", "tkt_2")
+    }
+    other = psycopg.connect(URL, autocommit=True, application_name=name)
+    other.execute("SET deadlock_timeout = '60s'")  # the store's side detects the cycle
+    tickets = schema.table("tickets")
+    touch = sql.SQL("UPDATE {} SET version = version WHERE key = %s").format(tickets)
+    errors: list[BaseException] = []
+
+    def other_side() -> None:
+        try:
+            other.execute(touch, ("tkt_1",))  # waits for the store's lock on tkt_1
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    waiter = threading.Thread(target=other_side)
+
+    def unit_of_work() -> None:
+        with store.transaction():
+            store.tickets.save(changed["tkt_1"], expected_version=1)
+            waiter.start()
+            while not _waiting_for_a_lock(name):
+                time.sleep(0.01)
+            store.tickets.save(changed["tkt_2"], expected_version=1)  # closes the cycle
+
+    try:
+        other.execute("BEGIN")
+        other.execute(touch, ("tkt_2",))
+        with pytest.raises(RetryableStorageError, match="40P01") as info:
+            unit_of_work()
+        waiter.join()
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert errors == []
+    assert isinstance(info.value.__cause__, psycopg.errors.DeadlockDetected)
+    assert {store.tickets.get(k).version for k in changed} == {1}  # rolled back
+
+
+def test_rows_written_behind_the_stores_back_are_corrupt_records(
+    schema: Schema, stores: list[Store]
+) -> None:
+    store = open_store(schema.url(), tenant="acme")
+    stores.append(store)
+    store.tickets.add(sample_ticket("tkt_1"))
+    store.config.add("standard", _policy_for_errors())
+    with _admin() as conn:
+        conn.execute(
+            sql.SQL("UPDATE {} SET document = %s::json WHERE key = 'tkt_1'").format(
+                schema.table("tickets")
+            ),
+            ('{"schema_version": 1, "document": "ticket", "timeline": "lost"}',),
+        )
+        conn.execute(
+            sql.SQL("UPDATE {} SET document = '42' WHERE key = 'standard'").format(
+                schema.table("records")
+            )
+        )
+    with pytest.raises(CorruptRecordError, match="stored ticket 'tkt_1' cannot be read") as info:
+        store.tickets.get("tkt_1")
+    assert (info.value.kind, info.value.key) == ("ticket", "tkt_1")
+    with pytest.raises(CorruptRecordError) as config:
+        store.config.get(SlaPolicy, "standard")
+    assert (config.value.kind, config.value.key) == ("SlaPolicy", "standard")
+
+
+def _policy_for_errors() -> Any:
+    from csdomain.sla import SlaPolicy
+
+    target = Target(timedelta(hours=8))
+    return SlaPolicy(
+        name="standard", metrics=(MetricPolicy(SlaMetric.RESOLUTION, {Priority.NORMAL: target}),)
+    )
+
+
+def test_passwords_never_appear_in_errors_or_reprs(schema: Schema, stores: list[Store]) -> None:
+    with pytest.raises(StorageConnectionError) as refused:
+        open_store("postgresql://app:s3cret@127.0.0.1:1/test?connect_timeout=3", tenant="acme")
+    with pytest.raises(StorageConnectionError) as refused_parameter:
+        open_store(
+            "postgresql://app@127.0.0.1:1/test?password=s3cret&connect_timeout=3", tenant="a"
+        )
+    with pytest.raises(ValidationError) as bad_pool:
+        open_store("postgresql://app:s3cret@db/test?pool_size=lots", tenant="acme")
+    with pytest.raises(ValidationError) as twice:
+        open_store("postgresql://app@db/test?password=s3cret&schema=a&schema=b", tenant="acme")
+    for error in (refused, refused_parameter, bad_pool, twice):
+        assert "s3cret" not in str(error.value)
+    for error in (refused, refused_parameter, twice):  # they show the URL, masked
+        assert "***" in str(error.value)
+    # libpq ignores the password under trust authentication: these connect.
+    user, _, rest = URL.partition("://")[2].partition("@")
+    with_password = f"postgresql://{user.split(':')[0]}:s3cret@{rest}"
+    with_password += f"{'&' if '?' in with_password else '?'}schema={schema.name}"
+    for url in (with_password, f"{with_password}&pool_size=2"):
+        store = open_store(url, tenant="acme")
+        stores.append(store)
+        assert store.tickets.count() == 0
+        assert "s3cret" not in repr(store) and "s3cret" not in repr(store.backend)
+        assert ":***@" in repr(store), repr(store)
