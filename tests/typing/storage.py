@@ -1,0 +1,50 @@
+"""What mypy sees of storage: stores, repositories, versions and pages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import assert_type
+
+from csdomain import Agent, ConflictError, Customer, Group, Status, Ticket
+from csdomain.storage import OutboxMessage, Page, Store, Stored, open_store
+
+AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def stores() -> None:
+    store = open_store("memory:", tenant="acme")
+    assert_type(store, Store)
+    assert_type(store.tenant, str)
+    ticket = Ticket.open(id="tkt_1", customer_id="cus_1", channel="email", subject="S", at=AT)
+    assert_type(store.tickets.add(ticket, next_deadline=AT + timedelta(hours=2)), Stored[Ticket])
+    stored = store.tickets.get("tkt_1")
+    assert_type(stored, Stored[Ticket])
+    assert_type(stored.value, Ticket)
+    assert_type(stored.version, int)
+    assert_type(store.tickets.save(stored.value, expected_version=stored.version), Stored[Ticket])
+    page = store.tickets.list(status=Status.NEW, limit=2)
+    assert_type(page, Page[Stored[Ticket]])
+    assert_type(page.items, tuple[Stored[Ticket], ...])
+    assert_type(page.next_cursor, str | None)
+    assert_type(store.tickets.due_before(AT), Page[Stored[Ticket]])
+    assert_type(store.tickets.count(status=[Status.NEW, Status.OPEN]), int)
+    assert_type(store.customers.get("cus_1").value, Customer)
+    assert_type(store.customers.find_by_contact("li@example.com"), tuple[Stored[Customer], ...])
+    assert_type(store.agents.get("agt_1").value, Agent)
+    assert_type(store.groups.list().items, tuple[Stored[Group], ...])
+    assert_type(store.outbox.pending(), list[OutboxMessage])
+    with store.transaction():
+        store.customers.add(Customer(id="cus_2", display_name="Li"))
+    with open_store("sqlite:///desk.db", tenant="acme") as other:
+        assert_type(other, Store)
+    try:
+        store.tickets.save(ticket, expected_version=1)
+    except ConflictError as error:
+        assert_type(error, ConflictError)
+
+    open_store("memory:")  # type: ignore[call-arg]
+    open_store("memory:", "acme")  # type: ignore[call-arg]
+    store.tickets.save(ticket)  # type: ignore[call-arg]
+    store.tickets.add(Customer(id="cus_2", display_name="Li"))  # type: ignore[arg-type]
+    store.customers.add(ticket)  # type: ignore[arg-type]
+    store.tickets.list(status="new")  # type: ignore[arg-type]
