@@ -19,7 +19,7 @@ from typing import Any, Final, cast
 import attrs
 
 from csdomain._kernel.registry import declare_type
-from csdomain._kernel.time import UTC, is_aware, zone_problem
+from csdomain._kernel.time import UTC, is_aware, optional_utc, to_utc, zone_problem
 from csdomain.errors import ValidationError
 from csdomain.privacy import PERSONAL
 
@@ -50,7 +50,7 @@ class Check:
         types: tuple[type, ...] | None = None,
     ) -> None:
         self.ok = ok
-        self.explain = explain
+        self.explain = _refused_only(ok, explain)
         self.types = types
         self.source: str | None = None
         self.names: Mapping[str, object] = {}
@@ -60,18 +60,18 @@ class Check:
         cls,
         source: str,
         explain: Explain,
+        /,
         *,
         types: tuple[type, ...] | None = None,
         **names: object,
     ) -> Check:
         """A check whose ``ok`` is the expression ``source``: ``{v}`` stands for the
         value and ``{name}`` for each object passed in ``names``."""
-        namespace = dict(names)
         code = source.format(v="value", **{n: n for n in names})
-        ok = eval(f"lambda value: {code}", namespace)  # noqa: S307 - our own source text
+        ok = eval(f"lambda value: {code}", dict(names))  # our own source text, not input
         check = cls(ok, explain, types=types)
         check.source = source
-        check.names = MappingProxyType(namespace)
+        check.names = MappingProxyType(dict(names))
         return check
 
     @classmethod
@@ -80,6 +80,15 @@ class Check:
         if isinstance(check, Check):
             return check
         return cls(lambda v: next(iter(check(v)), None) is None, check)
+
+
+def _refused_only(ok: Callable[[Any], bool], explain: Explain) -> Explain:
+    """``explain`` speaking only of values ``ok`` refuses, so the two agree by construction."""
+
+    def guarded(value: Any) -> Iterable[tuple[str, str]]:
+        return () if ok(value) else explain(value)
+
+    return guarded
 
 
 def inline(check: Check, var: str, prefix: str) -> tuple[str, dict[str, object]]:
@@ -224,13 +233,7 @@ _show = describe
 def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
     """A ``str``, non-blank unless ``allow_empty``, at most ``max_length`` long, without NUL."""
 
-    def ok(value: object) -> bool:
-        return (
-            type(value) is str
-            and len(value) <= max_length
-            and (allow_empty or (value != "" and not value.isspace()))
-            and "\x00" not in value
-        )
+    blank = "" if allow_empty else ' and {v} != "" and not {v}.isspace()'
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
         if type(value) is not str:
@@ -242,21 +245,27 @@ def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
         elif "\x00" in value:
             yield "", "must not contain NUL characters"
 
-    return Check(ok, explain)
+    return Check.expression(
+        "type({v}) is str and len({v}) <= {most}" + blank + " and {nul} not in {v}",
+        explain,
+        types=(str,),
+        most=max_length,
+        nul="\x00",
+    )
 
 
 def optional(inner: Check) -> Check:
     """``None`` or whatever ``inner`` accepts."""
+    types = None if inner.types is None else (*inner.types, type(None))
+    if inner.source is not None:
+        source = "{v} is None or " + inner.source
+        return Check.expression(source, inner.explain, types=types, **inner.names)
     inner_ok = inner.ok
-    return Check(lambda v: v is None or inner_ok(v), inner.explain)
+    return Check(lambda v: v is None or inner_ok(v), inner.explain, types=types)
 
 
 def key(what: str = "key") -> Check:
     """An identifier: 1-64 characters of letters, digits, ``_ . : -``, not starting with a mark."""
-    match = KEY_PATTERN.fullmatch
-
-    def ok(value: object) -> bool:
-        return type(value) is str and match(value) is not None
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
         yield (
@@ -267,11 +276,28 @@ def key(what: str = "key") -> Check:
             ),
         )
 
-    return Check(ok, explain)
+    return Check.expression(
+        "type({v}) is str and ({v} in {seen} or {learn}({v}))",
+        explain,
+        types=(str,),
+        seen=_known_keys,
+        learn=_learn_key,
+    )
 
 
-def _instant_ok(value: object) -> bool:
-    return isinstance(value, datetime) and (value.tzinfo is UTC or is_aware(value))
+# Keys repeat (channel keys, agent ids, tags on every event): remembering the ones the
+# pattern accepted saves a regular-expression match per field when loading timelines.
+_known_keys: set[str] = set()
+_KNOWN_KEYS_LIMIT: Final = 8192
+
+
+def _learn_key(value: str) -> bool:
+    if KEY_PATTERN.fullmatch(value) is None:
+        return False
+    if len(_known_keys) >= _KNOWN_KEYS_LIMIT:
+        _known_keys.clear()
+    _known_keys.add(value)
+    return True
 
 
 def _instant_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -288,11 +314,13 @@ def _instant_explain(value: object) -> Iterator[tuple[str, str]]:
 
 
 #: An aware datetime (naive ones are rejected, never guessed).
-instant = Check(_instant_ok, _instant_explain)
-
-
-def _date_ok(value: object) -> bool:
-    return type(value) is date
+instant = Check.expression(
+    "isinstance({v}, {datetime}) and ({v}.tzinfo is {utc} or {is_aware}({v}))",
+    _instant_explain,
+    datetime=datetime,
+    utc=UTC,
+    is_aware=is_aware,
+)
 
 
 def _date_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -300,7 +328,7 @@ def _date_explain(value: object) -> Iterator[tuple[str, str]]:
 
 
 #: A ``date`` that is not a ``datetime``.
-calendar_date = Check(_date_ok, _date_explain)
+calendar_date = Check.expression("type({v}) is {date}", _date_explain, types=(date,), date=date)
 
 
 def member_of(enum: type[Enum]) -> Check:
@@ -310,7 +338,7 @@ def member_of(enum: type[Enum]) -> Check:
     def explain(value: object) -> Iterator[tuple[str, str]]:
         yield "", f"expected a {enum.__name__} ({allowed}), got {_show(value)}"
 
-    return Check(lambda v: type(v) is enum, explain)
+    return Check.expression("type({v}) is {enum}", explain, types=(enum,), enum=enum)
 
 
 def instance(cls: type | tuple[type, ...], what: str) -> Check:
@@ -319,7 +347,7 @@ def instance(cls: type | tuple[type, ...], what: str) -> Check:
     def explain(value: object) -> Iterator[tuple[str, str]]:
         yield "", f"expected {what}, got {type(value).__name__} {_show(value)}"
 
-    return Check(lambda v: isinstance(v, cls), explain)
+    return Check.expression("isinstance({v}, {cls})", explain, cls=cls)
 
 
 def _boolean_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -327,18 +355,17 @@ def _boolean_explain(value: object) -> Iterator[tuple[str, str]]:
 
 
 #: Exactly ``True`` or ``False``.
-boolean = Check(lambda v: type(v) is bool, _boolean_explain)
+boolean = Check.expression("type({v}) is bool", _boolean_explain, types=(bool,))
 
 
 def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
     """An ``int`` (not ``bool``) within the bounds."""
 
-    def ok(value: object) -> bool:
-        return (
-            type(value) is int
-            and (minimum is None or value >= minimum)
-            and (maximum is None or value <= maximum)
-        )
+    source = "type({v}) is int"
+    if minimum is not None:
+        source += " and {v} >= {minimum}"
+    if maximum is not None:
+        source += " and {v} <= {maximum}"
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
         if type(value) is not int:
@@ -348,15 +375,13 @@ def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
         else:
             yield "", f"must be at most {maximum}, got {value}"
 
-    return Check(ok, explain)
+    return Check.expression(source, explain, types=(int,), minimum=minimum, maximum=maximum)
 
 
 def duration(*, allow_zero: bool = True) -> Check:
     """A non-negative ``timedelta`` (positive unless ``allow_zero``)."""
     zero = timedelta(0)
-
-    def ok(value: object) -> bool:
-        return type(value) is timedelta and (value > zero or (allow_zero and value == zero))
+    sign = "({v} > {zero} or {v} == {zero})" if allow_zero else "{v} > {zero}"
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, timedelta):
@@ -365,7 +390,13 @@ def duration(*, allow_zero: bool = True) -> Check:
             bound = "zero or positive" if allow_zero else "positive"
             yield "", f"must be {bound}, got {value!r}"
 
-    return Check(ok, explain)
+    return Check.expression(
+        "type({v}) is {timedelta} and " + sign,
+        explain,
+        types=(timedelta,),
+        timedelta=timedelta,
+        zero=zero,
+    )
 
 
 def _decimal_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -390,9 +421,6 @@ def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) 
     """A tuple (or frozenset) whose every item passes ``inner``."""
     inner_ok = inner.ok
 
-    def ok(value: object) -> bool:
-        return isinstance(value, container) and all(map(inner_ok, value))  # type: ignore[call-overload]
-
     def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, container):
             yield "", f"expected a collection, got {type(value).__name__} {_show(value)}"
@@ -404,7 +432,12 @@ def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) 
                 for sub, message in inner.explain(item):
                     yield f"[{i}]{sub}", message
 
-    return Check(ok, explain)
+    return Check.expression(
+        "isinstance({v}, {container}) and all(map({inner_ok}, {v}))",
+        explain,
+        container=container,
+        inner_ok=inner_ok,
+    )
 
 
 def unique_by(*attributes: str, what: str) -> Check:
@@ -433,7 +466,7 @@ def _json_scalars_ok(value: object) -> bool:
     if type(value) is not dict:
         return False
     for k, v in value.items():
-        if type(k) is not str or KEY_PATTERN.fullmatch(k) is None:
+        if type(k) is not str or not (k in _known_keys or _learn_key(k)):
             return False
         if v is None or type(v) in (str, bool) or (type(v) is int and _INT64[0] <= v <= _INT64[1]):
             continue
@@ -512,3 +545,34 @@ def tuple_of(value: Iterable[Any]) -> tuple[Any, ...]:
 
 
 tags_check = each(key("tag"), frozenset)
+
+
+# -- converters that change nothing ------------------------------------------------
+
+_identity_when: dict[Callable[[Any], Any], tuple[str, Mapping[str, object]]] = {}
+
+
+def identity_when(converter: Callable[[Any], Any], source: str, **names: object) -> None:
+    """Declare that ``converter(v) is v`` whenever the expression ``source`` holds
+    (``{v}`` is the value, ``{name}`` each of ``names``, as in :meth:`Check.expression`).
+
+    Loaders that build objects without ``__init__`` skip the converter when the
+    expression holds and call it otherwise, so the stored value is the same either way.
+    """
+    _identity_when[converter] = (source, MappingProxyType(dict(names)))
+
+
+def identity_condition(converter: Callable[[Any], Any]) -> tuple[str, Mapping[str, object]] | None:
+    """What :func:`identity_when` declared for ``converter``, or None."""
+    return _identity_when.get(converter)
+
+
+identity_when(to_utc, "type({v}) is {datetime} and {v}.tzinfo is {utc}", datetime=datetime, utc=UTC)
+identity_when(
+    optional_utc,
+    "{v} is None or (type({v}) is {datetime} and {v}.tzinfo is {utc})",
+    datetime=datetime,
+    utc=UTC,
+)
+identity_when(frozen_set_of_str, "type({v}) is {frozenset}", frozenset=frozenset)
+identity_when(tuple_of, "type({v}) is {tuple}", tuple=tuple)
