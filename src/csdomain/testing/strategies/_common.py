@@ -15,7 +15,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from csdomain._kernel.time import zone
-from csdomain._kernel.validation import JsonScalar
+from csdomain._kernel.validation import KEY_PATTERN, JsonScalar
 from csdomain.ids import PREFIXES
 
 T = TypeVar("T")
@@ -113,8 +113,11 @@ _FLAVOUR: tuple[str, ...] = (
     "e\u0301",
 )
 
-_KEY_HEAD = string.ascii_letters + string.digits
-_KEY_TAIL = _KEY_HEAD + "_.:-"
+# Keys follow the model's own rule (KEY_PATTERN), read from it rather than copied:
+# the characters it accepts first and after, and the longest key it accepts.
+_KEY_HEAD = "".join(c for c in string.printable if KEY_PATTERN.fullmatch(c))
+_KEY_TAIL = "".join(c for c in string.printable if KEY_PATTERN.fullmatch("a" + c))
+_MAX_KEY = max(n for n in range(1, 1_000) if KEY_PATTERN.fullmatch("a" * n))
 _KEY_EXAMPLES: tuple[str, ...] = (
     "vip",
     "refund",
@@ -303,7 +306,7 @@ def _place(head: str, rest: str, flavour: str, where: int, max_size: int) -> str
     return rest[:at] + head + rest[at:]
 
 
-def keys(*, max_size: int = 64) -> SearchStrategy[str]:
+def keys(*, max_size: int = _MAX_KEY) -> SearchStrategy[str]:
     """Identifiers the model accepts as keys (tags, segments, skills, field names, ...).
 
     1 to ``max_size`` (at most 64) characters of ASCII letters, digits and
@@ -311,7 +314,7 @@ def keys(*, max_size: int = 64) -> SearchStrategy[str]:
 
     Requires Hypothesis.
     """
-    _check_size("max_size", max_size, 1, 64)
+    _check_size("max_size", max_size, 1, _MAX_KEY)
     return _keys(max_size)
 
 
@@ -326,7 +329,7 @@ def _keys(max_size: int) -> SearchStrategy[str]:
     return st.one_of(st.sampled_from(examples), generated) if examples else generated
 
 
-def _avoiding(value: str, taken: Container[str], max_size: int = 64) -> str:
+def _avoiding(value: str, taken: Container[str], max_size: int = _MAX_KEY) -> str:
     """``value``, or a key derived from it that is not in ``taken``."""
     i = 0
     candidate = value

@@ -11,6 +11,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from csdomain.conditions import (
+    MAX_DEPTH,
     AllOf,
     AnyOf,
     Compare,
@@ -90,7 +91,7 @@ def conditions(
 
     Requires Hypothesis.
     """
-    _check_size("max_depth", max_depth, 0, 10)
+    _check_size("max_depth", max_depth, 0, MAX_DEPTH)
     if types is None:
         chosen = _CONDITION_TYPES if max_depth else _LEAF_TYPES
     else:

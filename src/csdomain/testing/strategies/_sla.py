@@ -6,10 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
+from csdomain._kernel.validation import CHECK, explain
 from csdomain.conditions import (
     ALWAYS,
     Condition,
@@ -98,7 +100,6 @@ _SLA_POLICY_NAMES: tuple[str, ...] = (
     "金牌客户 SLA",
     "企業客戶",
 )
-_MAX_CALENDAR_NAME = 200  # Target.calendar's limit
 _ONE_SECOND = timedelta(seconds=1)
 
 
@@ -109,16 +110,14 @@ def _check_calendar_names(value: object) -> tuple[str, ...]:
             "such as ('cn-support',)"
         )
     names = tuple(value)
+    # Each name must pass the check of the field it ends up in (Target.calendar).
+    check = attrs.fields(Target).calendar.metadata[CHECK]
     for name in names:
-        if (
-            not isinstance(name, str)
-            or not name.strip()
-            or len(name) > _MAX_CALENDAR_NAME
-            or "\x00" in name
-        ):
+        if name is None or not check.ok(name):
+            found = "; ".join(message for _, message in explain(check, name))
             raise InvalidArgument(
-                f"calendar_names={value!r} holds {name!r}; each name must be non-blank text "
-                f"of at most {_MAX_CALENDAR_NAME} characters without NUL"
+                f"calendar_names={value!r} holds {name!r}, which Target.calendar refuses: "
+                f"{found or 'a calendar name is text'}"
             )
     return tuple(dict.fromkeys(names))
 
