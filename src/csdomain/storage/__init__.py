@@ -65,10 +65,10 @@ from csdomain.storage.backend import (
     Backend,
     Row,
     StorageError,
+    _register_store_type,
     check_key,
     decode_cursor,
     encode_cursor,
-    register_store_type,
 )
 from csdomain.tickets import Status, Ticket, TicketEvent, TicketKind
 
@@ -719,7 +719,7 @@ class Store:
         return f"<Store of tenant {self.tenant!r} on {self._backend!r}>"
 
 
-register_store_type(Store)
+_register_store_type(Store)
 
 
 _ADAPTERS = {

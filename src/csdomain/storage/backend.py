@@ -30,13 +30,10 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import Any, Final, Protocol
 
 from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.errors import StorageError, ValidationError
-
-if TYPE_CHECKING:
-    from csdomain.storage import Store
 
 __all__ = [
     "COLLECTIONS",
@@ -48,8 +45,6 @@ __all__ = [
     "check_key",
     "decode_cursor",
     "encode_cursor",
-    "register_store_type",
-    "store_for",
 ]
 
 #: The version of the storage schema this csdomain writes and reads.
@@ -189,20 +184,17 @@ def check_key(subject: str, path: str, key: object) -> str:
     return key
 
 
-_STORE_TYPE: list[Callable[[Backend], Store]] = []
+# How _store_for wraps a backend: csdomain.storage registers Store when it is imported,
+# so adapters build stores without importing the repositories (and the domain behind
+# them); typed loosely for the same reason: callers cast to Store.
+_STORE_TYPE: list[Callable[[Any], Any]] = []
 
 
-def register_store_type(factory: Callable[[Backend], Store]) -> None:
-    """Called once by :mod:`csdomain.storage`: how :func:`store_for` wraps a backend.
-
-    Adapters build stores through :func:`store_for` so that they import this
-    module only, never the repositories (and through them the domain).
-    """
+def _register_store_type(factory: Callable[[Any], Any]) -> None:
     _STORE_TYPE[:] = [factory]
 
 
-def store_for(backend: Backend) -> Store:
-    """The :class:`~csdomain.storage.Store` over ``backend``."""
+def _store_for(backend: Backend) -> Any:
     # Importing any adapter imports csdomain.storage first (its package), which registers.
     (factory,) = _STORE_TYPE
     return factory(backend)

@@ -89,7 +89,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import unquote
 
 from csdomain.errors import (
@@ -105,8 +105,8 @@ from csdomain.storage.backend import (
     TICKET_COLUMNS,
     Row,
     StorageError,
+    _store_for,
     check_key,
-    store_for,
 )
 
 try:
@@ -123,7 +123,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-    from csdomain.storage import Store  # the return type only: stores come from store_for
+    from csdomain.storage import Store  # the return type only: stores come from _store_for
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -973,9 +973,10 @@ def store_on_connection(
     one is open, so they commit or roll back with it; closing the store leaves
     the connection open. See :meth:`PostgresBackend.from_connection`.
     """
-    return store_for(PostgresBackend.from_connection(connection, tenant, schema=schema))
+    backend = PostgresBackend.from_connection(connection, tenant, schema=schema)
+    return cast("Store", _store_for(backend))
 
 
 def store_on_pool(pool: ConnectionPool[Any], *, tenant: str, schema: str = DEFAULT_SCHEMA) -> Store:
     """A :class:`~csdomain.storage.Store` on a ``psycopg_pool.ConnectionPool`` the app owns."""
-    return store_for(PostgresBackend.from_pool(pool, tenant, schema=schema))
+    return cast("Store", _store_for(PostgresBackend.from_pool(pool, tenant, schema=schema)))
