@@ -40,7 +40,7 @@ class Check:
     the exact types ``ok`` can accept (``ok(v)`` implies ``type(v) in types``).
     """
 
-    __slots__ = ("explain", "names", "ok", "source", "types")
+    __slots__ = ("explain", "names", "ok", "shape", "source", "types")
 
     def __init__(
         self,
@@ -52,6 +52,10 @@ class Check:
         self.ok = ok
         self.explain = _refused_only(ok, explain)
         self.types = types
+        #: When known, the container type ``ok`` implies with the exact types of its
+        #: items: ``dict[str, JsonScalar]`` for json_scalars means ``ok(v)`` only for a
+        #: dict whose keys are exactly ``str`` and values exactly JSON scalar types.
+        self.shape: object = None
         self.source: str | None = None
         self.names: Mapping[str, object] = {}
 
@@ -432,12 +436,16 @@ def each(inner: Check, container: type | tuple[type, ...] = (tuple, frozenset)) 
                 for sub, message in inner.explain(item):
                     yield f"[{i}]{sub}", message
 
-    return Check.expression(
+    check = Check.expression(
         "isinstance({v}, {container}) and all(map({inner_ok}, {v}))",
         explain,
         container=container,
         inner_ok=inner_ok,
     )
+    if inner.types == (str,) and container is frozenset:
+        check.types = (frozenset,)
+        check.shape = frozenset[str]
+    return check
 
 
 def unique_by(*attributes: str, what: str) -> Check:
@@ -502,7 +510,8 @@ def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
 
 
 #: A dict of key-like strings to JSON scalars (text, number, boolean, null).
-json_scalars = Check(_json_scalars_ok, _json_scalars_explain)
+json_scalars = Check(_json_scalars_ok, _json_scalars_explain, types=(dict,))
+json_scalars.shape = dict[str, JsonScalar]
 
 
 def both(*checks: Check) -> Check:

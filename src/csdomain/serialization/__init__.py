@@ -54,6 +54,7 @@ from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
 from csdomain.priorities import PriorityMatrix
+from csdomain.serialization._fast import MemoHook, event_loader, state_comparer
 from csdomain.sla import MetricPolicy, SlaPolicy, Target
 from csdomain.tickets import (
     EVENT_TYPES,
@@ -190,30 +191,12 @@ def _structure_optional_str(value: Any, _: Any) -> str | None:
     raise TypeError(f"expected text or null, got {type(value).__name__} {value!r}")
 
 
-def _actor_structure_factory(converter: cattrs.Converter) -> Callable[[Any, Any], Actor]:
+def _actor_structure_factory(converter: cattrs.Converter) -> MemoHook:
     """Actors repeat on every event of a ticket: reuse equal ones instead of rebuilding."""
     build = cattrs.gen.make_dict_structure_fn(
         Actor, converter, _cattrs_detailed_validation=converter.detailed_validation
     )
-    cache: dict[tuple[Any, Any], Actor] = {}
-
-    def structure(value: Any, cls: Any) -> Actor:
-        if type(value) is dict and len(value) == 2:
-            key = (value.get("kind"), value.get("id"))
-            try:
-                found = cache.get(key)
-            except TypeError:  # unhashable junk: let the full path explain it
-                found = None
-            if found is not None:
-                return found
-            actor = build(value, cls)
-            if len(cache) >= 4096:
-                cache.clear()
-            cache[key] = actor
-            return actor
-        return build(value, cls)
-
-    return structure
+    return MemoHook(build, tuple(a.name for a in attrs.fields(Actor)))
 
 
 def _unstructure_decimal(value: Decimal) -> str:
@@ -345,16 +328,31 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     converter.register_unstructure_hook(TimeRange, str)
     converter.register_structure_hook(TimeRange, _structure_time_range)
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
-    _configure_events(converter)
-    _configure_ticket(converter)
+    load_timeline = _configure_events(converter)
+    _configure_ticket(converter, load_timeline, orjson_native=orjson_native)
     _configure_conditions(converter)
 
 
-def _configure_events(converter: cattrs.Converter) -> None:
+# Bumped whenever an event type is registered or replaced, so generated loaders of a
+# class attrs rebuilt (or an extension's new type) are made again.
+_event_types_generation = [0]
+
+
+def _event_types_changed(_tag: str, _cls: type) -> None:
+    _event_types_generation[0] += 1
+
+
+EVENT_TYPES.subscribe(_event_types_changed)
+
+
+def _configure_events(converter: cattrs.Converter) -> Callable[[list[Any]], Any]:
+    """Register the event hooks; returns the fast timeline loader for the ticket hook."""
     # Hooks are made on first use of each event type, so types registered after the
     # converter was made (an extension's) serialize too.
     unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
     structure_by_tag: dict[str, Callable[[Any, Any], Any]] = {}
+    fast_by_tag: dict[str, Callable[[dict[str, Any]], Any]] = {}
+    seen_generation = [_event_types_generation[0]]
 
     def unstructure_hook(cls: type) -> Callable[[Any], dict[str, Any]]:
         hook = unstructure_by_type.get(cls)
@@ -374,10 +372,50 @@ def _configure_events(converter: cattrs.Converter) -> None:
             structure_by_tag[tag] = hook
         return hook
 
+    def fast_loader(tag: str) -> Callable[[dict[str, Any]], Any]:
+        if seen_generation[0] != _event_types_generation[0]:  # a type was (re)registered
+            fast_by_tag.clear()
+            structure_by_tag.clear()
+            unstructure_by_type.clear()
+            seen_generation[0] = _event_types_generation[0]
+        load = fast_by_tag.get(tag)
+        if load is None:
+            cls = EVENT_TYPES.get(tag)
+            made = None if cls is None else event_loader(cls, converter.get_structure_hook)
+            load = made if made is not None else _no_fast_loader
+            fast_by_tag[tag] = load
+        return load
+
+    def load_timeline(items: list[Any]) -> tuple[TicketEvent, ...] | None:
+        """The timeline from its JSON list, or None when the converter's path must decide."""
+        if seen_generation[0] != _event_types_generation[0]:
+            fast_loader("")
+        events: list[TicketEvent] = []
+        append = events.append
+        get = fast_by_tag.get
+        for item in items:
+            if type(item) is not dict:
+                return None
+            tag = item.get("type")
+            if type(tag) is not str:
+                return None
+            load = get(tag) or fast_loader(tag)
+            event = load(item)
+            if event is None:
+                return None
+            append(event)
+        return tuple(events)
+
     def unstructure_event(event: TicketEvent) -> dict[str, Any]:
         return {"type": event.type_name, **unstructure_hook(type(event))(event)}
 
     def structure_event(doc: Any, cls: Any) -> TicketEvent:
+        if type(doc) is dict:
+            tag = doc.get("type")
+            if type(tag) is str:
+                event = fast_loader(tag)(doc)
+                if event is not None and isinstance(event, cls):
+                    return cast(TicketEvent, event)
         if type(doc) is not dict and not isinstance(doc, Mapping):
             raise TypeError(f"expected an event object, got {type(doc).__name__}")
         tag = doc.get("type")
@@ -392,13 +430,30 @@ def _configure_events(converter: cattrs.Converter) -> None:
 
     converter.register_unstructure_hook_func(_is_event, unstructure_event)
     converter.register_structure_hook_func(_is_event, structure_event)
+    return load_timeline
 
 
-def _configure_ticket(converter: cattrs.Converter) -> None:
+def _no_fast_loader(_doc: dict[str, Any]) -> None:
+    """For event types without a generated loader: always the converter's path."""
+    return None
+
+
+def _configure_ticket(
+    converter: cattrs.Converter,
+    load_timeline: Callable[[list[Any]], tuple[TicketEvent, ...] | None],
+    *,
+    orjson_native: bool,
+) -> None:
     unstructure_event = converter.get_unstructure_hook(TicketEvent)
     structure_timeline = converter.get_structure_hook(tuple[TicketEvent, ...])
     hints = get_type_hints(TicketState)
     state_hooks = {name: converter.get_unstructure_hook(hints[name]) for name in STATE_FIELDS}
+    # The state check compares the document with the JSON values the replay gives,
+    # whatever this converter writes for orjson.
+    plain = make_converter() if orjson_native else converter
+    disagreements = state_comparer(
+        {name: hints[name] for name in STATE_FIELDS}, plain.get_unstructure_hook
+    )
 
     def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:
         doc = {name: hook(getattr(ticket, name)) for name, hook in state_hooks.items()}
@@ -410,16 +465,15 @@ def _configure_ticket(converter: cattrs.Converter) -> None:
             raise TypeError(f"expected a ticket object, got {type(doc).__name__}")
         if "timeline" not in doc:
             raise ValidationError.single("Ticket", "timeline", "required field missing")
-        try:
-            timeline = structure_timeline(doc["timeline"], tuple[TicketEvent, ...])
-        except Exception as exc:  # reported with the timeline's paths
-            raise ValidationError("Ticket", list(_walk(exc, "timeline"))) from None
+        items = doc["timeline"]
+        timeline = load_timeline(items) if type(items) is list and items else None
+        if timeline is None:
+            try:
+                timeline = structure_timeline(items, tuple[TicketEvent, ...])
+            except Exception as exc:  # reported with the timeline's paths
+                raise ValidationError("Ticket", list(_walk(exc, "timeline"))) from None
         ticket = Ticket(timeline=timeline)
-        problems = [
-            (name, f"document says {doc[name]!r} but the timeline gives {expected!r}")
-            for name, hook in state_hooks.items()
-            if name in doc and doc[name] != (expected := hook(getattr(ticket, name)))
-        ]
+        problems = disagreements(doc, ticket)
         if problems:
             raise ValidationError("Ticket", problems)
         return ticket
@@ -558,7 +612,8 @@ def from_dict(doc: Any, cls: type[T] | None = None) -> T | object:
     Raises :class:`~csdomain.errors.ValidationError` listing every problem.
     """
     target = _check_envelope(doc, cls)
-    body = {k: v for k, v in doc.items() if k not in _ENVELOPE}
+    body = dict(doc)  # the envelope checked above holds both keys
+    del body["schema_version"], body["document"]
     subject = cls.__name__ if cls is not None else target.__name__
     try:
         value: object = _converter(False).structure(body, target)

@@ -41,6 +41,9 @@ STATE_FIELDS: Final[tuple[str, ...]] = (
 )
 
 
+_MERGED_INTO: Final = LinkKind.MERGED_INTO
+
+
 class TicketState:
     """The fields a ticket derives from its timeline, mutable while replaying."""
 
@@ -79,7 +82,8 @@ class TicketState:
     @property
     def merged(self) -> bool:
         """True when the ticket was merged into another."""
-        return any(link.kind is LinkKind.MERGED_INTO for link in self.links)
+        links = self.links
+        return bool(links) and any(link.kind is _MERGED_INTO for link in links)
 
     def refuse(self, action: str, detail: str) -> InvalidTransitionError:
         """The error for an event this state does not allow (``action`` is what was tried)."""

@@ -37,15 +37,20 @@ from csdomain.tickets.status import TRANSITIONS, Status, TicketKind, allowed_mov
 __all__ = ["REASON_AGENT_REPLIED", "REASON_CUSTOMER_REPLIED", "Ticket"]
 
 
-class _KnownEvents:
-    """``type(event) in _KNOWN_EVENTS``: the registered event classes, read live."""
-
-    def __contains__(self, cls: object) -> bool:
-        name = getattr(cls, "type_name", None)
-        return isinstance(name, str) and EVENT_TYPES.get(name) is cls
+_events_by_tag: dict[str, type[TicketEvent]] = {}
+#: The registered event classes and the bare probe ``TicketEvent``, kept current by the
+#: registry (a class attrs rebuilt with slots replaces the first under its tag).
+_KNOWN_EVENTS: Final[set[type]] = {TicketEvent}
 
 
-_KNOWN_EVENTS: Final = _KnownEvents()
+def _known_event(tag: str, cls: type[TicketEvent]) -> None:
+    _events_by_tag[tag] = cls
+    _KNOWN_EVENTS.clear()
+    _KNOWN_EVENTS.add(TicketEvent)
+    _KNOWN_EVENTS.update(_events_by_tag.values())
+
+
+EVENT_TYPES.subscribe(_known_event)
 
 
 def _timeline(value: Iterable[TicketEvent]) -> tuple[TicketEvent, ...]:
@@ -92,6 +97,17 @@ def _build(
 _UNCHANGED: Any = object()
 
 
+def _state_copier() -> Any:
+    # One generated function: copying the fields runs once per ticket built or loaded.
+    lines = "".join(f"    set(ticket, {n!r}, state.{n})\n" for n in STATE_FIELDS)
+    namespace: dict[str, Any] = {"set": object.__setattr__}
+    exec(f"def copy_state(ticket, state):\n{lines}", namespace)
+    return namespace["copy_state"]
+
+
+_copy_state: Final = _state_copier()
+
+
 @attrs.frozen(eq=False, repr=False)
 class Ticket(TicketState):
     """A customer request and its whole history.
@@ -112,10 +128,9 @@ class Ticket(TicketState):
                 "Ticket", "timeline", "expected a non-empty sequence of events"
             )
         state = object.__new__(TicketState)
+        known = _KNOWN_EVENTS
         for i, event in enumerate(self.timeline):
-            if not isinstance(event, TicketEvent) or (
-                type(event) is not TicketEvent and type(event) not in _KNOWN_EVENTS
-            ):
+            if type(event) not in known:
                 raise ValidationError.single(
                     "Ticket",
                     f"timeline[{i}]",
@@ -132,8 +147,7 @@ class Ticket(TicketState):
         self._take(state)
 
     def _take(self, state: TicketState) -> None:
-        for name in STATE_FIELDS:
-            object.__setattr__(self, name, getattr(state, name))
+        _copy_state(self, state)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Ticket:
