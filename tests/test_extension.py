@@ -26,6 +26,7 @@ from csdomain.conditions import Equals, FieldKind, In, declare_field
 from csdomain.errors import ValidationError
 from csdomain.i18n import label
 from csdomain.serialization import DOCUMENT_TYPES, from_json, to_json
+from csdomain.testing import strategies as cst
 from csdomain.testing.strategies.registry import register
 from csdomain.tickets import EVENT_TYPES, TicketEvent, TicketState
 
@@ -84,7 +85,14 @@ def mood_surveys() -> st.SearchStrategy[MoodSurvey]:
     )
 
 
+def moods_noted() -> st.SearchStrategy[MoodNoted]:
+    return st.builds(
+        MoodNoted, at=cst.aware_datetimes(), actor=cst.actors(), mood=st.sampled_from(Mood)
+    )
+
+
 register(MoodSurvey, mood_surveys)
+register(MoodNoted, moods_noted)
 
 
 def _ticket() -> Ticket:
@@ -145,3 +153,8 @@ def test_the_condition_field_is_checked_when_built() -> None:
 @given(st.from_type(MoodSurvey))
 def test_the_strategy_generates_valid_documents(survey: MoodSurvey) -> None:
     assert from_json(to_json(survey), MoodSurvey) == survey
+
+
+@given(cst.ticket_events(types=[MoodNoted]))
+def test_the_event_strategies_draw_the_registered_event(event: TicketEvent) -> None:
+    assert isinstance(event, MoodNoted) and event.at.tzinfo is not None
