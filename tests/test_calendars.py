@@ -51,16 +51,16 @@ DAY = 86_400
 _SCALE = 20 if os.environ.get("CSDOMAIN_LONG") else 1
 
 
-def _examples(n: int) -> Any:
+def _examples(n: int) -> settings:
     return settings(max_examples=n * _SCALE, deadline=None)
 
 
 def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc, arg-type]
 
 
 def _local(zone: str, *args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=ZoneInfo(zone), fold=fold)  # type: ignore[misc]
+    return datetime(*args, tzinfo=ZoneInfo(zone), fold=fold)  # type: ignore[misc, arg-type]
 
 
 # --------------------------------------------------------------------------------------
