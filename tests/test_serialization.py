@@ -308,3 +308,147 @@ def test_converter_is_reusable_by_apps() -> None:
     raw = converter.unstructure(_sample_ticket())
     assert converter.structure(raw, Ticket) == _sample_ticket()
     assert "Decimal" in (serialization.configure_converter.__doc__ or "")
+
+
+# -- the generated loaders (serialization._fast) --------------------------------------
+
+_json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(max_size=8),
+        st.sampled_from(
+            ["", " ", "x" * 70, "a\x00b", "open", "closed", "public", "internal", "email"]
+        ),
+        st.sampled_from(["2026-11-23T09:00:00+00:00", "2026-11-23T09:00:00+08:00"]),
+        st.sampled_from(["2026-11-23T09:00:00", "2026-11-23 09:00:00+00:00", "+00:00"]),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=5,
+)
+
+
+def _slow_event(doc: dict[str, Any]) -> Any:
+    """The event as cattrs' generic path and attrs' __init__ build it (raising if refused)."""
+    import cattrs
+
+    converter = serialization._converter(False)
+    cls = csdomain.tickets.EVENT_TYPES[doc["type"]]
+    return cattrs.gen.make_dict_structure_fn(cls, converter)(doc, cls)
+
+
+def _fast_event(doc: dict[str, Any]) -> Any:
+    from csdomain.serialization._fast import event_loader
+
+    cls = csdomain.tickets.EVENT_TYPES[doc["type"]]
+    loader = event_loader(cls, serialization._converter(False).get_structure_hook)
+    assert loader is not None, cls
+    return loader(doc)
+
+
+@given(cst.tickets(max_events=12))
+def test_generated_loaders_load_every_event_to_dict_writes(ticket: Ticket) -> None:
+    # Not a silent fallback: every event a document holds is built by its loader.
+    for event, doc in zip(ticket.timeline, to_dict(ticket)["timeline"], strict=True):
+        loaded = _fast_event(doc)
+        assert loaded == event
+        assert type(loaded) is type(event)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cst.tickets(max_events=4), st.data())
+def test_generated_loaders_accept_only_what_the_converter_accepts(
+    ticket: Ticket, data: st.DataObject
+) -> None:
+    # One field of one event replaced by any JSON value (or removed): whatever the
+    # loader builds, the converter's path builds too, equal; anything else the loader
+    # leaves to that path (None).
+    docs = to_dict(ticket)["timeline"]
+    doc = dict(data.draw(st.sampled_from(docs)))
+    name = data.draw(st.sampled_from(sorted(k for k in doc if k != "type")))
+    if data.draw(st.booleans()):
+        del doc[name]
+    else:
+        doc[name] = data.draw(_json_values)
+    fast = _fast_event(doc)
+    if fast is None:
+        return
+    assert _slow_event(doc) == fast
+
+
+def test_a_refused_event_is_reported_with_its_path_on_both_json_backends(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    doc = to_dict(_sample_ticket())
+    doc["timeline"][1]["body"] = 5
+    doc["timeline"][1]["at"] = "2026-11-23T09:00:00"
+    for backend in (serialization._orjson, None):
+        monkeypatch.setattr(serialization, "_orjson", backend)
+        found = _errors(json.dumps(doc))
+        assert "expected text" in found["timeline[1].body"]
+        assert "no UTC offset" in found["timeline[1].at"]
+
+
+def test_loading_on_the_stdlib_path_gives_the_same_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
+    ticket = _sample_ticket()
+    text = to_json(ticket)
+    monkeypatch.setattr(serialization, "_orjson", None)
+    assert from_json(text) == ticket
+    assert from_json(text.encode()) == ticket
+
+
+def test_timestamps_in_other_offsets_take_the_converters_path() -> None:
+    ticket = _sample_ticket()
+    doc = to_dict(ticket)
+    doc["timeline"][0]["at"] = "2026-11-23T17:00:00+08:00"  # the same instant
+    assert _fast_event(doc["timeline"][0]) is None
+    assert from_dict(doc) == ticket
+
+
+def test_state_fields_are_compared_exactly_as_written() -> None:
+    doc = to_dict(_sample_ticket())
+    doc["created_at"] = doc["created_at"].replace("+00:00", "Z")
+    assert "timeline gives" in _errors(json.dumps(doc))["created_at"]
+
+
+def test_isoformat_through_orjson_is_datetime_isoformat() -> None:
+    for value in (
+        datetime(5, 1, 1, tzinfo=timezone.utc),
+        datetime(2026, 11, 23, 9, 0, 0, 5, tzinfo=timezone.utc),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
+        datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8))),
+    ):
+        assert serialization._isoformat(value) == value.isoformat()
+
+
+def test_check_types_and_shapes_are_what_ok_accepts() -> None:
+    from csdomain._kernel import validation as v
+
+    samples: list[object] = [
+        None, True, 1, 1.5, "a", "tag-1", "", v.__name__, Status.OPEN, frozenset({"a"}),
+        frozenset({1}), ("a",), {"a": 1}, {"a": object()}, {1: 1}, timedelta(1), T0,
+    ]  # fmt: skip
+    checks = [
+        v.text(), v.key(), v.optional(v.key()), v.member_of(Status), v.boolean,
+        v.integer(), v.duration(), v.calendar_date, v.json_scalars, v.tags_check,
+    ]  # fmt: skip
+    for check in checks:
+        for value in samples:
+            if check.ok(value):
+                assert check.types is None or type(value) in check.types, (check, value)
+    assert v.json_scalars.ok({"a": 1}) and not v.json_scalars.ok({"a": object()})
+    assert v.tags_check.ok(frozenset({"a"})) and not v.tags_check.ok(frozenset({1}))
+
+
+def test_inlined_checks_are_the_checks_ok() -> None:
+    from csdomain._kernel import validation as v
+
+    for check in (v.text(max_length=3), v.optional(v.key()), v.duration(allow_zero=False)):
+        code, names = v.inline(check, "x", "_p_")
+        inlined = eval(f"lambda x: {code}", names)
+        for value in (None, "", "ab", "abcd", " ", "a b", timedelta(0), timedelta(1)):
+            assert bool(inlined(value)) == bool(check.ok(value)), (code, value)

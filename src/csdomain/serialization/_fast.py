@@ -134,7 +134,7 @@ def _structure(
     memo = hooks(tp)
     if isinstance(memo, MemoHook):
         found = code.name(f"_memo{i}", memo.memo)
-        key = ", ".join(f"{var}.get({k!r})" for k in memo.keys)
+        key = ", ".join(f"{var}[{k!r}]" for k in memo.keys)  # KeyError: the full path
         code.add(indent, f"if type({var}) is dict and len({var}) == {len(memo.keys)}:")
         code.add(indent + 1, f"_m = {found}.get(({key},))")
         code.add(indent + 1, f"{var} = _m if _m is not None else {call(tp)}")
@@ -271,12 +271,15 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
 
 
 def state_comparer(
-    fields: dict[str, Any], unstructure_hook: Callable[[Any], Callable[[Any], Any]]
+    fields: dict[str, Any],
+    unstructure_hook: Callable[[Any], Callable[[Any], Any]],
+    isoformat: Callable[[datetime], str] = datetime.isoformat,
 ) -> Callable[[Any, Any], list[tuple[str, str]]]:
     """A function listing the state fields a document states differently from the
     replayed object: ``(name, message)`` for each ``name`` of ``fields`` (name -> type)
     present in the document whose value is not the JSON value of the object's field
-    (as ``unstructure_hook(type)`` writes it)."""
+    (as ``unstructure_hook(type)`` writes it; ``isoformat`` writes datetimes, the same
+    text as ``datetime.isoformat``)."""
     code = _Code()
     code.add(0, "def disagreements(doc, obj):")
     code.add(1, "problems = []")
@@ -287,7 +290,7 @@ def state_comparer(
         elif isinstance(tp, type) and issubclass(tp, Enum):
             expected = f"{value}._value_"
         elif tp is datetime:
-            expected = f"{value}.isoformat()"
+            expected = f"{code.name('_isoformat', isoformat)}({value})"
         else:
             expected = f"{code.name(f'_hook{i}', unstructure_hook(tp))}({value})"
         code.add(1, f"v = doc.get({name!r}, _MISSING)")
@@ -301,3 +304,34 @@ def state_comparer(
 
 def _says(stated: object, replayed: object) -> str:
     return f"document says {stated!r} but the timeline gives {replayed!r}"
+
+
+def event_dumper(
+    cls: type, tag: str, unstructure_hook: Callable[[Any], Callable[[Any], Any]]
+) -> Callable[[Any], dict[str, Any]]:
+    """A generated function writing a ``cls`` object as its tagged JSON object: ``"type"``
+    first, then every attrs field in order, each through ``unstructure_hook(type)`` (the
+    same dict as cattrs' generated unstructure function, with the tag in front)."""
+    hints = typing.get_type_hints(cls)
+    code = _Code()
+    items = [f"'type': {code.name('_tag', tag)}"]
+    for i, a in enumerate(attrs.fields(cls)):
+        tp = hints[a.name]
+        hook = unstructure_hook(tp)
+        value = f"e.{a.name}"
+        if getattr(hook, "__name__", None) == "identity" and hook.__module__ == "cattrs.fns":
+            items.append(f"{a.name!r}: {value}")
+            continue
+        inner = _optional_of(tp)
+        if inner is not None:
+            inner_hook = code.name(f"_hook{i}", unstructure_hook(inner))
+            items.append(
+                f"{a.name!r}: (None if (_x{i} := {value}) is None else {inner_hook}(_x{i}))"
+            )
+        else:
+            items.append(f"{a.name!r}: {code.name(f'_hook{i}', hook)}({value})")
+    code.add(0, "def dump(e):")
+    code.add(1, "return {" + ", ".join(items) + "}")
+    name = f"<csdomain dumper {cls.__module__}.{cls.__qualname__}>"
+    exec(compile("\n".join(code.lines) + "\n", name, "exec"), code.names)
+    return typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
