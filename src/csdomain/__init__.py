@@ -84,6 +84,7 @@ _LOCATIONS: dict[str, str] = {
     "SlaExplanation": "csdomain.sla",
     "SlaMetric": "csdomain.sla",
     "SlaPolicy": "csdomain.sla",
+    "SlaSetup": "csdomain.sla",
     "SlaState": "csdomain.sla",
     "SlaStatus": "csdomain.sla",
     "Status": "csdomain.tickets",
@@ -200,6 +201,7 @@ if TYPE_CHECKING:
     from csdomain.sla import SlaMetric as Metric  # noqa: F401  # deprecated alias
     from csdomain.sla import SlaMetric as SlaMetric
     from csdomain.sla import SlaPolicy as SlaPolicy
+    from csdomain.sla import SlaSetup as SlaSetup
     from csdomain.sla import SlaState as SlaState
     from csdomain.sla import SlaStatus as SlaStatus
     from csdomain.sla import Target as Target
@@ -299,6 +301,7 @@ __all__ = [
     "SlaExplanation",
     "SlaMetric",
     "SlaPolicy",
+    "SlaSetup",
     "SlaState",
     "SlaStatus",
     "Status",

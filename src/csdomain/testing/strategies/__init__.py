@@ -94,6 +94,7 @@ from csdomain.testing.strategies._sla import (
     reopen_rules,
     sla_metrics,
     sla_policies,
+    sla_setups,
     sla_states,
     sla_targets,
 )
@@ -153,6 +154,7 @@ __all__ = [
     "roles",
     "sla_metrics",
     "sla_policies",
+    "sla_setups",
     "sla_states",
     "sla_targets",
     "statuses",

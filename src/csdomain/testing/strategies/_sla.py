@@ -12,6 +12,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from csdomain._kernel.validation import CHECK, explain
+from csdomain.calendars import BusinessCalendar
 from csdomain.conditions import (
     ALWAYS,
     Condition,
@@ -23,9 +24,11 @@ from csdomain.sla import (
     OnReopen,
     SlaMetric,
     SlaPolicy,
+    SlaSetup,
     SlaState,
     Target,
 )
+from csdomain.testing.strategies._calendars import business_calendars
 from csdomain.testing.strategies._common import (
     E,
     _check_size,
@@ -324,3 +327,43 @@ def _sla_policies_of(
         metrics=tuple(_metric_policy(draw, metric, targets) for metric in draw(metrics)),
         condition=draw(condition),
     )
+
+
+def sla_setups(*, max_policies: int = 3, max_calendars: int = 2) -> SearchStrategy[SlaSetup]:
+    """:class:`~csdomain.sla.SlaSetup` values: up to ``max_calendars`` business calendars
+    with distinct names and 1 to ``max_policies`` policies with distinct names whose
+    business-hours targets name only those calendars.
+
+    Requires Hypothesis.
+    """
+    _check_size("max_policies", max_policies, 1)
+    _check_size("max_calendars", max_calendars)
+    return _sla_setups(max_policies, max_calendars)
+
+
+register(SlaSetup, sla_setups)
+
+
+@st.composite
+def _sla_setups(draw: DrawFn, max_policies: int, max_calendars: int) -> SlaSetup:
+    calendars = draw(
+        st.lists(business_calendars(), max_size=max_calendars, unique_by=_calendar_name)
+    )
+    names = tuple(c.name for c in calendars)
+    policies = draw(
+        st.lists(
+            sla_policies(calendar_names=names),
+            min_size=1,
+            max_size=max_policies,
+            unique_by=_policy_name,
+        )
+    )
+    return SlaSetup(policies, calendars)
+
+
+def _calendar_name(calendar: BusinessCalendar) -> str:
+    return calendar.name
+
+
+def _policy_name(policy: SlaPolicy) -> str:
+    return policy.name
