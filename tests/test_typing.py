@@ -77,22 +77,6 @@ def test_pending_expectations_still_fail_only_on_themselves(path: Path) -> None:
 #: each is the example's own mistake, fixed in the page's text. A new failure fails the
 #: test, and so does a listed one that is gone (remove it from here).
 KNOWN_DOCS_FAILURES = {
-    # The loop variable `rule` was an OnReopen in an earlier block: name it `change`.
-    (
-        "docs/sla.md",
-        'Incompatible types in assignment (expression has type "OnPriorityChange", '
-        'variable has type "OnReopen")',
-    ),
-    (
-        "docs/sla.md",
-        'Argument "on_priority_change" to "MetricPolicy" has incompatible type '
-        '"OnReopen"; expected "OnPriorityChange"',
-    ),
-    (
-        "docs/sla.md",
-        'Non-overlapping identity check (left operand type: "OnReopen", right '
-        'operand type: "Literal[OnPriorityChange.FROM_CYCLE_START]")',
-    ),
     # timeline[-1] is a TicketEvent: narrow it with isinstance(..., StatusChanged) first.
     ("docs/tutorial.md", '"TicketEvent" has no attribute "reason"'),
     # Hypothesis tests need parameter annotations (customer: Customer, ...).
