@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+# mypy comes with the dev extra; without it there is nothing to check with.
+pytest.importorskip("mypy", reason="the typing tests need mypy (pip install -e '.[dev]')")
+
 ROOT = Path(__file__).resolve().parent.parent
 TYPING = ROOT / "tests" / "typing"
 CONFIG = TYPING / "mypy.ini"
