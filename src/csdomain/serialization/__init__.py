@@ -54,7 +54,13 @@ from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
 from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
 from csdomain.priorities import PriorityMatrix
-from csdomain.serialization._fast import MemoHook, event_dumper, event_loader, state_comparer
+from csdomain.serialization._fast import (
+    MemoHook,
+    event_dumper,
+    event_loader,
+    object_dumper,
+    state_comparer,
+)
 from csdomain.sla import MetricPolicy, SlaPolicy, Target
 from csdomain.tickets import (
     EVENT_TYPES,
@@ -325,6 +331,15 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     converter.register_structure_hook(Optional[str], _structure_optional_str)  # noqa: UP045
     converter.register_unstructure_hook(Optional[str], identity)  # noqa: UP045
     converter.register_structure_hook(Actor, _actor_structure_factory(converter))
+    actor_hints = get_type_hints(Actor)
+    converter.register_unstructure_hook(
+        Actor,
+        object_dumper(
+            {a.name: actor_hints[a.name] for a in attrs.fields(Actor)},
+            converter.get_unstructure_hook,
+            name="csdomain.tickets.Actor",
+        ),
+    )
     converter.register_unstructure_hook(TimeRange, str)
     converter.register_structure_hook(TimeRange, _structure_time_range)
     configure_union_passthrough(Union[str, int, float, bool, None], converter)  # noqa: UP007
@@ -465,7 +480,11 @@ def _configure_ticket(
     unstructure_event = converter.get_unstructure_hook(TicketEvent)
     structure_timeline = converter.get_structure_hook(tuple[TicketEvent, ...])
     hints = get_type_hints(TicketState)
-    state_hooks = {name: converter.get_unstructure_hook(hints[name]) for name in STATE_FIELDS}
+    dump_state = object_dumper(
+        {name: hints[name] for name in STATE_FIELDS},
+        converter.get_unstructure_hook,
+        name="csdomain.tickets.Ticket",
+    )
     # The state check compares the document with the JSON values the replay gives,
     # whatever this converter writes for orjson.
     plain = make_converter() if orjson_native else converter
@@ -474,12 +493,12 @@ def _configure_ticket(
     )
 
     def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:
-        doc = {name: hook(getattr(ticket, name)) for name, hook in state_hooks.items()}
+        doc = dump_state(ticket)
         doc["timeline"] = [unstructure_event(e) for e in ticket.timeline]
         return doc
 
     def structure_ticket(doc: Any, _: Any) -> Ticket:
-        if not isinstance(doc, Mapping):
+        if type(doc) is not dict and not isinstance(doc, Mapping):
             raise TypeError(f"expected a ticket object, got {type(doc).__name__}")
         if "timeline" not in doc:
             raise ValidationError.single("Ticket", "timeline", "required field missing")
@@ -663,7 +682,7 @@ def from_dict(doc: Any, cls: type[T] | None = None) -> T | object:
 
 def _check_envelope(doc: Any, cls: type | None) -> type:
     subject = cls.__name__ if cls is not None else "document"
-    if not isinstance(doc, Mapping):
+    if type(doc) is not dict and not isinstance(doc, Mapping):
         raise ValidationError.single(
             subject, "", f"expected a JSON object, got {type(doc).__name__}"
         )
@@ -681,10 +700,11 @@ def _check_envelope(doc: Any, cls: type | None) -> type:
         )
     name = doc.get("document")
     expected = _document_name(cls) if cls is not None else None
-    if name not in DOCUMENT_TYPES or (expected is not None and name != expected):
+    target = DOCUMENT_TYPES.get(name) if type(name) is str else None
+    if target is None or (expected is not None and name != expected):
         allowed = repr(expected) if expected else ", ".join(repr(n) for n in DOCUMENT_TYPES)
         raise ValidationError.single(subject, "document", f"expected {allowed}, got {name!r}")
-    return DOCUMENT_TYPES[cast(str, name)]
+    return target
 
 
 def _detailed_problems(body: Any, target: type) -> list[tuple[str, str]]:

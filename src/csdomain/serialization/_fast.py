@@ -29,7 +29,14 @@ import attrs
 
 from csdomain._kernel.validation import CHECK, Check, Checked, identity_condition, inline
 
-__all__ = ["MemoHook", "event_loader", "plain_checked_class", "state_comparer"]
+__all__ = [
+    "MemoHook",
+    "event_dumper",
+    "event_loader",
+    "object_dumper",
+    "plain_checked_class",
+    "state_comparer",
+]
 
 _MISSING: Any = object()
 _NONE_TYPE = type(None)
@@ -306,6 +313,54 @@ def _says(stated: object, replayed: object) -> str:
     return f"document says {stated!r} but the timeline gives {replayed!r}"
 
 
+# Dumpers whose objects are written field for field with no hook at all: another dumper
+# writes their dict literal in place of calling them (an actor on every event).
+_flat_dumpers: dict[Callable[[Any], Any], tuple[str, ...]] = {}  # one per converter
+
+
+def _is_identity(hook: Callable[[Any], Any]) -> bool:
+    return getattr(hook, "__name__", None) == "identity" and hook.__module__ == "cattrs.fns"
+
+
+def object_dumper(
+    fields: dict[str, Any],
+    unstructure_hook: Callable[[Any], Callable[[Any], Any]],
+    *,
+    first: dict[str, object] | None = None,
+    name: str = "object",
+) -> Callable[[Any], dict[str, Any]]:
+    """A generated function writing an object's ``fields`` (name -> type) as a dict, in
+    order, each value through ``unstructure_hook(type)``, after the ``first`` items:
+    the dict cattrs' generated unstructure function makes, without its calls of
+    identity hooks."""
+    code = _Code()
+    items = [
+        f"{k!r}: {code.name(f'_first{j}', v)}" for j, (k, v) in enumerate((first or {}).items())
+    ]
+    for i, (field, tp) in enumerate(fields.items()):
+        hook = unstructure_hook(tp)
+        value = f"e.{field}"
+        inner = _optional_of(tp)
+        flat = _flat_dumpers.get(hook)
+        if _is_identity(hook):
+            items.append(f"{field!r}: {value}")
+        elif flat is not None:
+            parts = ", ".join(f"{k!r}: _x{i}.{k}" for k in flat)
+            items.append(f"{field!r}: {{{parts}}} if (_x{i} := {value}) is not None else None")
+        elif inner is not None:
+            inner_hook = code.name(f"_hook{i}", unstructure_hook(inner))
+            items.append(f"{field!r}: None if (_x{i} := {value}) is None else {inner_hook}(_x{i})")
+        else:
+            items.append(f"{field!r}: {code.name(f'_hook{i}', hook)}({value})")
+    code.add(0, "def dump(e):")
+    code.add(1, "return {" + ", ".join(items) + "}")
+    exec(compile("\n".join(code.lines) + "\n", f"<csdomain dumper {name}>", "exec"), code.names)
+    dump = typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
+    if not first and all(_is_identity(unstructure_hook(tp)) for tp in fields.values()):
+        _flat_dumpers[dump] = tuple(fields)
+    return dump
+
+
 def event_dumper(
     cls: type, tag: str, unstructure_hook: Callable[[Any], Callable[[Any], Any]]
 ) -> Callable[[Any], dict[str, Any]]:
@@ -313,25 +368,6 @@ def event_dumper(
     first, then every attrs field in order, each through ``unstructure_hook(type)`` (the
     same dict as cattrs' generated unstructure function, with the tag in front)."""
     hints = typing.get_type_hints(cls)
-    code = _Code()
-    items = [f"'type': {code.name('_tag', tag)}"]
-    for i, a in enumerate(attrs.fields(cls)):
-        tp = hints[a.name]
-        hook = unstructure_hook(tp)
-        value = f"e.{a.name}"
-        if getattr(hook, "__name__", None) == "identity" and hook.__module__ == "cattrs.fns":
-            items.append(f"{a.name!r}: {value}")
-            continue
-        inner = _optional_of(tp)
-        if inner is not None:
-            inner_hook = code.name(f"_hook{i}", unstructure_hook(inner))
-            items.append(
-                f"{a.name!r}: (None if (_x{i} := {value}) is None else {inner_hook}(_x{i}))"
-            )
-        else:
-            items.append(f"{a.name!r}: {code.name(f'_hook{i}', hook)}({value})")
-    code.add(0, "def dump(e):")
-    code.add(1, "return {" + ", ".join(items) + "}")
-    name = f"<csdomain dumper {cls.__module__}.{cls.__qualname__}>"
-    exec(compile("\n".join(code.lines) + "\n", name, "exec"), code.names)
-    return typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
+    fields = {a.name: hints[a.name] for a in attrs.fields(cls)}
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    return object_dumper(fields, unstructure_hook, first={"type": tag}, name=name)
