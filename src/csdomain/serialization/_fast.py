@@ -23,7 +23,8 @@ import typing
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Union, get_args, get_origin
+from operator import attrgetter
+from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 
@@ -315,7 +316,18 @@ def _says(stated: object, replayed: object) -> str:
 
 # Dumpers whose objects are written field for field with no hook at all: another dumper
 # writes their dict literal in place of calling them (an actor on every event).
-_flat_dumpers: dict[Callable[[Any], Any], tuple[str, ...]] = {}  # one per converter
+_flat_dumpers: dict[Callable[[Any], Any], tuple[tuple[str, str], ...]] = {}  # one per converter
+
+#: The unstructure hook of enums: their value. Dumpers read it inline (``x._value_``).
+enum_value: Final = attrgetter("_value_")
+
+
+def _inline_read(hook: Callable[[Any], Any]) -> str | None:
+    """How a dumper writes a value whose hook is ``hook`` without calling it: ``""`` (as
+    it is), ``"._value_"`` (an enum's value), or None (call the hook)."""
+    if _is_identity(hook):
+        return ""
+    return "._value_" if hook is enum_value else None
 
 
 def _is_identity(hook: Callable[[Any], Any]) -> bool:
@@ -342,10 +354,11 @@ def object_dumper(
         value = f"e.{field}"
         inner = _optional_of(tp)
         flat = _flat_dumpers.get(hook)
-        if _is_identity(hook):
-            items.append(f"{field!r}: {value}")
+        read = _inline_read(hook)
+        if read is not None:
+            items.append(f"{field!r}: {value}{read}")
         elif flat is not None:
-            parts = ", ".join(f"{k!r}: _x{i}.{k}" for k in flat)
+            parts = ", ".join(f"{k!r}: _x{i}.{k}{suffix}" for k, suffix in flat)
             items.append(f"{field!r}: {{{parts}}} if (_x{i} := {value}) is not None else None")
         elif inner is not None:
             inner_hook = code.name(f"_hook{i}", unstructure_hook(inner))
@@ -356,8 +369,9 @@ def object_dumper(
     code.add(1, "return {" + ", ".join(items) + "}")
     exec(compile("\n".join(code.lines) + "\n", f"<csdomain dumper {name}>", "exec"), code.names)
     dump = typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
-    if not first and all(_is_identity(unstructure_hook(tp)) for tp in fields.values()):
-        _flat_dumpers[dump] = tuple(fields)
+    reads = [(k, _inline_read(unstructure_hook(tp))) for k, tp in fields.items()]
+    if not first and all(read is not None for _, read in reads):
+        _flat_dumpers[dump] = tuple((k, read) for k, read in reads if read is not None)
     return dump
 
 
