@@ -49,6 +49,7 @@ def calendars() -> None:
     BusinessCalendar.weekdays("x", "UTC", 9)  # type: ignore[arg-type]
     BusinessCalendar(name="x", timezone="UTC", weekly=(), holidays=5)  # type: ignore[arg-type]
     Holiday(date=date(2026, 5, 1))  # type: ignore[call-arg]
+    Holiday(date=date(2026, 5, 1), name="劳动节", closed=5)  # type: ignore[arg-type]
     Holiday(date="2026-05-01", name="劳动节")  # type: ignore[arg-type]
     ExtraWorkday(date=date(2026, 9, 20), name="调休")  # type: ignore[call-arg]
     CalendarUnion(name="x", members=desk)  # type: ignore[arg-type]

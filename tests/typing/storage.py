@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 from typing import assert_type
 
 from csdomain import Agent, ConflictError, Customer, Group, Status, Ticket
+from csdomain.sla import SlaPolicy
 from csdomain.storage import OutboxMessage, Page, Store, Stored, open_store
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -33,6 +34,7 @@ def stores() -> None:
     assert_type(store.agents.get("agt_1").value, Agent)
     assert_type(store.groups.list().items, tuple[Stored[Group], ...])
     assert_type(store.outbox.pending(), list[OutboxMessage])
+    assert_type(store.config.get(SlaPolicy, "standard"), Stored[SlaPolicy])
     with store.transaction():
         store.customers.add(Customer(id="cus_2", display_name="Li"))
     with open_store("sqlite:///desk.db", tenant="acme") as other:

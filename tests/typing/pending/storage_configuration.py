@@ -21,4 +21,3 @@ def configuration() -> None:
     )
     assert_type(store.config.add("standard", policy), Stored[SlaPolicy])
     assert_type(store.config.save("standard", policy, expected_version=1), Stored[SlaPolicy])
-    assert_type(store.config.get(SlaPolicy, "standard"), Stored[SlaPolicy])
