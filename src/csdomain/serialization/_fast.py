@@ -28,6 +28,7 @@ from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 
+from csdomain._kernel.time import to_utc
 from csdomain._kernel.validation import CHECK, Check, Checked, identity_condition, inline
 
 __all__ = [
@@ -222,8 +223,11 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
             code.add(2, f"{var} = d[{a.name!r}]")
             _structure(code, 2, var, tp, direct, structure_hook, i)
         else:
-            code.add(2, f"{var} = d.get({a.name!r}, _MISSING)")
-            code.add(2, f"if {var} is _MISSING:")
+            # A subscript in a try costs less than .get() when the key is there, as
+            # documents written by to_dict always have it.
+            code.add(2, "try:")
+            code.add(3, f"{var} = d[{a.name!r}]")
+            code.add(2, "except KeyError:")
             if isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
                 if a.default.takes_self:
                     return None
@@ -237,7 +241,9 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
             _structure(code, 3, var, tp, direct, structure_hook, i)
             if len(code.lines) == before:
                 code.lines.pop()  # nothing to do with a given value
-        if a.converter is not None:
+        if a.converter is to_utc and tp is datetime and a.default is attrs.NOTHING:
+            pass  # the reader above gives exactly what to_utc keeps: a datetime in UTC
+        elif a.converter is not None:
             convert = code.name(f"_convert{i}", a.converter)
             same = identity_condition(a.converter)
             if same is None:
