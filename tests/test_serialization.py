@@ -452,3 +452,29 @@ def test_inlined_checks_are_the_checks_ok() -> None:
         inlined = eval(f"lambda x: {code}", names)
         for value in (None, "", "ab", "abcd", " ", "a b", timedelta(0), timedelta(1)):
             assert bool(inlined(value)) == bool(check.ok(value)), (code, value)
+
+
+def test_every_state_field_is_compared_with_the_replay() -> None:
+    changes: dict[str, Any] = {
+        "id": "tkt_2",
+        "kind": "incident",
+        "subject": "other",
+        "customer_id": "cus_2",
+        "channel": "phone_hotline",
+        "priority": "urgent",
+        "status": "closed",
+        "group_id": "grp_9",
+        "assignee_id": "agt_9",
+        "tier": "L3",
+        "tags": ["other"],
+        "custom_fields": {"other": 1},
+        "links": [{"kind": "related", "ticket_id": "tkt_9"}],
+        "created_at": "2026-11-23T08:00:00+00:00",
+        "updated_at": "2026-11-23T08:00:00+00:00",
+    }
+    assert set(changes) == set(csdomain.tickets.STATE_FIELDS)
+    for name, value in changes.items():
+        doc = to_dict(_sample_ticket())
+        assert doc[name] != value
+        doc[name] = value
+        assert "timeline gives" in _errors(json.dumps(doc))[name], name

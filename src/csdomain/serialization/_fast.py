@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections import abc
 from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
@@ -29,7 +30,14 @@ from typing import Any, Final, Union, get_args, get_origin
 import attrs
 
 from csdomain._kernel.time import to_utc
-from csdomain._kernel.validation import CHECK, Check, Checked, identity_condition, inline
+from csdomain._kernel.validation import (
+    CHECK,
+    Check,
+    Checked,
+    JsonScalar,
+    identity_condition,
+    inline,
+)
 
 __all__ = [
     "MemoHook",
@@ -305,6 +313,11 @@ def state_comparer(
             expected = f"{value}._value_"
         elif tp is datetime:
             expected = f"{code.name('_isoformat', isoformat)}({value})"
+        elif get_origin(tp) is frozenset and get_args(tp) == (str,):
+            expected = f"sorted({value})"  # what the frozenset hook writes for text
+        elif get_origin(tp) in (dict, abc.Mapping) and get_args(tp) == (str, JsonScalar):
+            # JSON scalars are written as they are: the hook's dict is a plain copy.
+            expected = f"dict({value})"
         else:
             expected = f"{code.name(f'_hook{i}', unstructure_hook(tp))}({value})"
         code.add(1, f"v = doc.get({name!r}, _MISSING)")
