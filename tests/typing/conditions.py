@@ -63,3 +63,8 @@ def conditions() -> None:
     Not([Exists("ticket.assignee_id")])  # type: ignore[arg-type]
     Contains("ticket.tags", 5)  # type: ignore[arg-type]
     escalate.matches("tkt_1")  # type: ignore[arg-type]
+    AllOf([5])  # type: ignore[list-item]
+    AnyOf("ticket.kind")  # type: ignore[arg-type]
+    In("ticket.status", "open")  # type: ignore[arg-type]
+    In("ticket.status", [None])  # type: ignore[list-item]
+    Compare("ticket.priority", 5, "high")  # type: ignore[arg-type]

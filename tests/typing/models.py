@@ -178,3 +178,8 @@ def clocks_and_ids() -> None:
     FrozenClock(date(2026, 3, 2))  # type: ignore[arg-type]
     clock.advance(5)  # type: ignore[arg-type]
     SequentialIds(start_after={"tkt": "4"})  # type: ignore[dict-item]
+
+
+def ordering() -> None:
+    assert_type(CustomerTier.STANDARD < CustomerTier.VIP, bool)
+    _ = CustomerTier.VIP < Priority.HIGH  # type: ignore[operator]

@@ -7,7 +7,6 @@ from typing import assert_type
 
 from csdomain import BusinessCalendar, Equals, Priority, Status, Ticket
 from csdomain.sla import (
-    Metric,
     MetricPolicy,
     MetricStatus,
     OnReopen,
@@ -28,7 +27,7 @@ AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
 def policies() -> None:
     rules = MetricPolicy(SlaMetric.RESOLUTION, {Priority.URGENT: Target(timedelta(hours=8))})
-    assert_type(rules.metric, Metric)
+    assert_type(rules.metric, SlaMetric)
     assert_type(rules.pause_statuses, frozenset[Status])
     assert_type(rules.targets, dict[Priority, Target])
     MetricPolicy(
@@ -85,3 +84,9 @@ def evaluation() -> None:
     evaluate(ticket, ["x"], [desk], now)  # type: ignore[list-item]
     evaluate(ticket, policy, ["cn-desk"], now)  # type: ignore[list-item]
     select_policy(policy, ticket)  # type: ignore[arg-type]
+
+    # Collections of rules: any iterable of policies, but statuses as a collection.
+    eight_hours = {Priority.URGENT: Target(timedelta(hours=8))}
+    resolution = MetricPolicy(SlaMetric.RESOLUTION, eight_hours)
+    assert_type(SlaPolicy("x", (r for r in [resolution])), SlaPolicy)
+    MetricPolicy(SlaMetric.RESOLUTION, eight_hours, pause_statuses="on_hold")  # type: ignore[arg-type]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import TypeVar
+
+E = TypeVar("E", bound="OrderedEnum")
 
 
 class OrderedEnum(Enum):
@@ -17,22 +19,22 @@ class OrderedEnum(Enum):
         """Position on the scale, from 0 for the lowest."""
         return type(self)._member_names_.index(self._name_)
 
-    def __lt__(self, other: Any) -> bool:
+    def __lt__(self: E, other: E) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return self.rank < other.rank
 
-    def __le__(self, other: Any) -> bool:
+    def __le__(self: E, other: E) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return self.rank <= other.rank
 
-    def __gt__(self, other: Any) -> bool:
+    def __gt__(self: E, other: E) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return self.rank > other.rank
 
-    def __ge__(self, other: Any) -> bool:
+    def __ge__(self: E, other: E) -> bool:
         if type(other) is not type(self):
             return NotImplemented
         return self.rank >= other.rank

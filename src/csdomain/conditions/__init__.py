@@ -77,7 +77,8 @@ from __future__ import annotations
 import difflib
 import math
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -335,6 +336,15 @@ class Condition(Checked):
         return frozenset() if field is None else frozenset((field,))
 
 
+def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:
+    return tuple_of(value)
+
+
+def _values(value: list[_Value] | tuple[_Value, ...] | AbstractSet[_Value]) -> tuple[_Value, ...]:
+    # Typed as collections, not Iterable: In("ticket.status", "open") would pass as one.
+    return tuple_of(value)
+
+
 def _conditions_check() -> Check:
     return each(instance(Condition, "a condition (AllOf, AnyOf, Not, Equals, ...)"), tuple)
 
@@ -359,7 +369,7 @@ class AllOf(Condition):
 
     op: ClassVar[str] = "all"
     conditions: tuple[Condition, ...] = attrs.field(
-        factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
+        factory=tuple, converter=_conditions, metadata=checked(_conditions_check())
     )
 
     def holds(self, facts: Mapping[str, object]) -> bool:
@@ -383,7 +393,7 @@ class AnyOf(Condition):
 
     op: ClassVar[str] = "any"
     conditions: tuple[Condition, ...] = attrs.field(
-        factory=tuple, converter=tuple_of, metadata=checked(_conditions_check())
+        factory=tuple, converter=_conditions, metadata=checked(_conditions_check())
     )
 
     def holds(self, facts: Mapping[str, object]) -> bool:
@@ -476,7 +486,7 @@ class In(Condition):
     op: ClassVar[str] = "in"
     field: str = attrs.field(metadata=checked(_field_path))
     values: tuple[_Value, ...] = attrs.field(
-        converter=tuple_of, eq=_typed_all, metadata=checked(_values_check())
+        converter=_values, eq=_typed_all, metadata=checked(_values_check())
     )
 
     def __attrs_post_init__(self) -> None:
@@ -517,11 +527,12 @@ _OPERATORS: Final[Mapping[Comparison, Callable[[Any, Any], bool]]] = {
 }
 
 
-def _comparison(value: object) -> object:
+def _comparison(value: Comparison | str) -> Comparison:
     """attrs converter: ``"ge"`` to ``Comparison.GE``; anything else is left for the check."""
     if type(value) is str:
-        return Comparison._value2member_map_.get(value, value)
-    return value
+        found = Comparison._value2member_map_.get(value)
+        return found if isinstance(found, Comparison) else value  # type: ignore[return-value]
+    return value  # type: ignore[return-value]  # anything else is left for the check
 
 
 def _comparison_explain(value: object) -> Iterator[tuple[str, str]]:

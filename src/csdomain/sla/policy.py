@@ -15,6 +15,7 @@ and serializable with :mod:`csdomain.serialization`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Final
@@ -199,7 +200,10 @@ def _targets_convert(
     return value  # left for the check to reject
 
 
-def _statuses_convert(value: Iterable[Status | str]) -> frozenset[Status]:
+def _statuses_convert(
+    value: AbstractSet[Status | str] | list[Status | str] | tuple[Status | str, ...],
+) -> frozenset[Status]:
+    # Typed as collections, not Iterable: a bare "pending" would pass as one.
     if isinstance(value, (list, tuple, set, frozenset)):
         try:
             return frozenset(Status(v) if isinstance(v, str) else v for v in value)
@@ -288,7 +292,7 @@ def _metrics_explain(value: object) -> Iterator[tuple[str, str]]:
 
 
 def _metric_policies(value: Iterable[MetricPolicy]) -> tuple[MetricPolicy, ...]:
-    return tuple(value) if isinstance(value, list) else value  # type: ignore[return-value]
+    return tuple_of(value)
 
 
 @attrs.frozen
