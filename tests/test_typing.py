@@ -93,8 +93,6 @@ def test_pending_expectations_still_fail_only_on_themselves(path: Path) -> None:
 KNOWN_DOCS_FAILURES = {
     # timeline[-1] is a TicketEvent: narrow it with isinstance(..., StatusChanged) first.
     ("docs/tutorial.md", '"TicketEvent" has no attribute "reason"'),
-    # Hypothesis tests need parameter annotations (customer: Customer, ...).
-    ("docs/guide/testing.md", "Function is missing a type annotation for one or more parameters"),
 }
 
 _DOCS_ERROR = re.compile(r"^(?P<page>docs/[^:]+):\d+: error: (?P<message>.*?)  \[[a-z-]+\]", re.M)
