@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
+from csdomain._kernel.registry import declare_type
 from csdomain._kernel.time import ensure_aware
 
 __all__ = ["Clock", "FrozenClock", "SystemClock"]
@@ -24,6 +25,7 @@ class Clock(Protocol):
         ...
 
 
+@declare_type
 class SystemClock:
     """The real clock (UTC)."""
 
@@ -35,6 +37,7 @@ class SystemClock:
         return "SystemClock()"
 
 
+@declare_type
 class FrozenClock:
     """A clock that stands still until told to move; for tests and replays."""
 

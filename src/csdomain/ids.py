@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol, runtime_checkable
 
+from csdomain._kernel.registry import declare_type
 from csdomain.clock import Clock, SystemClock
 from csdomain.errors import ValidationError
 
@@ -70,6 +71,7 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+@declare_type
 class UlidIds:
     """ULID-layout ids: time-sortable, monotonic per generator, thread-safe."""
 
@@ -103,6 +105,7 @@ class UlidIds:
         return f"UlidIds(clock={self._clock!r})"
 
 
+@declare_type
 class SequentialIds:
     """Deterministic ids ``prefix_000001``, ``prefix_000002``, ... per prefix, for tests.
 

@@ -75,7 +75,10 @@ class Registry(Mapping[K, V], Generic[K, V]):
 declared_types: Registry[str, type] = Registry("declared type")
 
 
-def declare_type(cls: type) -> type:
+C = TypeVar("C", bound=type)
+
+
+def declare_type(cls: C) -> C:
     """Announce ``cls`` (e.g. to the Hypothesis hook); private classes are skipped.
 
     attrs rebuilds a slotted class, so the same name may be declared twice: the
