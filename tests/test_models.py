@@ -300,3 +300,8 @@ def test_one_number_on_two_channels_is_two_contact_points() -> None:
     assert len(customer.contact_points) == 2
     assert customer.contactable_on("sms") and not customer.contactable_on("phone_hotline")
     assert "subject" in personal_fields(Ticket)
+
+
+@pytest.mark.parametrize("spelling", ["zh-CN", "zh_CN", "zh-Hant-TW", "en-GB"])
+def test_customer_locales_accept_the_spellings_browsers_send(spelling: str) -> None:
+    assert Customer(id="cus_1", display_name="A", locale=spelling).locale == spelling

@@ -161,15 +161,19 @@ class Purchase(Checked):
 
 @lru_cache(maxsize=256)
 def _known_locale(identifier: str) -> bool:
+    # "zh-CN" is how browsers spell it; Babel's parser wants "zh_CN".
     try:
-        Locale.parse(identifier)
+        Locale.parse(identifier.replace("-", "_"))
     except (UnknownLocaleError, ValueError, TypeError):
         return False
     return True
 
 
 def _locale_explain(value: object) -> Iterator[tuple[str, str]]:
-    yield "", f"expected a locale identifier such as 'en', 'zh_CN' or 'zh_TW', got {value!r}"
+    yield (
+        "",
+        f"expected a locale identifier such as 'en', 'zh_CN', 'zh-CN' or 'zh_TW', got {value!r}",
+    )
 
 
 _locale = Check(lambda v: type(v) is str and v != "" and _known_locale(v), _locale_explain)
