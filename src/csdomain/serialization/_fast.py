@@ -202,7 +202,10 @@ def _structure(
 
 
 def _only_str(items: list[Any]) -> bool:
-    return all(type(item) is str for item in items)
+    return _STR.issuperset(map(type, items))  # every item exactly a str
+
+
+_STR: Final = frozenset({str})
 
 
 def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]], Any] | None:
@@ -318,6 +321,9 @@ def state_comparer(
         elif get_origin(tp) in (dict, abc.Mapping) and get_args(tp) == (str, JsonScalar):
             # JSON scalars are written as they are: the hook's dict is a plain copy.
             expected = f"dict({value})"
+        elif get_origin(tp) is tuple:  # written as a list; most are empty
+            hook = code.name(f"_hook{i}", unstructure_hook(tp))
+            expected = f"({hook}(_x) if (_x := {value}) else [])"
         else:
             expected = f"{code.name(f'_hook{i}', unstructure_hook(tp))}({value})"
         code.add(1, f"v = doc.get({name!r}, _MISSING)")
