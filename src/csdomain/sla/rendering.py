@@ -24,6 +24,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Final
 
+from babel.lists import format_list
+
 from csdomain import i18n
 from csdomain._kernel.messages import Message, _mark
 from csdomain._kernel.time import zone
@@ -115,12 +117,14 @@ class _Renderer:
         return i18n.label(value, self.locale)
 
     def heading(self, status: MetricStatus) -> str:
-        cycle = f" ({status.cycle})" if status.cycle > 1 else ""
         # The same message as the demo's SLA lines, so both read alike in each locale.
-        heading = self.translations.gettext("{metric}: {state}")
-        return (
-            heading.format(metric=self.label(status.metric), state=self.label(status.state)) + cycle
-        )
+        _ = self.translations.gettext
+        metric, state = self.label(status.metric), self.label(status.state)
+        if status.cycle > 1:
+            return _("{metric}: {state} (cycle {cycle})").format(
+                metric=metric, state=state, cycle=status.cycle
+            )
+        return _("{metric}: {state}").format(metric=metric, state=state)
 
     def summary(self, status: MetricStatus) -> str:
         """The heading, then counted-of-target and the due or breach instant when known."""
@@ -159,7 +163,8 @@ class _Renderer:
         elif kind is TraceKind.COUNTED:
             values.update(amount=self.span(entry.amount))
         elif kind is TraceKind.CLOSED and d:
-            return self.tr(_HOLIDAY).format(names=", ".join(d), **values)
+            names = format_list(list(d), locale=i18n.parse_locale(self.locale))
+            return self.tr(_HOLIDAY).format(names=names, **values)
         elif kind in (TraceKind.PAUSED, TraceKind.EXCLUDED, TraceKind.STOPPED):
             values.update(status=self.label(Status(d[0])))
         elif kind is TraceKind.PRIORITY:
