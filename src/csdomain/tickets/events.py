@@ -8,11 +8,11 @@ central list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Container, Iterable, Iterator
 from datetime import datetime, timedelta
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, cast
 
 import attrs
 
@@ -401,31 +401,74 @@ class Linked(TicketEvent):
 
 def advance(state: TicketState, event: TicketEvent) -> None:
     """Move ``state`` forward by ``event``; raise without changing it if the event is illegal."""
-    if isinstance(event, TicketCreated):
-        if state.started():
-            raise state.refuse("record a second 'created' event", "a ticket is created once")
-    else:
+    try:
+        _replay(state, (event,))
+    except _RefusedEventError as refused:
+        raise cast(Exception, refused.error) from None
+
+
+class _RefusedEventError(Exception):
+    """Raised by :func:`_replay`: the event at ``index`` is illegal (``error`` says why),
+    or is not a known event at all (``error`` is None)."""
+
+    def __init__(self, index: int, error: ValidationError | InvalidTransitionError | None):
+        super().__init__(index, error)
+        self.index = index
+        self.error = error
+
+
+def _replay(
+    state: TicketState, events: Iterable[TicketEvent], known: Container[type] | None = None
+) -> None:
+    """Move ``state`` forward by each of ``events`` in turn, as :func:`advance` does for
+    one (this is its only implementation: a loop, as replaying a timeline runs it for
+    every event loaded). With ``known``, an event whose class is not in it is refused.
+
+    Raises ``_RefusedEventError(index, error)`` for the first illegal event; ``state`` holds the
+    events before it.
+    """
+    started = state.started()
+    last = state.updated_at if started else None
+    for i, event in enumerate(events):
+        if known is not None and type(event) not in known:
+            raise _RefusedEventError(i, None)
+        if isinstance(event, TicketCreated):
+            if started:
+                error = state.refuse("record a second 'created' event", "a ticket is created once")
+                raise _RefusedEventError(i, error)
+        else:
+            if last is None:
+                raise _RefusedEventError(
+                    i,
+                    ValidationError.single(
+                        "Ticket", "timeline[0]", "a timeline must start with a TicketCreated event"
+                    ),
+                )
+            if event.at < last:
+                raise _RefusedEventError(
+                    i,
+                    ValidationError.single(
+                        "Ticket",
+                        "at",
+                        f"{event.at.isoformat()} is before the ticket's last event "
+                        f"({last.isoformat()}); events are recorded in time order",
+                    ),
+                )
+            if state.status is _CLOSED:
+                action = f"record {event.type_name or 'a change'}"
+                raise _RefusedEventError(
+                    i, state.refuse(action, "closed is final; open a follow-up")
+                )
+            if (
+                state.links
+                and state.merged
+                and not (isinstance(event, StatusChanged) and event.new is _CLOSED)
+            ):
+                error = state.refuse(f"record {event.type_name}", "a merged ticket can only close")
+                raise _RefusedEventError(i, error)
         try:
-            last = state.updated_at
-        except AttributeError:  # not started
-            raise ValidationError.single(
-                "Ticket", "timeline[0]", "a timeline must start with a TicketCreated event"
-            ) from None
-        if event.at < last:
-            raise ValidationError.single(
-                "Ticket",
-                "at",
-                f"{event.at.isoformat()} is before the ticket's last event "
-                f"({last.isoformat()}); events are recorded in time order",
-            )
-        if state.status is _CLOSED:
-            action = f"record {event.type_name or 'a change'}"
-            raise state.refuse(action, "closed is final; open a follow-up")
-        if (
-            state.links
-            and state.merged
-            and not (isinstance(event, StatusChanged) and event.new is _CLOSED)
-        ):
-            raise state.refuse(f"record {event.type_name}", "a merged ticket can only close")
-    event.apply_to(state)
-    state.updated_at = event.at
+            event.apply_to(state)
+        except (ValidationError, InvalidTransitionError) as exc:
+            raise _RefusedEventError(i, exc) from None
+        state.updated_at = last = event.at
+        started = True

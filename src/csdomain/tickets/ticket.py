@@ -28,6 +28,8 @@ from csdomain.tickets.events import (
     TicketEvent,
     TierChanged,
     Visibility,
+    _RefusedEventError,
+    _replay,
     advance,
 )
 from csdomain.tickets.links import LinkKind, TicketLink
@@ -129,22 +131,22 @@ class Ticket(TicketState):
                 "Ticket", "timeline", "expected a non-empty sequence of events"
             )
         state = object.__new__(TicketState)
-        known = _KNOWN_EVENTS
-        for i, event in enumerate(self.timeline):
-            if type(event) not in known:
+        try:
+            _replay(state, self.timeline, _KNOWN_EVENTS)
+        except _RefusedEventError as refused:
+            path, error = f"timeline[{refused.index}]", refused.error
+            if error is None:
+                event = self.timeline[refused.index]
                 raise ValidationError.single(
                     "Ticket",
-                    f"timeline[{i}]",
+                    path,
                     f"expected a ticket event ({', '.join(EVENT_TYPES)}), got {describe(event)}",
-                )
-            try:
-                advance(state, event)
-            except ValidationError as exc:
-                raise ValidationError(
-                    "Ticket", [(f"timeline[{i}]", p.message) for p in exc.problems]
                 ) from None
-            except InvalidTransitionError as exc:
-                raise ValidationError.single("Ticket", f"timeline[{i}]", str(exc)) from None
+            if isinstance(error, ValidationError):
+                raise ValidationError(
+                    "Ticket", [(path, p.message) for p in error.problems]
+                ) from None
+            raise ValidationError.single("Ticket", path, str(error)) from None
         self._take(state)
 
     def _take(self, state: TicketState) -> None:
