@@ -6,8 +6,6 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
-
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -88,11 +86,6 @@ def test_csdomain_first_then_hypothesis_ticket() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ticket is not announced to declared_types yet: the tickets package must call "
-    "declare_type(Ticket); until then only tickets imported before Hypothesis register",
-)
 def test_hypothesis_first_then_csdomain_ticket() -> None:
     check(
         """

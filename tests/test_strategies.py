@@ -109,6 +109,7 @@ STRATEGY_FOR: dict[str, Any] = {
     "SequentialIds": lambda: cst.id_generators(kinds=[csdomain.SequentialIds]),
     "SlaExplanation": None,  # a result of explain()
     "SlaPolicy": cst.sla_policies,
+    "SlaSetup": cst.sla_setups,
     "SlaState": cst.sla_states,
     "SlaStatus": None,  # a result of evaluate()
     "Status": cst.statuses,

@@ -156,9 +156,7 @@ class InvalidTransitionError(CSDomainError, ValueError):
 
     def __reduce__(
         self,
-    ) -> tuple[
-        type[InvalidTransitionError], tuple[str, str, str, tuple[str, ...], str | None]
-    ]:
+    ) -> tuple[type[InvalidTransitionError], tuple[str, str, str, tuple[str, ...], str | None]]:
         return (
             type(self),
             (self.ticket_id, self.current, self.attempted, self.allowed, self.detail),

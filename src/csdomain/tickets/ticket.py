@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar, overload
 
 import attrs
 
+from csdomain._kernel.registry import declare_type
 from csdomain._kernel.validation import JsonScalar, describe, instant, tuple_of
 from csdomain.channels import Channel, ChannelKind
 from csdomain.errors import InvalidTransitionError, ValidationError
@@ -111,6 +112,7 @@ def _state_copier() -> Any:
 _copy_state: Final = _state_copier()
 
 
+@declare_type
 @attrs.frozen(eq=False, repr=False)
 class Ticket(TicketState):
     """A customer request and its whole history.

@@ -7,7 +7,7 @@ import string
 from collections.abc import Container, Iterable
 from datetime import datetime, timedelta, timezone, tzinfo
 from enum import Enum
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import TypeVar
 
 import hypothesis.strategies as st
@@ -233,7 +233,17 @@ def aware_datetimes(
 def _aware_datetimes(
     lo: datetime, hi: datetime, zones: SearchStrategy[tzinfo]
 ) -> SearchStrategy[datetime]:
-    return st.builds(_in_zone, st.datetimes(min_value=lo, max_value=hi), zones)
+    # One integer choice (microseconds after lo) instead of st.datetimes' seven:
+    # Hypothesis pays per choice, and every ticket starts with an instant.
+    offsets = st.integers(0, (hi - lo) // _ONE_MICROSECOND).map(partial(_after, lo))
+    return st.builds(_in_zone, offsets, zones)
+
+
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+def _after(lo: datetime, microseconds: int) -> datetime:
+    return lo + timedelta(microseconds=microseconds)
 
 
 def _in_zone(naive_utc: datetime, tz: tzinfo) -> datetime:

@@ -179,7 +179,9 @@ def tickets(
     and ``max_events`` times by allowed operations: public and internal
     messages from the customer, agents and bots; status moves to one of
     ``ticket.allowed_statuses``; priority, assignment, tier, tag and custom
-    field changes; links; now and then a merge into another ticket. Each
+    field changes; links; now and then a merge into another ticket. The
+    number of changes is distributed as the size of a Hypothesis list is:
+    mostly a few, sometimes up to ``max_events``. Each
     change happens ``0`` to ``max_gap`` after the previous one (equal
     instants included), expressed in varying zones.
 
@@ -266,7 +268,8 @@ def _tickets(
 ) -> Ticket:
     ticket = draw(opened)
     gaps = _gaps(max_gap)
-    count = draw(st.integers(min_events, max_events))
+    # As many changes as a list of that size would hold: mostly a few, sometimes max_events.
+    count = len(draw(_change_counts(min_events, max_events)))
     for i in range(count):
         if ticket.status is Status.CLOSED:
             break
@@ -274,6 +277,11 @@ def _tickets(
         op = draw(_ops(may_close))
         ticket = _change(draw, ticket, op, gaps, may_close=may_close)
     return ticket
+
+
+@_memo
+def _change_counts(min_events: int, max_events: int) -> SearchStrategy[list[None]]:
+    return st.lists(st.none(), min_size=min_events, max_size=max_events)
 
 
 @_memo
