@@ -50,7 +50,6 @@ on first use). ``Metric`` is the deprecated name of :class:`SlaMetric`.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import TYPE_CHECKING
 
@@ -97,15 +96,11 @@ else:
 
     def __getattr__(name: str) -> object:
         if name == "Metric":
-            # Not warned about for csdomain's own modules still on the old name (they
-            # switch in the same release), or `import csdomain` itself would warn.
-            caller = sys._getframe(1).f_globals.get("__name__", "")
-            if caller != "csdomain" and not caller.startswith("csdomain."):
-                warnings.warn(
-                    "csdomain.sla.Metric is deprecated; use csdomain.sla.SlaMetric "
-                    "(the same enum under its new name)",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
+            warnings.warn(
+                "csdomain.sla.Metric is deprecated; use csdomain.sla.SlaMetric "
+                "(the same enum under its new name)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
             return SlaMetric
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
