@@ -8,8 +8,8 @@ redaction and erasure find them without a hand-kept list, and the generated
 an object does not leak what it holds::
 
     >>> from csdomain import ContactPoint, ChannelKind
-    >>> ContactPoint(channel=ChannelKind.PHONE, address="+8613800138000")
-    ContactPoint(channel='phone', address=<personal>, consent=..., consent_at=None, verified=False)
+    >>> ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+8613800138000")
+    ContactPoint(channel='phone_hotline', address=<personal>, verified=False, ...)
 
 :func:`mask_url` hides the password of a connection URL before it reaches a
 message or a log line.
@@ -17,12 +17,15 @@ message or a log line.
 
 from __future__ import annotations
 
+import re
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
 
 import attrs
 
 __all__ = ["MASK", "PERSONAL", "mask_url", "masked", "personal_fields"]
+
+_PASSWORD_PARAMETER: Final = re.compile(r"((?:^|&)password=)[^&]*", re.IGNORECASE)
 
 #: The attrs metadata key marking a field that holds personal data.
 PERSONAL: Final = "csdomain.personal"
@@ -59,6 +62,8 @@ def mask_url(url: str) -> str:
 
     >>> mask_url("postgresql://app:s3cret@db.internal:5432/cs")
     'postgresql://app:***@db.internal:5432/cs'
+    >>> mask_url("postgresql://db.internal/cs?user=app&password=s3cret")
+    'postgresql://db.internal/cs?user=app&password=***'
     """
     try:
         parts = urlsplit(url)
@@ -66,8 +71,11 @@ def mask_url(url: str) -> str:
     except ValueError:  # an unparsable URL may still hold a secret: show only its scheme
         scheme = url.partition(":")[0]
         return f"{scheme}:***" if scheme.isalnum() else "***"
-    if not password:
+    query = _PASSWORD_PARAMETER.sub(r"\1***", parts.query)
+    if password:
+        user = parts.username or ""
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{user}:***@{host}")
+    if not password and query == parts.query:
         return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    return urlunsplit(parts._replace(query=query))
