@@ -87,17 +87,6 @@ def test_pending_expectations_still_fail_only_on_themselves(path: Path) -> None:
     )
 
 
-#: Failures in docs pages whose fix is requested of their owners, as (page, message):
-#: each is the example's own mistake, fixed in the page's text. A new failure fails the
-#: test, and so does a listed one that is gone (remove it from here).
-KNOWN_DOCS_FAILURES = {
-    # timeline[-1] is a TicketEvent: narrow it with isinstance(..., StatusChanged) first.
-    ("docs/tutorial.md", '"TicketEvent" has no attribute "reason"'),
-}
-
-_DOCS_ERROR = re.compile(r"^(?P<page>docs/[^:]+):\d+: error: (?P<message>.*?)  \[[a-z-]+\]", re.M)
-
-
 def test_docs_blocks_and_examples_pass_mypy_strict() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "typecheck_docs.py")],
@@ -106,16 +95,6 @@ def test_docs_blocks_and_examples_pass_mypy_strict() -> None:
         text=True,
         check=False,
     )
-    output = done.stdout + done.stderr
-    found = {(m["page"], m["message"]) for m in _DOCS_ERROR.finditer(done.stdout)}
     errors = [line for line in done.stdout.splitlines() if ": error: " in line]
-    unknown = [
-        line
-        for line in errors
-        if not any(line.startswith(p) and m in line for p, m in KNOWN_DOCS_FAILURES)
-    ]
-    assert not unknown, "\n".join(unknown)
-    assert found == KNOWN_DOCS_FAILURES, (
-        f"fixed, remove from KNOWN_DOCS_FAILURES: {sorted(KNOWN_DOCS_FAILURES - found)}"
-    )
-    assert done.returncode == (1 if KNOWN_DOCS_FAILURES else 0), output
+    assert not errors, "\n".join(errors)
+    assert done.returncode == 0, done.stdout + done.stderr
