@@ -144,7 +144,7 @@ def test_ticket_json_parts_are_the_document_and_its_events(ticket: Ticket) -> No
     for backend in (original, None):
         serialization._orjson = backend
         try:
-            text, events = serialization._ticket_json(ticket)
+            text, events = serialization.ticket_json_and_events(ticket)
         finally:
             serialization._orjson = original
         assert text == to_json(ticket)

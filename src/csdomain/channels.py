@@ -18,6 +18,7 @@ from enum import Enum
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_key_labels, declare_labels, enum_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import Checked, boolean, checked, instance, key, text, tuple_of
@@ -109,6 +110,9 @@ class ChannelTraits(Checked):
     public: bool = attrs.field(default=False, metadata=checked(boolean))
 
 
+declare_document("channel_traits", ChannelTraits)
+
+
 @attrs.frozen
 class Channel(Checked):
     """A channel definition: a key, a display name and traits.
@@ -126,6 +130,9 @@ class Channel(Checked):
     def builtin(self) -> bool:
         """True for the channels of :class:`ChannelKind`."""
         return self.key in _BUILTIN_KEYS
+
+
+declare_document("channel", Channel)
 
 
 def _traits(synchronous: bool, automated: bool = False, public: bool = False) -> ChannelTraits:
@@ -221,3 +228,6 @@ class ChannelDirectory(Checked):
     def with_channels(self, *channels: Channel) -> ChannelDirectory:
         """A directory with ``channels`` added (keys must stay unique)."""
         return ChannelDirectory(custom=self.custom + channels)
+
+
+declare_document("channel_directory", ChannelDirectory)

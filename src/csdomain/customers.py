@@ -18,6 +18,7 @@ import attrs
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.enums import OrderedEnum
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
@@ -138,6 +139,9 @@ class ContactPoint(Checked):
             )
 
 
+declare_document("contact_point", ContactPoint)
+
+
 _CURRENCIES = frozenset(list_currencies())
 
 
@@ -157,6 +161,9 @@ class Purchase(Checked):
     currency: str = attrs.field(metadata=checked(_currency))
     purchased_at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
     product: str = attrs.field(metadata=checked(text(max_length=500)))
+
+
+declare_document("purchase", Purchase)
 
 
 @lru_cache(maxsize=256)
@@ -275,3 +282,6 @@ class Customer(Checked):
     def with_attributes(self, **values: JsonScalar) -> Customer:
         """This customer with ``values`` merged into ``attributes``."""
         return attrs.evolve(self, attributes={**self.attributes, **values})
+
+
+declare_document("customer", Customer)

@@ -15,6 +15,7 @@ from typing import TypeAlias
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.enums import OrderedEnum
 from csdomain._kernel.labels import declare_key_labels, declare_labels
 from csdomain._kernel.messages import _mark
@@ -180,6 +181,9 @@ class Agent(Checked):
             yield "groups", f"each group may be listed once, got {list(self.groups)!r}"
 
 
+declare_document("agent", Agent)
+
+
 @attrs.frozen
 class Group(Checked):
     """A team that works tickets at one escalation tier.
@@ -212,6 +216,9 @@ class Group(Checked):
         return not self.channels or channel_key(channel) in self.channels
 
 
+declare_document("group", Group)
+
+
 @attrs.frozen
 class EscalationTier(Checked):
     """One rung of the escalation ladder.
@@ -224,6 +231,9 @@ class EscalationTier(Checked):
     key: str = attrs.field(metadata=checked(key("tier key")))
     name: str = attrs.field(metadata=checked(text(max_length=200)))
     external: bool = attrs.field(default=False, metadata=checked(boolean))
+
+
+declare_document("escalation_tier", EscalationTier)
 
 
 _tier_items = both(
@@ -278,6 +288,9 @@ class EscalationLadder(Checked):
         """A ladder with ``tier`` inserted above ``after`` (default: at the top)."""
         i = len(self.tiers) if after is None else self.level(after) + 1
         return EscalationLadder(tiers=(*self.tiers[:i], tier, *self.tiers[i:]))
+
+
+declare_document("escalation_ladder", EscalationLadder)
 
 
 declare_key_labels(

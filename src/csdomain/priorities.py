@@ -8,6 +8,7 @@ from typing import TypeAlias
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.enums import OrderedEnum
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
@@ -144,3 +145,6 @@ class PriorityMatrix(Checked):
                             f"a higher {axis} must never lower the priority"
                         ),
                     )
+
+
+declare_document("priority_matrix", PriorityMatrix)

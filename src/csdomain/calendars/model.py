@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.time import EPOCH, delta_us, ensure_aware
 from csdomain._kernel.validation import (
     Check,
@@ -245,6 +246,9 @@ class Holiday(Checked):
             self.__attrs_init__(date, name, closed)
 
 
+declare_document("holiday", Holiday)
+
+
 def _extra_hours_explain(value: object) -> Iterator[tuple[str, str]]:
     if value is None:
         yield "", "missing; give the opening ranges of the day, e.g. ['09:00-18:00']"
@@ -277,6 +281,9 @@ class ExtraWorkday(Checked):
 
         def __init__(self, date=None, name=None, hours=None):
             self.__attrs_init__(date, name, hours)
+
+
+declare_document("extra_workday", ExtraWorkday)
 
 
 def _weekly_convert(value: object) -> object:
@@ -724,6 +731,9 @@ class BusinessCalendar(_Queries, Checked):
         return index
 
 
+declare_document("business_calendar", BusinessCalendar)
+
+
 def always_open(timezone: str = "UTC", *, name: str = "24x7") -> BusinessCalendar:
     """A calendar open at every instant, whose local dates are in the IANA zone ``timezone``.
 
@@ -798,3 +808,6 @@ class CalendarUnion(_Queries, Checked):
             index = _shared_index(self)
             object.__setattr__(self, "_index", index)
         return index
+
+
+declare_document("calendar_union", CalendarUnion)

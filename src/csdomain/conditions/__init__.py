@@ -84,6 +84,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.registry import Registry
 from csdomain._kernel.validation import (
     KEY_PATTERN,
@@ -334,6 +335,9 @@ class Condition(Checked):
         """Every field path the condition reads (to know whether to load the customer)."""
         field = getattr(self, "field", None)  # the field tests' one field
         return frozenset() if field is None else frozenset((field,))
+
+
+declare_document("condition", Condition)
 
 
 def _conditions(value: Iterable[Condition]) -> tuple[Condition, ...]:

@@ -44,15 +44,18 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
 
-from csdomain._kernel.documents import declare_document, document_types
+# The model's modules declare their own document types when they are imported; importing
+# them here lets a document of any built-in type load by its name alone (from_json(text)).
+import csdomain.channels
+import csdomain.customers
+import csdomain.people
+import csdomain.priorities
+import csdomain.sla.policy  # noqa: F401
+from csdomain._kernel.documents import document_types
 from csdomain._kernel.time import UTC, is_aware
-from csdomain.calendars import BusinessCalendar, CalendarUnion, ExtraWorkday, Holiday, TimeRange
-from csdomain.channels import Channel, ChannelDirectory, ChannelTraits
+from csdomain.calendars import TimeRange
 from csdomain.conditions import CONDITION_TYPES, Condition
-from csdomain.customers import ContactPoint, Customer, Purchase
 from csdomain.errors import ValidationError
-from csdomain.people import Agent, EscalationLadder, EscalationTier, Group
-from csdomain.priorities import PriorityMatrix
 from csdomain.serialization._fast import (
     MemoHook,
     enum_value,
@@ -61,14 +64,12 @@ from csdomain.serialization._fast import (
     object_dumper,
     state_comparer,
 )
-from csdomain.sla import MetricPolicy, SlaPolicy, Target
 from csdomain.tickets import (
     EVENT_TYPES,
     STATE_FIELDS,
     Actor,
     Ticket,
     TicketEvent,
-    TicketLink,
     TicketState,
 )
 
@@ -99,33 +100,6 @@ SCHEMA_VERSION: Final = 1
 #: declares its own (``csdomain._kernel.documents.declare_document``).
 DOCUMENT_TYPES: Final[Mapping[str, type]] = document_types
 
-_BUILTIN_DOCUMENTS: Final = {
-    "ticket": Ticket,
-    "ticket_event": TicketEvent,
-    "customer": Customer,
-    "contact_point": ContactPoint,
-    "purchase": Purchase,
-    "agent": Agent,
-    "group": Group,
-    "escalation_tier": EscalationTier,
-    "escalation_ladder": EscalationLadder,
-    "channel": Channel,
-    "channel_traits": ChannelTraits,
-    "channel_directory": ChannelDirectory,
-    "priority_matrix": PriorityMatrix,
-    "holiday": Holiday,
-    "extra_workday": ExtraWorkday,
-    "business_calendar": BusinessCalendar,
-    "calendar_union": CalendarUnion,
-    "actor": Actor,
-    "ticket_link": TicketLink,
-    "condition": Condition,
-    "sla_policy": SlaPolicy,
-    "metric_policy": MetricPolicy,
-    "sla_target": Target,
-}
-for _name, _cls in _BUILTIN_DOCUMENTS.items():
-    declare_document(_name, _cls)
 _ENVELOPE: Final = ("schema_version", "document")
 
 
@@ -781,9 +755,6 @@ def ticket_json_and_events(ticket: Ticket) -> tuple[str, list[str]]:
     doc = to_dict(ticket)
     events = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in doc["timeline"]]
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), events
-
-
-_ticket_json = ticket_json_and_events  # the old private name, until storage switches
 
 
 @overload

@@ -7,6 +7,7 @@ from enum import Enum
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import Checked, checked, key, member_of, optional
@@ -69,3 +70,6 @@ class Actor(Checked):
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}" if self.id else self.kind.value
+
+
+declare_document("actor", Actor)

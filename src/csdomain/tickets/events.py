@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Final, cast
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.registry import Registry
@@ -143,6 +144,9 @@ class TicketEvent(Checked):
         The checks every event shares (time order, closed is final, a merged
         ticket can only close) run before this, in :func:`advance`.
         """
+
+
+declare_document("ticket_event", TicketEvent)
 
 
 @attrs.frozen(kw_only=True)

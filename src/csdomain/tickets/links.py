@@ -6,6 +6,7 @@ from enum import Enum
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.validation import Checked, checked, key, member_of
@@ -38,3 +39,6 @@ class TicketLink(Checked):
 
     kind: LinkKind = attrs.field(metadata=checked(member_of(LinkKind)))
     ticket_id: str = attrs.field(metadata=checked(key("ticket id")))
+
+
+declare_document("ticket_link", TicketLink)

@@ -10,6 +10,7 @@ from typing import Any, Final, TypeVar, overload
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.registry import declare_type
 from csdomain._kernel.validation import JsonScalar, describe, instant, tuple_of
 from csdomain.channels import Channel, ChannelKind
@@ -536,6 +537,11 @@ class Ticket(TicketState):
 
 
 #: The ``reason`` of the automatic move after a customer's public message.
+
+
+declare_document("ticket", Ticket)
+
+
 REASON_CUSTOMER_REPLIED: Final = "customer replied"
 #: The ``reason`` of the automatic move after an agent's first public reply.
 REASON_AGENT_REPLIED: Final = "agent replied"
