@@ -76,7 +76,7 @@ from csdomain.tickets import (
 try:  # the ``fast`` extra
     import orjson as _orjson
 except ImportError:  # pragma: no cover - exercised when orjson is absent
-    _orjson = None  # type: ignore[assignment]
+    _orjson = None  # type: ignore[assignment, unused-ignore]  # unused when orjson is absent
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -436,7 +436,8 @@ def _isoformat(value: datetime) -> str:
     """``value.isoformat()``; for UTC datetimes through orjson when installed (a third of
     the time: two per ticket loaded, for the state check)."""
     if _orjson is not None and type(value) is datetime and value.tzinfo is UTC:
-        return _orjson.dumps(value)[1:-1].decode()
+        text: str = _orjson.dumps(value)[1:-1].decode()  # typed: orjson may be untyped (absent)
+        return text
     return value.isoformat()
 
 
@@ -731,7 +732,8 @@ def to_json(value: Any, *, indent: int | None = None) -> str:
     """The document for ``value`` as JSON text (compact unless ``indent`` is given)."""
     if _orjson is not None and indent is None:
         try:
-            return _orjson.dumps(_document(value, _converter(False, True))).decode("utf-8")
+            text: str = _orjson.dumps(_document(value, _converter(False, True))).decode("utf-8")
+            return text
         except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
             pass
     doc = to_dict(value)

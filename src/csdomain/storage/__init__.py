@@ -98,7 +98,8 @@ try:  # the ``fast`` extra
 
     def _dumps(doc: dict[str, Any]) -> str:
         try:
-            return _orjson.dumps(doc).decode("utf-8")
+            text: str = _orjson.dumps(doc).decode("utf-8")  # typed: orjson may be absent
+            return text
         except TypeError:  # integers beyond 64 bits: orjson refuses, the stdlib copes
             return json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
 
