@@ -37,6 +37,7 @@ from csdomain._kernel.validation import (
     JsonScalar,
     identity_condition,
     inline,
+    instant,
 )
 
 __all__ = [
@@ -135,12 +136,14 @@ _Hooks = Callable[[Any], Callable[[Any, Any], Any]]
 
 def _structure(
     code: _Code, indent: int, var: str, tp: Any, check: Check | None, hooks: _Hooks, i: int
-) -> None:
+) -> bool:
     """Statements turning the JSON value in ``var`` into a value of type ``tp``, or
     returning None (the caller's fallback) when the value is not plainly right.
 
     ``check`` is the field's check when it runs on this very value (no converter in
     between): a text field whose check accepts only ``str`` needs no second type test.
+    Returns True when the value produced certainly passes ``check`` (the check is then
+    the reader's own guarantee, and testing it again would test nothing).
     """
 
     def call(of: Any) -> str:
@@ -157,7 +160,8 @@ def _structure(
         code.add(indent + 1, f"{var} = _m if _m is not None else {call(tp)}")
         code.add(indent, "else:")
         code.add(indent + 1, f"{var} = {call(tp)}")
-        return
+        # The converter's hook for tp returns a tp or raises, and the memo holds tps.
+        return _is_type_test(check, "isinstance({v}, {cls})", "cls", tp)
     inner = _optional_of(tp)
     if tp is str:
         if covered is None or not set(covered) <= {str}:
@@ -170,6 +174,7 @@ def _structure(
     elif isinstance(tp, type) and issubclass(tp, Enum):
         members = code.name(f"_members{i}", {m.value: m for m in tp})
         code.add(indent, f"{var} = {members}[{var}]")
+        return _is_type_test(check, "type({v}) is {enum}", "enum", tp)
     elif isinstance(inner, type) and issubclass(inner, Enum):
         members = code.name(f"_members{i}", {m.value: m for m in inner})
         code.add(indent, f"if {var} is not None: {var} = {members}[{var}]")
@@ -182,6 +187,8 @@ def _structure(
             indent += 1
         code.add(indent, f"if {test}: return None")
         code.add(indent, f"{var} = {parse}({var})")
+        # fromisoformat of a "+00:00" text is an aware datetime in UTC: an instant.
+        return inner is None and check is instant
     elif get_origin(tp) is frozenset and get_args(tp) == (str,):
         if check is not None and check.shape == tp:  # the check tests every item
             code.add(indent, f"if type({var}) is not list: return None")
@@ -199,6 +206,12 @@ def _structure(
         code.add(indent, f"if {var} is not None: {var} = {call(inner)}")
     else:
         code.add(indent, f"{var} = {call(tp)}")
+    return False
+
+
+def _is_type_test(check: Check | None, source: str, name: str, tp: Any) -> bool:
+    """Whether ``check`` is exactly the type test ``source`` for ``tp``."""
+    return check is not None and check.source == source and check.names.get(name) is tp
 
 
 def _only_str(items: list[Any]) -> bool:
@@ -229,10 +242,14 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
         var = f"v{i}"
         tp = hints[a.name]
         check = a.metadata.get(CHECK)
-        direct = check if a.converter is None else None
+        # The check runs on the value read when nothing converts it in between; a UTC
+        # datetime read here is what to_utc would keep, so to_utc is skipped below.
+        utc_read = a.converter is to_utc and tp is datetime and a.default is attrs.NOTHING
+        direct = check if a.converter is None or utc_read else None
+        guaranteed = False
         if a.default is attrs.NOTHING:
             code.add(2, f"{var} = d[{a.name!r}]")
-            _structure(code, 2, var, tp, direct, structure_hook, i)
+            guaranteed = _structure(code, 2, var, tp, direct, structure_hook, i)
         else:
             # A subscript in a try costs less than .get() when the key is there, as
             # documents written by to_dict always have it.
@@ -249,10 +266,13 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
                 code.add(3, f"{var} = {default}")
             code.add(2, "else:")
             before = len(code.lines)
-            _structure(code, 3, var, tp, direct, structure_hook, i)
+            read_ok = _structure(code, 3, var, tp, direct, structure_hook, i)
+            # The default needs the check too; a plain one is tested once, here.
+            plain_default = not isinstance(a.default, attrs.Factory)  # type: ignore[arg-type]
+            guaranteed = read_ok and plain_default and check is not None and check.ok(a.default)
             if len(code.lines) == before:
                 code.lines.pop()  # nothing to do with a given value
-        if a.converter is to_utc and tp is datetime and a.default is attrs.NOTHING:
+        if utc_read:
             pass  # the reader above gives exactly what to_utc keeps: a datetime in UTC
         elif a.converter is not None:
             convert = code.name(f"_convert{i}", a.converter)
@@ -264,7 +284,7 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
                 renamed = {n: code.name(f"_same{i}_{n}", value) for n, value in names.items()}
                 test = source.format(v=var, **renamed)
                 code.add(2, f"if not ({test}): {var} = {convert}({var})")
-        if check is not None:
+        if check is not None and not guaranteed:
             test, names = inline(check, var, f"_c{i}_")
             code.names.update(names)
             tests.append(test)
