@@ -304,3 +304,19 @@ def test_rebuilding_from_the_timeline_gives_the_same_ticket(ticket: Ticket) -> N
     assert rebuilt.status is ticket.status
     assert rebuilt.updated_at == ticket.timeline[-1].at
     assert [e.at for e in ticket.timeline] == sorted(e.at for e in ticket.timeline)
+
+
+def test_event_descriptions_use_full_width_punctuation_in_chinese() -> None:
+    from csdomain.tickets.rendering import describe_event
+
+    ticket = new_ticket()
+    at = ticket.created_at + timedelta(minutes=1)
+    ticket = ticket.change_status(Status.PENDING, at=at, actor=Actor.agent("agt_1"), reason="x")
+    ticket = ticket.change_tier("L2", at=at, actor=Actor.agent("agt_1"), reason="y")
+    fields = {"a": 1, "b": 2, "c": 3}
+    ticket = ticket.set_custom_fields(fields, at=at, actor=Actor.agent("agt_1"))
+    status, tier, changed = (describe_event(e, "zh_CN") for e in ticket.timeline[-3:])
+    assert status.endswith("（x）") and tier.endswith("（y）")
+    assert changed.endswith("：a、b和c")
+    assert describe_event(ticket.timeline[-3]).endswith("(x)")
+    assert describe_event(ticket.timeline[-1]).endswith(": a, b, and c")

@@ -18,7 +18,16 @@ reads :mod:`csdomain.i18n`; importing :mod:`csdomain.tickets` does not load it.
 
 from __future__ import annotations
 
-from csdomain.i18n import channel_label, format_duration, label, tier_label, translation
+from babel.lists import format_list
+
+from csdomain.i18n import (
+    channel_label,
+    format_duration,
+    label,
+    parse_locale,
+    tier_label,
+    translation,
+)
 from csdomain.tickets import (
     REASON_AGENT_REPLIED,
     REASON_CUSTOMER_REPLIED,
@@ -67,8 +76,8 @@ def describe_event(event: TicketEvent, locale: str = "en") -> str:
                 channel=channel_label(event.channel, locale), body=text
             )
         if event.handle_time is not None:
-            line += " " + _("(handled in {duration})").format(
-                duration=format_duration(event.handle_time, locale)
+            line = _("{line} (handled in {duration})").format(
+                line=line, duration=format_duration(event.handle_time, locale)
             )
         return line
     if isinstance(event, StatusChanged):
@@ -77,9 +86,10 @@ def describe_event(event: TicketEvent, locale: str = "en") -> str:
             REASON_CUSTOMER_REPLIED: _("customer replied"),
         }
         reason = automatic.get(event.reason or "", event.reason)
-        return _("status {old} → {new}").format(
-            old=label(event.old, locale), new=label(event.new, locale)
-        ) + (f" ({reason})" if reason else "")
+        old, new = label(event.old, locale), label(event.new, locale)
+        if reason:
+            return _("status {old} → {new} ({reason})").format(old=old, new=new, reason=reason)
+        return _("status {old} → {new}").format(old=old, new=new)
     if isinstance(event, PriorityChanged):
         return _("priority {old} → {new}").format(
             old=label(event.old, locale), new=label(event.new, locale)
@@ -90,15 +100,19 @@ def describe_event(event: TicketEvent, locale: str = "en") -> str:
             group=event.group_id or nobody, agent=event.assignee_id or nobody
         )
     if isinstance(event, TierChanged):
-        return _("escalation tier {old} → {new}").format(
-            old=tier_label(event.old, locale), new=tier_label(event.new, locale)
-        ) + (f" ({event.reason})" if event.reason else "")
+        old, new = tier_label(event.old, locale), tier_label(event.new, locale)
+        if event.reason:
+            return _("escalation tier {old} → {new} ({reason})").format(
+                old=old, new=new, reason=event.reason
+            )
+        return _("escalation tier {old} → {new}").format(old=old, new=new)
     if isinstance(event, TagsChanged):
         changes = [f"+{t}" for t in sorted(event.added)] + [f"-{t}" for t in sorted(event.removed)]
         return _("tags {changes}").format(changes=" ".join(changes))
     if isinstance(event, CustomFieldsChanged):
         names = sorted([*event.values, *event.unset])
-        return _("custom fields changed: {names}").format(names=", ".join(names))
+        listed = format_list(names, locale=parse_locale(locale))
+        return _("custom fields changed: {names}").format(names=listed)
     if isinstance(event, Linked):
         return _("linked: {kind} {ticket}").format(
             kind=label(event.link.kind, locale), ticket=event.link.ticket_id
