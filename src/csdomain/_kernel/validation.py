@@ -485,7 +485,9 @@ def _json_scalars_ok(value: object) -> bool:
 
 _INF = float("inf")
 #: Integers must fit 64 bits: JSON parsers (orjson, PostgreSQL, JavaScript) lose larger ones.
-_INT64 = (-(2**63), 2**63 - 1)
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+_INT64 = (INT64_MIN, INT64_MAX)
 
 
 def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:

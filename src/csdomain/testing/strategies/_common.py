@@ -15,7 +15,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
 from csdomain._kernel.time import zone
-from csdomain._kernel.validation import KEY_PATTERN, JsonScalar
+from csdomain._kernel.validation import INT64_MAX, INT64_MIN, KEY_PATTERN, JsonScalar
 from csdomain.ids import PREFIXES
 
 T = TypeVar("T")
@@ -405,7 +405,7 @@ def _json_scalars() -> SearchStrategy[JsonScalar]:
     return st.one_of(
         st.none(),
         st.booleans(),
-        st.integers(-(2**63), 2**63 - 1),
+        st.integers(INT64_MIN, INT64_MAX),
         st.floats(allow_nan=False, allow_infinity=False),
         st.builds(operator.add, st.text(_text_chars(), max_size=10), _flavours()),
     )

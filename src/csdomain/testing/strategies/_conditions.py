@@ -10,6 +10,7 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
+from csdomain._kernel.validation import INT64_MAX, INT64_MIN
 from csdomain.conditions import (
     MAX_DEPTH,
     AllOf,
@@ -167,7 +168,7 @@ def _condition_leaves() -> dict[type[Condition], SearchStrategy[Condition]]:
     scalars = _json_scalars().filter(lambda v: v is not None)
     numbers = st.one_of(
         st.integers(-10, 10),
-        st.integers(-(2**63), 2**63 - 1),
+        st.integers(INT64_MIN, INT64_MAX),
         st.floats(allow_nan=False, allow_infinity=False),
     )
     # (paths, values) of the fields that Equals and In take, each drawn as that field holds it.
