@@ -103,9 +103,13 @@ def business_calendars(
     _check_size("max_holidays", max_holidays)
     _check_size("max_extra_workdays", max_extra_workdays)
     return st.one_of(
-        st.just(BusinessCalendar.always_open()),
+        st.sampled_from(_CALENDAR_ZONES).map(_always_open),
         _business_calendars(max_holidays, max_extra_workdays),
     )
+
+
+def _always_open(zone_name: str) -> BusinessCalendar:
+    return BusinessCalendar.always_open(timezone=zone_name)
 
 
 register(BusinessCalendar, business_calendars)
