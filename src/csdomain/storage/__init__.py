@@ -40,12 +40,12 @@ import importlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Generic, TypeVar, cast
 
 import attrs
 
-from csdomain._kernel.time import ensure_aware
+from csdomain._kernel.time import ensure_aware, to_epoch_us
 from csdomain.customers import Customer
 from csdomain.errors import (
     ConflictError,
@@ -89,7 +89,6 @@ __all__ = [
 
 T = TypeVar("T")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _UNSOLVED = (Status.NEW.value, Status.OPEN.value, Status.PENDING.value, Status.ON_HOLD.value)
 MAX_PAGE = 1_000
 
@@ -136,11 +135,6 @@ class OutboxMessage:
     ticket_id: str
     sequence: int
     event: TicketEvent
-
-
-def _us(value: datetime) -> int:
-    delta = value - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _check_limit(limit: object) -> int:
@@ -403,8 +397,8 @@ class TicketRepository(_Base):
             "customer_id": ticket.customer_id,
             "kind": ticket.kind.value,
             "priority": ticket.priority.value,
-            "updated_at": _us(ticket.updated_at),
-            "next_deadline": None if next_deadline is None else _us(next_deadline),
+            "updated_at": to_epoch_us(ticket.updated_at),
+            "next_deadline": None if next_deadline is None else to_epoch_us(next_deadline),
             "event_count": len(ticket.timeline),
         }
 
@@ -535,7 +529,7 @@ class TicketRepository(_Base):
         self, instant: datetime, *, limit: int = 100, cursor: str | None = None
     ) -> Page[Stored[Ticket]]:
         """Unsolved tickets whose next SLA deadline is before ``instant``, soonest first."""
-        bound = _us(ensure_aware(instant, "ticket store", "instant"))
+        bound = to_epoch_us(ensure_aware(instant, "ticket store", "instant"))
         limit = _check_limit(limit)
         after = decode_cursor(cursor) if cursor is not None else None
         rows = self._backend.select(
