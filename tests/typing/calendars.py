@@ -55,3 +55,10 @@ def calendars() -> None:
     CalendarUnion(name="x", members=desk)  # type: ignore[arg-type]
     desk.add(AT, 4)  # type: ignore[arg-type]
     desk.elapsed(date(2026, 3, 2), AT)  # type: ignore[arg-type]
+
+
+def converters() -> None:
+    ExtraWorkday(date=date(2026, 9, 20), name="调休", hours="09:00-18:00")  # type: ignore[arg-type]
+    BusinessCalendar(name="x", timezone="UTC", weekly="09:00-18:00")  # type: ignore[arg-type]
+    BusinessCalendar(name="x", timezone="UTC", weekly=(), holidays=["x"])  # type: ignore[list-item]
+    CalendarUnion(name="x", members=["x"])  # type: ignore[list-item]

@@ -50,3 +50,9 @@ def stores() -> None:
     store.tickets.add(Customer(id="cus_2", display_name="Li"))  # type: ignore[arg-type]
     store.customers.add(ticket)  # type: ignore[arg-type]
     store.tickets.list(status="new")  # type: ignore[arg-type]
+
+
+def configuration(policy: SlaPolicy) -> None:
+    store = open_store("memory:", tenant="acme")
+    assert_type(store.config.add("standard", policy), Stored[SlaPolicy])
+    assert_type(store.config.save("standard", policy, expected_version=1), Stored[SlaPolicy])

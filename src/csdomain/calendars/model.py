@@ -176,14 +176,21 @@ def _ranges_ok(value: object) -> bool:
 _RANGES = Check(_ranges_ok, _ranges_explain)
 
 
-def _parse_ranges(value: Sequence[TimeRange | str]) -> tuple[TimeRange, ...]:
+#: Ranges as callers give them: a list or tuple of TimeRange or text ("09:00-12:00"); lists
+#: are spelled out because list is invariant, and a bare str (a Sequence) is not accepted.
+_Ranges: TypeAlias = (
+    list[TimeRange] | list[str] | list[TimeRange | str] | tuple[TimeRange | str, ...]
+)
+
+
+def _parse_ranges(value: _Ranges) -> tuple[TimeRange, ...]:
     """Converter: ranges given as text (``"09:00-12:00"``) become :class:`TimeRange` values.
 
     Anything else is left for the field check to explain.
     """
     if isinstance(value, (list, tuple)):
         return tuple(TimeRange.parse(v) if isinstance(v, str) else v for v in value)
-    return value  # type: ignore[return-value]
+    return value  # left for the check to explain
 
 
 def _required(check: Check, hint: str) -> Check:
@@ -236,9 +243,7 @@ class Holiday(Checked):
 
     if TYPE_CHECKING:
 
-        def __init__(
-            self, date: _Date, name: str, closed: Sequence[TimeRange | str] = ()
-        ) -> None: ...
+        def __init__(self, date: _Date, name: str, closed: _Ranges = ()) -> None: ...
 
     else:
 
@@ -275,7 +280,7 @@ class ExtraWorkday(Checked):
 
     if TYPE_CHECKING:
 
-        def __init__(self, date: _Date, name: str, hours: Sequence[TimeRange | str]) -> None: ...
+        def __init__(self, date: _Date, name: str, hours: _Ranges) -> None: ...
 
     else:
 
@@ -286,10 +291,18 @@ class ExtraWorkday(Checked):
 declare_document("extra_workday", ExtraWorkday)
 
 
-def _weekly_convert(value: object) -> object:
+def _weekly_convert(value: Sequence[_Ranges]) -> tuple[tuple[TimeRange, ...], ...]:
     if isinstance(value, (list, tuple)):
         return tuple(_parse_ranges(day) for day in value)
-    return value
+    return value  # type: ignore[return-value]  # left for the check to explain
+
+
+def _holidays(value: Iterable[Holiday]) -> tuple[Holiday, ...]:
+    return tuple_of(value)
+
+
+def _extra_workdays(value: Iterable[ExtraWorkday]) -> tuple[ExtraWorkday, ...]:
+    return tuple_of(value)
 
 
 def _weekly_explain(value: object) -> Iterator[tuple[str, str]]:
@@ -638,10 +651,12 @@ class BusinessCalendar(_Queries, Checked):
         converter=_weekly_convert, metadata=checked(_WEEKLY)
     )
     holidays: tuple[Holiday, ...] = attrs.field(
-        default=(), converter=tuple_of, metadata=checked(_dated(Holiday, "holiday"))
+        default=(), converter=_holidays, metadata=checked(_dated(Holiday, "holiday"))
     )
     extra_workdays: tuple[ExtraWorkday, ...] = attrs.field(
-        default=(), converter=tuple_of, metadata=checked(_dated(ExtraWorkday, "extra working day"))
+        default=(),
+        converter=_extra_workdays,
+        metadata=checked(_dated(ExtraWorkday, "extra working day")),
     )
     _index: Index | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
     _always: bool = attrs.field(init=False, default=False, eq=False, hash=False, repr=False)
@@ -764,6 +779,10 @@ def _shared_index(calendar: BusinessCalendar | CalendarUnion) -> Index:
     return calendar._new_index()
 
 
+def _members(value: Iterable[BusinessCalendar]) -> tuple[BusinessCalendar, ...]:
+    return tuple_of(value)
+
+
 def _members_explain(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, tuple) or not value:
         yield "", "a union needs at least one member calendar"
@@ -779,7 +798,7 @@ class CalendarUnion(_Queries, Checked):
 
     name: str = attrs.field(metadata=checked(_NAME))
     members: tuple[BusinessCalendar, ...] = attrs.field(
-        converter=tuple_of, metadata=checked(Check.of(_members_explain))
+        converter=_members, metadata=checked(Check.of(_members_explain))
     )
     _index: Index | None = attrs.field(init=False, default=None, eq=False, hash=False, repr=False)
     _always: bool = attrs.field(init=False, default=False, eq=False, hash=False, repr=False)

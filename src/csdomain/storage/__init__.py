@@ -571,6 +571,9 @@ class TicketRepository(_Base):
         return filters
 
 
+V = TypeVar("V")
+
+
 class ConfigurationRepository(_Base):
     """Configuration documents (calendars, SLA policies, conditions, ladders, ...) by name."""
 
@@ -599,7 +602,7 @@ class ConfigurationRepository(_Base):
         except _UNREADABLE as exc:
             raise _unreadable(cls.__name__, row.key, exc) from exc
 
-    def add(self, name: str, value: Any) -> Stored[Any]:
+    def add(self, name: str, value: V) -> Stored[V]:
         """Store ``value`` under ``name`` (version 1); ``ConflictError`` if the name is taken."""
         collection = self._collection(type(value))
         text = to_json(value)
@@ -608,7 +611,7 @@ class ConfigurationRepository(_Base):
             self._insert_many(collection, type(value).__name__, [(key, text, {})])
         return Stored(value, 1)
 
-    def save(self, name: str, value: Any, *, expected_version: int) -> Stored[Any]:
+    def save(self, name: str, value: V, *, expected_version: int) -> Stored[V]:
         """Replace the document under ``name`` if its version is still ``expected_version``."""
         collection = self._collection(type(value))
         expected = _check_version("configuration", expected_version)
