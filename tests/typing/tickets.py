@@ -111,3 +111,11 @@ def rebuilding() -> None:
 
     Ticket(timeline=[AT])  # type: ignore[list-item]
     Ticket()  # type: ignore[call-arg]
+
+
+def tag_collections() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+    ticket = Ticket.open(id="t", customer_id="c", channel="email", subject="S", at=at, tags=["vip"])
+    assert_type(ticket.change_tags(at=at, actor=Actor.agent("agt_1"), add={"x"}), Ticket)
+    Ticket.open(id="t", customer_id="c", channel="email", subject="S", at=at, tags="vip")  # type: ignore[arg-type]
+    ticket.change_tags(at=at, actor=Actor.agent("agt_1"), add="vip")  # type: ignore[arg-type]

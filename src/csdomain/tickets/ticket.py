@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
-from typing import Any, Final, TypeVar, overload
+from typing import Any, Final, TypeAlias, TypeVar, overload
 
 import attrs
 
@@ -55,6 +56,11 @@ def _known_event(tag: str, cls: type[TicketEvent]) -> None:
 
 
 EVENT_TYPES.subscribe(_known_event)
+
+
+#: Tags as callers give them: a set, list or tuple of keys (a bare str is refused: it would
+#: read as one tag per character).
+Tags: TypeAlias = AbstractSet[str] | list[str] | tuple[str, ...]
 
 
 def _timeline(value: Iterable[TicketEvent]) -> tuple[TicketEvent, ...]:
@@ -188,7 +194,7 @@ class Ticket(TicketState):
         group_id: str | None = None,
         assignee_id: str | None = None,
         tier: str = "L1",
-        tags: Iterable[str] = (),
+        tags: Tags = (),
         custom_fields: Mapping[str, JsonScalar] | None = None,
         follow_up_of: str | None = None,
         description: str | None = None,
@@ -427,8 +433,8 @@ class Ticket(TicketState):
         *,
         at: datetime,
         actor: Actor,
-        add: Iterable[str] = (),
-        remove: Iterable[str] = (),
+        add: Tags = (),
+        remove: Tags = (),
     ) -> Ticket:
         """Add and remove tags; tags already present or absent are skipped."""
         event = TagsChanged(at=at, actor=actor, added=add, removed=remove)
