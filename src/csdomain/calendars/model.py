@@ -398,8 +398,16 @@ class _Queries:
     def is_always_open(self) -> bool:  # overridden
         raise NotImplementedError
 
-    def _idx(self) -> Index:  # overridden
+    def _new_index(self) -> Index:  # overridden
         raise NotImplementedError
+
+    def _idx(self) -> Index:
+        """The calendar's index, made on first use and kept (equal calendars share one)."""
+        index = self._index
+        if index is None:
+            index = _shared_index(self)
+            object.__setattr__(self, "_index", index)
+        return index
 
     def is_open(self, t: datetime) -> bool:
         """True when ``t`` falls inside an open interval."""
@@ -738,13 +746,6 @@ class BusinessCalendar(_Queries, Checked):
         plan = day_plan(self.timezone, weekly, special)
         return Index(lambda month: open_month(plan, month))
 
-    def _idx(self) -> Index:
-        index = self._index
-        if index is None:
-            index = _shared_index(self)
-            object.__setattr__(self, "_index", index)
-        return index
-
 
 declare_document("business_calendar", BusinessCalendar)
 
@@ -820,13 +821,6 @@ class CalendarUnion(_Queries, Checked):
             return merge([p for index in members for p in index.month(m)])
 
         return Index(month)
-
-    def _idx(self) -> Index:
-        index = self._index
-        if index is None:
-            index = _shared_index(self)
-            object.__setattr__(self, "_index", index)
-        return index
 
 
 declare_document("calendar_union", CalendarUnion)
