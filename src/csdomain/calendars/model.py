@@ -402,7 +402,7 @@ class _Queries:
         raise NotImplementedError
 
     def _idx(self) -> Index:
-        """The calendar's index, made on first use and kept (equal calendars share one)."""
+        """The calendar's index, made on first use and kept."""
         index = self._index
         if index is None:
             index = _shared_index(self)
