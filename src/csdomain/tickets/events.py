@@ -82,8 +82,8 @@ declare_labels(
 )
 
 
-# Members bound once: reading Status.CLOSED goes through the enum metaclass on every use
-# (about 70 ns on CPython 3.11), and these run for every event replayed or loaded.
+# Members bound once: reading Status.CLOSED goes through the enum metaclass on every use,
+# and these run for every event replayed or loaded (cost: bench/README.md, Serialization).
 _CLOSED: Final = Status.CLOSED
 _NEW: Final = Status.NEW
 _OPEN: Final = Status.OPEN
