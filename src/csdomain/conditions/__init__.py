@@ -368,16 +368,12 @@ def _depth_problems(parts: tuple[Condition, ...], path: str) -> Iterator[tuple[s
 
 
 @attrs.frozen
-class AllOf(Condition):
-    """Matches when every condition in ``conditions`` matches (always, when there are none)."""
+class _Combination(Condition):
+    """What AllOf and AnyOf share: the conditions they combine."""
 
-    op: ClassVar[str] = "all"
     conditions: tuple[Condition, ...] = attrs.field(
         factory=tuple, converter=_conditions, metadata=checked(_conditions_check())
     )
-
-    def holds(self, facts: Mapping[str, object]) -> bool:
-        return all(c.holds(facts) for c in self.conditions)
 
     def _parts(self) -> tuple[Condition, ...]:
         return self.conditions
@@ -391,27 +387,24 @@ class AllOf(Condition):
 
 
 @attrs.frozen
-class AnyOf(Condition):
+class AllOf(_Combination):
+    """Matches when every condition in ``conditions`` matches (always, when there are none)."""
+
+    op: ClassVar[str] = "all"
+
+    def holds(self, facts: Mapping[str, object]) -> bool:
+        return all(c.holds(facts) for c in self.conditions)
+
+
+@attrs.frozen
+class AnyOf(_Combination):
     """Matches when at least one condition in ``conditions`` matches (never, when there are
     none)."""
 
     op: ClassVar[str] = "any"
-    conditions: tuple[Condition, ...] = attrs.field(
-        factory=tuple, converter=_conditions, metadata=checked(_conditions_check())
-    )
 
     def holds(self, facts: Mapping[str, object]) -> bool:
         return any(c.holds(facts) for c in self.conditions)
-
-    def _parts(self) -> tuple[Condition, ...]:
-        return self.conditions
-
-    def _check_whole(self) -> Iterator[tuple[str, str]]:
-        return _depth_problems(self.conditions, "conditions")
-
-    @property
-    def field_paths(self) -> frozenset[str]:
-        return frozenset().union(*(c.field_paths for c in self.conditions))
 
 
 @attrs.frozen
