@@ -145,9 +145,10 @@ def test_ticket_json_parts_are_the_document_and_its_events(ticket: Ticket) -> No
         serialization._orjson = backend
         try:
             text, events = serialization.ticket_json_and_events(ticket)
+            same_backend = to_json(ticket)
         finally:
             serialization._orjson = original
-        assert text == to_json(ticket)
+        assert text == same_backend
         assert [json.loads(e) for e in events] == json.loads(text)["timeline"]
         texts.append((text, events))
     # orjson and the stdlib write the same JSON values (floats may be spelled differently:
@@ -494,3 +495,26 @@ def test_every_state_field_is_compared_with_the_replay() -> None:
         assert doc[name] != value
         doc[name] = value
         assert "timeline gives" in _errors(json.dumps(doc))[name], name
+
+
+def test_backends_agree_on_values_when_they_spell_a_float_differently() -> None:
+    """orjson writes 1.192092896e-7 where json writes 1.192092896e-07: the same value."""
+    ticket = Ticket.open(
+        id="tkt_1",
+        customer_id="cus_1",
+        channel="email",
+        subject="S",
+        at=T0,
+        custom_fields={"vip": 1.192092896e-07},
+    )
+    original = serialization._orjson
+    texts = []
+    for backend in (original, None):
+        serialization._orjson = backend
+        try:
+            texts.append(serialization.ticket_json_and_events(ticket)[0])
+            assert texts[-1] == to_json(ticket)
+            assert from_json(texts[-1], Ticket) == ticket
+        finally:
+            serialization._orjson = original
+    assert json.loads(texts[0]) == json.loads(texts[1])
