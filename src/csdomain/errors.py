@@ -17,6 +17,7 @@ __all__ = [
     "ConflictError",
     "CorruptRecordError",
     "InvalidTransitionError",
+    "NoStoreError",
     "NotFoundError",
     "Problem",
     "RetryableStorageError",
@@ -224,6 +225,11 @@ class RetryableStorageError(StorageError):
 
 class SchemaError(StorageError):
     """The stored schema is not one this csdomain can use (newer, unknown or damaged)."""
+
+
+class NoStoreError(SchemaError):
+    """The URL names no csdomain store (a missing or empty file, an empty database),
+    and creating one was not asked for: pass ``create=True`` to ``open_store``."""
 
 
 class CorruptRecordError(StorageError, ValueError):

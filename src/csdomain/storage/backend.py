@@ -30,42 +30,47 @@ import base64
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
+import attrs
+
+from csdomain._kernel.collections import Collection, Column, ColumnType, Query
 from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.errors import StorageError, ValidationError
 
 __all__ = [
-    "COLLECTIONS",
+    "LEGACY_COLLECTIONS",
     "SCHEMA_VERSION",
-    "TICKET_COLUMNS",
     "Backend",
+    "Collection",
+    "Column",
+    "ColumnType",
+    "ColumnValues",
+    "NewRow",
+    "OutboxRow",
+    "Query",
     "Row",
+    "Select",
     "StorageError",
     "check_key",
-    "decode_cursor",
-    "encode_cursor",
+    "chunks",
 ]
 
-#: The version of the storage schema this csdomain writes and reads.
-SCHEMA_VERSION: Final = 1
+#: The version of the storage schema this csdomain writes and reads. Version 1
+#: (csdomain 0.1) kept documents in ``records`` and ``tickets`` tables; version 2
+#: keeps declared collections, event rows and a leased outbox.
+SCHEMA_VERSION: Final = 2
 
-#: Document collections kept in the generic records table (tickets have their own);
-#: configuration documents go to ``"config:<document name>"`` collections.
-COLLECTIONS: Final = ("customers", "agents", "groups")
+#: What version 1 stored in its generic ``records`` table (tickets had a table of
+#: their own; configuration documents went to ``"config:<document name>"``).
+LEGACY_COLLECTIONS: Final = ("customers", "agents", "groups")
 
-#: The indexed columns of a ticket row, besides its key, version and document.
-TICKET_COLUMNS: Final = (
-    "status",
-    "assignee_id",
-    "group_id",
-    "customer_id",
-    "kind",
-    "priority",
-    "updated_at",
-    "next_deadline",
-    "event_count",
-)
+#: A record's indexed values: column name -> value (a tuple of values for a
+#: multiple column); see :class:`~csdomain.storage.ColumnType` for the Python types.
+ColumnValues = Mapping[str, Any]
+
+#: A record to insert: ``(key, document text, column values)``.
+NewRow = tuple[str, str, ColumnValues]
 
 
 class Row(tuple[str, int, str]):
@@ -86,12 +91,56 @@ class Row(tuple[str, int, str]):
         return self[2]
 
 
+class OutboxRow(NamedTuple):
+    """An outbox message as stored: ``stream`` is the collection, ``key`` the record,
+    ``sequence`` the event's index in the record's stream."""
+
+    id: int
+    stream: str
+    key: str
+    sequence: int
+    type: str
+    text: str
+    attempts: int = 0
+    failure: str | None = None
+
+
+@attrs.frozen
+class Select:
+    """One page of a declared query, as an adapter receives it.
+
+    Rows whose ``where`` columns each hold one of the given values (``None``
+    among them matches NULL; for a multiple column, a row holding any of the
+    values matches), ordered by ``(order, key)`` ascending, strictly after the
+    ``(order value, key)`` position ``after``, with ``low <= order value <
+    high`` for the bounds given, at most ``limit`` rows. Rows whose order
+    column is NULL are left out unless ``order`` is ``"key"``. Repositories
+    only send queries their collection declared, with values already of the
+    column's type.
+    """
+
+    where: Mapping[str, tuple[Any, ...]] = attrs.field(factory=dict)
+    order: str = "key"
+    after: tuple[Any, str] | None = None
+    low: Any = None
+    high: Any = None
+    limit: int = 100
+
+
 class Backend(Protocol):
     """What an adapter implements. Every method acts on the backend's tenant only.
 
-    ``collection`` is one of :data:`COLLECTIONS` or ``"tickets"``. Writes take
-    place inside :meth:`transaction`; the repositories open one around each
-    call when the caller has none open.
+    Collections are declared with :meth:`declare` before use (the store does it
+    for every registered collection when it opens). Writes take place inside
+    :meth:`transaction`; the repositories open one around each call when the
+    caller has none open. A write may be checked when it is made or, batched,
+    at the latest when the transaction commits or before the transaction next
+    reads: either way its error (``ConflictError``, ``NotFoundError``) ends the
+    transaction, which rolls back.
+
+    Errors name records as the collection's :attr:`Collection.what` does:
+    ``ConflictError(what, key, expected_version, stored_version)`` and
+    ``NotFoundError(what, key)``.
     """
 
     tenant: str
@@ -102,23 +151,27 @@ class Backend(Protocol):
     def in_transaction(self) -> bool:
         """True when the calling thread has a transaction open on this backend."""
 
+    def declare(self, collection: Collection[Any]) -> bool:
+        """Make the tables and indexes ``collection`` needs (idempotent, safe to race).
+
+        Returns True when columns were added to a collection stored before, so
+        that rows written earlier lack their values: the store then recomputes
+        them with :meth:`set_columns`.
+        """
+
+    # -- documents -----------------------------------------------------------
+
     def get(self, collection: str, key: str) -> Row | None:
         """The row with ``key``, or None."""
 
     def get_many(self, collection: str, keys: Sequence[str]) -> list[Row]:
         """The rows with these keys that exist, in any order."""
 
-    def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
-        """Insert version 1; raise ``ConflictError(collection, key, None, stored
-        version)`` if ``key`` exists."""
-
-    def insert_many(
-        self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
-    ) -> None:
-        """Insert version 1 of every ``(key, text, columns)`` row (a bulk load may
-        batch them); raise ``ConflictError(collection, key, None, stored version)``
-        naming a key that exists or repeats, after which the caller's transaction
-        rolls back."""
+    def insert_many(self, collection: str, rows: Sequence[NewRow]) -> None:
+        """Insert version 1 of every row; ``ConflictError(what, key, None, stored
+        version)`` for a key that exists or repeats, ``ConflictError(what, key,
+        None, None, detail)`` naming the column and value for a unique value
+        another record holds."""
 
     def update(
         self,
@@ -126,46 +179,83 @@ class Backend(Protocol):
         key: str,
         expected_version: int,
         text: str,
-        columns: Mapping[str, Any],
-    ) -> bool:
-        """Replace the row if its version is ``expected_version`` (then +1); False otherwise."""
+        columns: ColumnValues,
+    ) -> None:
+        """Replace the row if its version is ``expected_version`` (then +1);
+        ``ConflictError`` if it is not (or a unique value is taken),
+        ``NotFoundError`` if there is no such row."""
 
-    def delete(self, collection: str, key: str, expected_version: int) -> bool:
-        """Delete the row if its version is ``expected_version``; False otherwise."""
+    def set_columns(self, collection: str, key: str, columns: ColumnValues) -> None:
+        """Replace a row's column values, keeping its document and version
+        (reindexing after :meth:`declare` added columns; erasure)."""
 
-    def select(
-        self,
-        collection: str,
-        filters: Mapping[str, Sequence[Any]],
-        order: str,
-        after: tuple[Any, str] | None,
-        limit: int,
-        below: Any = None,
-    ) -> list[tuple[Any, Row]]:
-        """Rows whose ``filters`` columns hold one of the given values (ticket
-        columns; ``{}`` for records), ordered by ``(order column, key)``, after
-        the ``(value, key)`` pair ``after``, with the order column below
-        ``below`` when given; ``order`` is ``"key"`` or a ticket column. Rows
-        with a NULL order column are left out. Returns ``(order value, row)``
-        pairs."""
+    def rewrite(self, collection: str, key: str, text: str) -> None:
+        """Replace a row's document keeping its version: erasure only."""
 
-    def count(self, collection: str, filters: Mapping[str, Sequence[Any]]) -> int:
-        """How many rows match ``filters``."""
+    def delete(self, collection: str, key: str, expected_version: int) -> None:
+        """Delete the row (and its events) if its version is ``expected_version``;
+        ``ConflictError`` or ``NotFoundError`` otherwise."""
 
-    def set_contacts(self, customer_id: str, contacts: Iterable[tuple[str, str]]) -> None:
-        """Replace the ``(channel, address)`` pairs indexed for a customer."""
+    def select(self, collection: str, query: Select) -> list[tuple[Any, Row]]:
+        """The rows of one page (see :class:`Select`) as ``(order value, row)`` pairs."""
 
-    def find_contacts(self, address: str, channel: str | None) -> list[str]:
-        """Ids of the customers with a contact point at ``address`` (on ``channel``)."""
+    def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
+        """How many rows match ``where`` (as in :class:`Select`)."""
 
-    def outbox_append(self, messages: Sequence[tuple[str, int, str, str]]) -> None:
-        """Append ``(ticket_id, sequence, event type, event JSON)`` messages, in order."""
+    # -- event streams (collections declared with ``events=True``) ------------
 
-    def outbox_pending(self, limit: int) -> list[tuple[int, str, int, str, str]]:
-        """Unpublished ``(id, ticket_id, sequence, type, JSON)``, oldest first."""
+    def append_events(self, collection: str, events: Sequence[tuple[str, int, str]]) -> None:
+        """Insert ``(key, sequence, event text)`` rows; a ``(key, sequence)`` that
+        exists is a ``ConflictError``: stored events are never replaced."""
 
-    def outbox_mark(self, ids: Sequence[int]) -> None:
-        """Mark these outbox messages published."""
+    def read_events(self, collection: str, streams: Sequence[tuple[str, int]]) -> dict[str, list[str]]:
+        """For each ``(key, count)``, the texts of events ``0 .. count - 1`` in order."""
+
+    def rewrite_events(self, collection: str, key: str, texts: Mapping[int, str]) -> None:
+        """Replace the text of stored events by sequence: erasure only."""
+
+    # -- outbox --------------------------------------------------------------
+
+    def outbox_append(self, messages: Sequence[tuple[str, str, int, str, str]]) -> None:
+        """Append ``(stream, key, sequence, event type, event text)`` messages, in order."""
+
+    def outbox_pending(self, limit: int) -> list[OutboxRow]:
+        """Unpublished, not failed messages, oldest first, leased or not."""
+
+    def outbox_claim(self, relay: str, limit: int, now: int, lease: int) -> list[OutboxRow]:
+        """Lease up to ``limit`` messages to ``relay`` until ``now + lease``
+        (microseconds since the epoch), oldest first: unpublished, not failed,
+        and not leased to anyone at ``now``. Each claim adds 1 to ``attempts``.
+        Two relays claiming at once get disjoint messages (SKIP LOCKED)."""
+
+    def outbox_ack(self, relay: str | None, ids: Sequence[int]) -> int:
+        """Mark messages published, only those leased to ``relay`` (any message
+        when ``relay`` is None); returns how many were marked."""
+
+    def outbox_fail(self, relay: str | None, ids: Sequence[int], reason: str) -> int:
+        """Set messages aside as failed with ``reason`` (same rule as :meth:`outbox_ack`)."""
+
+    def outbox_failed(self, after: int | None, limit: int) -> list[OutboxRow]:
+        """Failed messages (the dead letters) with ids above ``after``, by id."""
+
+    def outbox_retry(self, ids: Sequence[int]) -> int:
+        """Return failed messages to the pending ones; returns how many."""
+
+    def outbox_redact(self, stream: str, key: str, texts: Mapping[int, str]) -> None:
+        """Erasure: delete the published messages of record ``key``, and replace the
+        text of its unpublished ones by sequence with ``texts`` (or delete those
+        not in ``texts``)."""
+
+    # -- version 1 data ------------------------------------------------------
+
+    def legacy_rows(self, limit: int) -> list[tuple[str, str, int, str]]:
+        """Up to ``limit`` rows a version 1 schema left to move: ``(collection,
+        key, version, document text)``, collection being ``"tickets"``, one of
+        :data:`LEGACY_COLLECTIONS` or ``"config:<document name>"``; ``[]`` when
+        none are left (or the store never had any)."""
+
+    def drop_legacy(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Forget these ``(collection, key)`` version 1 rows, moved by the store."""
 
     def close(self) -> None:
         """Release connections."""
