@@ -21,6 +21,7 @@ from csdomain.errors import (
     CorruptRecordError,
     CSDomainError,
     InvalidTransitionError,
+    NoStoreError,
     NotFoundError,
     RetryableStorageError,
     SchemaError,
@@ -53,6 +54,7 @@ BUILDERS: dict[type[CSDomainError], st.SearchStrategy[CSDomainError]] = {
     StorageError: st.builds(StorageError, _texts),
     RetryableStorageError: st.builds(RetryableStorageError, _texts),
     SchemaError: st.builds(SchemaError, _texts),
+    NoStoreError: st.builds(NoStoreError, _texts),
     CorruptRecordError: st.builds(
         CorruptRecordError, _texts, kind=st.just("") | _texts, key=st.just("") | _texts
     ),
@@ -178,6 +180,7 @@ BUILTINS: dict[type[CSDomainError], tuple[type[BaseException], ...]] = {
     StorageConnectionError: (ConnectionError, StorageError),
     RetryableStorageError: (StorageError,),
     SchemaError: (StorageError,),
+    NoStoreError: (SchemaError, StorageError),
 }
 
 _SAMPLES: dict[type[CSDomainError], Callable[[], CSDomainError]] = {
@@ -188,6 +191,7 @@ _SAMPLES: dict[type[CSDomainError], Callable[[], CSDomainError]] = {
     StorageConnectionError: lambda: StorageConnectionError("refused"),
     RetryableStorageError: lambda: RetryableStorageError("locked"),
     SchemaError: lambda: SchemaError("newer"),
+    NoStoreError: lambda: NoStoreError("no store at desk.db; pass create=True"),
 }
 
 

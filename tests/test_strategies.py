@@ -71,6 +71,7 @@ STRATEGY_FOR: dict[str, Any] = {
     "CorruptRecordError": lambda: cst.errors(types=[csdomain.CorruptRecordError]),
     "RetryableStorageError": lambda: cst.errors(types=[csdomain.RetryableStorageError]),
     "SchemaError": lambda: cst.errors(types=[csdomain.SchemaError]),
+    "NoStoreError": lambda: cst.errors(types=[csdomain.NoStoreError]),
     "StorageConnectionError": lambda: cst.errors(types=[csdomain.StorageConnectionError]),
     "StorageError": lambda: cst.errors(types=[csdomain.StorageError]),
     "Consent": cst.consents,

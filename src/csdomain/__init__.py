@@ -46,6 +46,7 @@ _LOCATIONS: dict[str, str] = {
     "StorageError": "csdomain.errors",
     "StorageConnectionError": "csdomain.errors",
     "SchemaError": "csdomain.errors",
+    "NoStoreError": "csdomain.errors",
     "RetryableStorageError": "csdomain.errors",
     "CorruptRecordError": "csdomain.errors",
     "Customer": "csdomain.customers",
@@ -171,6 +172,7 @@ if TYPE_CHECKING:
     from csdomain.errors import CorruptRecordError as CorruptRecordError
     from csdomain.errors import CSDomainError as CSDomainError
     from csdomain.errors import InvalidTransitionError as InvalidTransitionError
+    from csdomain.errors import NoStoreError as NoStoreError
     from csdomain.errors import NotFoundError as NotFoundError
     from csdomain.errors import Problem as Problem
     from csdomain.errors import RetryableStorageError as RetryableStorageError
@@ -284,6 +286,7 @@ __all__ = [
     "MessageAdded",
     "MetricPolicy",
     "MetricStatus",
+    "NoStoreError",
     "Not",
     "NotFoundError",
     "OnPriorityChange",

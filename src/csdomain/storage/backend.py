@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -59,7 +59,7 @@ __all__ = [
 #: The version of the storage schema this csdomain writes and reads. Version 1
 #: (csdomain 0.1) kept documents in ``records`` and ``tickets`` tables; version 2
 #: keeps declared collections, event rows and a leased outbox.
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 1  # 2 once the adapters move to it
 
 #: What version 1 stored in its generic ``records`` table (tickets had a table of
 #: their own; configuration documents went to ``"config:<document name>"``).
@@ -71,6 +71,20 @@ ColumnValues = Mapping[str, Any]
 
 #: A record to insert: ``(key, document text, column values)``.
 NewRow = tuple[str, str, ColumnValues]
+
+# Version 1 names, kept until every adapter moves to version 2.
+COLLECTIONS: Final = LEGACY_COLLECTIONS
+TICKET_COLUMNS: Final = (
+    "status",
+    "assignee_id",
+    "group_id",
+    "customer_id",
+    "kind",
+    "priority",
+    "updated_at",
+    "next_deadline",
+    "event_count",
+)
 
 
 class Row(tuple[str, int, str]):
@@ -208,7 +222,9 @@ class Backend(Protocol):
         """Insert ``(key, sequence, event text)`` rows; a ``(key, sequence)`` that
         exists is a ``ConflictError``: stored events are never replaced."""
 
-    def read_events(self, collection: str, streams: Sequence[tuple[str, int]]) -> dict[str, list[str]]:
+    def read_events(
+        self, collection: str, streams: Sequence[tuple[str, int]]
+    ) -> dict[str, list[str]]:
         """For each ``(key, count)``, the texts of events ``0 .. count - 1`` in order."""
 
     def rewrite_events(self, collection: str, key: str, texts: Mapping[int, str]) -> None:
