@@ -518,3 +518,45 @@ def test_backends_agree_on_values_when_they_spell_a_float_differently() -> None:
         finally:
             serialization._orjson = original
     assert json.loads(texts[0]) == json.loads(texts[1])
+
+
+# -- tickets stored as event rows ------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None)
+@given(cst.tickets(max_events=12))
+def test_a_ticket_loads_back_from_its_event_texts(ticket: Ticket) -> None:
+    texts = serialization.events_json(ticket.timeline)
+    assert texts == serialization.ticket_json_and_events(ticket)[1]
+    assert serialization.ticket_from_events_json(texts) == ticket
+    assert serialization.ticket_from_events_json(texts, key=ticket.id) == ticket
+
+
+def test_event_texts_are_the_timeline_as_to_json_writes_it() -> None:
+    ticket = _sample_ticket()
+    texts = serialization.events_json(ticket.timeline)
+    assert [json.loads(t) for t in texts] == json.loads(to_json(ticket))["timeline"]
+    assert serialization.events_json(ticket.timeline[1:2]) == texts[1:2]
+    assert serialization.events_json([]) == []
+
+
+def test_a_bad_event_text_is_named_by_its_index() -> None:
+    texts = serialization.events_json(_sample_ticket().timeline)
+    for bad, path, words in [
+        ('{"type":"message"', "timeline[1]", "malformed JSON"),
+        (texts[1] + "," + texts[2], "timeline[1]", "malformed JSON"),  # two values in one
+        ("", "timeline[1]", "malformed JSON"),
+        ('{"type":"message"}', "timeline[1].body", "required field missing"),
+        ("[]", "timeline[1]", "expected an event object"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            serialization.ticket_from_events_json([texts[0], bad, *texts[2:]], key="tkt_1")
+        found = dict(info.value.problems)
+        assert words in found[path], (bad, found)
+        assert info.value.subject == "Ticket 'tkt_1'"
+    with pytest.raises(ValidationError, match="non-empty"):
+        serialization.ticket_from_events_json([])
+    with pytest.raises(ValidationError, match=r"timeline\[0\]"):
+        serialization.ticket_from_events_json([b"{}"])  # type: ignore[list-item]
+    with pytest.raises(ValidationError, match="expected a TicketEvent"):
+        serialization.events_json(["created"])  # type: ignore[list-item]
