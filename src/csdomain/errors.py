@@ -170,7 +170,9 @@ class ConflictError(CSDomainError):
 
     ``kind`` and ``key`` name the record; ``expected_version`` is the version the
     caller based its change on (``None`` for an add) and ``stored_version`` the
-    version stored now (``None`` when the record is gone). Nothing was changed.
+    version stored now (``None`` when the record is gone, or when a value that must
+    be unique, such as a contact point, is held by another record: ``detail`` says
+    which). Nothing was changed.
     """
 
     def __init__(
@@ -186,7 +188,9 @@ class ConflictError(CSDomainError):
         self.expected_version = expected_version
         self.stored_version = stored_version
         self.detail = detail
-        if expected_version is None:
+        if expected_version is None and stored_version is None:
+            message = f"{kind} {key!r} conflicts with a stored {kind}"  # a unique value
+        elif expected_version is None:
             message = f"{kind} {key!r} already exists (version {stored_version})"
         elif stored_version is None:
             message = f"{kind} {key!r} version {expected_version} is stale: it no longer exists"

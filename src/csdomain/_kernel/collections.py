@@ -15,7 +15,7 @@ the declaration: the repository calls them, adapters never see domain objects.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any, Final, Generic, TypeVar
 
@@ -73,6 +73,18 @@ def _name(what: str) -> Callable[[Any, Any, Any], None]:
     return check
 
 
+def _names(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
+
+
+def _columns(value: Iterable[Column]) -> tuple[Column, ...]:
+    return tuple(value)
+
+
+def _queries(value: Iterable[Query]) -> tuple[Query, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Column:
     """An indexed column: its name, type, uniqueness and multiplicity.
@@ -100,7 +112,7 @@ class Query:
     """
 
     name: str = attrs.field(validator=_name("collection query"))
-    where: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    where: tuple[str, ...] = attrs.field(default=(), converter=_names)
     order: str = "key"
 
 
@@ -120,8 +132,8 @@ class Collection(Generic[T]):
     what: str
     document: type[T]
     key_of: Callable[[T], str]
-    columns: tuple[Column, ...] = attrs.field(default=(), converter=tuple)
-    queries: tuple[Query, ...] = attrs.field(default=(), converter=tuple)
+    columns: tuple[Column, ...] = attrs.field(default=(), converter=_columns)
+    queries: tuple[Query, ...] = attrs.field(default=(), converter=_queries)
     columns_of: Callable[[T], Mapping[str, Any]] = attrs.field(default=lambda value: {})
     events: bool = False
 
@@ -165,22 +177,36 @@ class Collection(Generic[T]):
         )
 
     def query_for(self, where: Any, order: str) -> Query:
-        """The declared query with exactly these filter columns and this order.
+        """The declared query serving filters on the columns ``where`` in ``order``.
 
-        Listing all records by key (no filter) is always served.
+        A query serves a filter set that contains its own filter columns (its
+        index narrows the rows; the other filters are checked on them); the
+        one with the most filter columns is chosen. Listing every record by key,
+        unfiltered, is always served.
         """
         wanted = frozenset(where)
-        for query in self.queries:
-            if frozenset(query.where) == wanted and query.order == order:
-                return query
-        if not wanted and order == "key":
+        serving = [q for q in self.queries if q.order == order and frozenset(q.where) <= wanted]
+        if serving:
+            return max(serving, key=lambda q: len(q.where))
+        if order == "key" and not wanted:
             return Query("all")
         declared = [(q.name, list(q.where), q.order) for q in self.queries]
         raise ValidationError.single(
             f"collection {self.name!r}",
             "query",
-            f"no declared query filters on {sorted(wanted)} ordered by {order!r}; "
+            f"no declared query serves filters on {sorted(wanted)} ordered by {order!r}; "
             f"declared: {declared}",
+        )
+
+    def query(self, name: str) -> Query:
+        """The declared query called ``name``; ``ValidationError`` if there is none."""
+        for query in self.queries:
+            if query.name == name:
+                return query
+        raise ValidationError.single(
+            f"collection {self.name!r}",
+            "query",
+            f"{name!r} is not a declared query; declared: {[q.name for q in self.queries]}",
         )
 
     def __repr__(self) -> str:

@@ -1,0 +1,316 @@
+"""Repositories over declared collections: one implementation for every aggregate.
+
+:class:`DocumentRepository` stores the values of one declared
+:class:`~csdomain.storage.Collection` as JSON documents with their indexed
+columns and a version, and serves the collection's declared queries as keyset
+pages. Customers, agents, groups and configuration use it; so does any
+aggregate a later feature or an application declares, with no adapter change::
+
+    >>> import attrs
+    >>> from csdomain.storage import Collection, Column, ColumnType, Query, open_store
+    >>> from csdomain._kernel.documents import declare_document
+    >>> @attrs.frozen
+    ... class Note:
+    ...     id: str
+    ...     topic: str
+    >>> _ = declare_document("doctest_note", Note)
+    >>> NOTES = Collection(
+    ...     "doctest_notes", "note", Note, key_of=lambda n: n.id,
+    ...     columns=[Column("topic", ColumnType.TEXT)],
+    ...     queries=[Query("by_topic", where=["topic"])],
+    ...     columns_of=lambda n: {"topic": n.topic},
+    ... )
+    >>> store = open_store("memory:", tenant="acme")
+    >>> notes = store.collection(NOTES)
+    >>> _ = notes.add(Note("n1", "billing"))
+    >>> [s.value.id for s in notes.find("by_topic", where={"topic": "billing"}).items]
+    ['n1']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from csdomain._kernel.collections import Collection
+from csdomain._kernel.time import ensure_aware, to_epoch_us
+from csdomain.errors import (
+    CorruptRecordError,
+    SchemaError,
+    StorageError,
+    ValidationError,
+)
+from csdomain.serialization import from_json, to_json
+from csdomain.storage._context import Context, column_value, columns_for
+from csdomain.storage.backend import Row, Select, check_key
+from csdomain.storage.paging import Page, check_limit, decode_cursor, page_of
+
+__all__ = ["DocumentRepository", "Stored", "check_version", "unreadable"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Stored(Generic[T]):
+    """A stored value and its version (pass ``version`` back as ``expected_version``)."""
+
+    value: T
+    version: int
+
+
+def check_version(what: str, version: object) -> int:
+    """``version`` if it can be a stored version; ``ValidationError`` else."""
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValidationError.single(
+            what, "expected_version", f"expected the stored version (1 or more), got {version!r}"
+        )
+    return version
+
+
+#: What a loader may raise for a document it cannot read (ValidationError is a ValueError).
+UNREADABLE = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
+
+def unreadable(what: str, key: str, exc: BaseException) -> StorageError:
+    """The error for a stored ``what`` ``key`` that does not load."""
+    problems = exc.problems if isinstance(exc, ValidationError) else ()
+    newer = [p for p in problems if p.path == "schema_version" and "newer" in p.message]
+    if newer:
+        return SchemaError(
+            f"stored {what} {key!r} was written by a newer csdomain: {newer[0].message}"
+        )
+    reason = str(exc) if isinstance(exc, ValidationError) else type(exc).__name__
+    if len(reason) > 500:
+        reason = reason[:500] + " ..."
+    return CorruptRecordError(
+        f"stored {what} {key!r} cannot be read ({reason}); restore it from a backup or delete it",
+        kind=what,
+        key=key,
+    )
+
+
+class DocumentRepository(Generic[T]):
+    """The values of one declared collection, keyed by ``collection.key_of``."""
+
+    def __init__(self, context: Context, collection: Collection[T]) -> None:
+        self._context = context
+        self._collection = collection
+        self._what = collection.what
+        context.declare(collection)
+
+    @property
+    def collection(self) -> Collection[T]:
+        """The declaration this repository stores."""
+        return self._collection
+
+    # -- reading ------------------------------------------------------------------
+
+    def _read(self, row: Row) -> Stored[T]:
+        try:
+            return Stored(from_json(row.text, self._collection.document), row.version)
+        except UNREADABLE as exc:
+            raise unreadable(self._what, row.key, exc) from exc
+
+    def _key(self, key: object) -> str:
+        return check_key(self._what, "id", key)
+
+    def get(self, key: str) -> Stored[T]:
+        """The stored value with ``key``; ``NotFoundError`` if this tenant has none."""
+        row = self._context.backend.get(self._collection.name, self._key(key))
+        if row is None:
+            raise self._context.missing(self._what, key)
+        return self._read(row)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Stored[T]]:
+        """The stored values among ``keys``, by key (missing keys are left out)."""
+        wanted = list(dict.fromkeys(self._key(k) for k in keys))
+        rows = self._context.backend.get_many(self._collection.name, wanted) if wanted else []
+        return {row.key: self._read(row) for row in rows}
+
+    # -- writing ------------------------------------------------------------------
+
+    def _checked(self, value: object) -> T:
+        cls = self._collection.document
+        if not isinstance(value, cls):
+            raise ValidationError.single(
+                f"{self._what} store",
+                "value",
+                f"expected a {cls.__name__}, got a {type(value).__name__}",
+            )
+        return value
+
+    def _text(self, value: T) -> str:
+        text = to_json(value)
+        limit = self._context.max_document_bytes
+        if len(text) > limit // 4 and len(text.encode("utf-8")) > limit:
+            raise ValidationError.single(
+                f"{self._what} store",
+                "value",
+                f"the document takes {len(text.encode('utf-8')):,} bytes; this store "
+                f"accepts up to {limit:,} (open_store(max_document_bytes=...))",
+            )
+        return text
+
+    def _columns(self, value: T) -> dict[str, Any]:
+        return columns_for(
+            self._collection, self._collection.columns_of(value), f"{self._what} store"
+        )
+
+    def _row(self, value: T) -> tuple[str, str, dict[str, Any]]:
+        value = self._checked(value)
+        return self._key(self._collection.key_of(value)), self._text(value), self._columns(value)
+
+    def add(self, value: T) -> Stored[T]:
+        """Store a new value (version 1); ``ConflictError`` if its key or a unique
+        column value is taken."""
+        self.add_many([value])
+        return Stored(value, 1)
+
+    def add_many(self, values: Iterable[T]) -> list[Stored[T]]:
+        """Store many new values, all or none (``ConflictError`` naming a key taken)."""
+        checked = [self._checked(v) for v in values]
+        rows = [self._row(v) for v in checked]
+        if rows:
+            with self._context.unit():
+                self._context.backend.insert_many(self._collection.name, rows)
+        return [Stored(v, 1) for v in checked]
+
+    def save(self, value: T, *, expected_version: int) -> Stored[T]:
+        """Replace the stored value if its version is still ``expected_version``.
+
+        ``ConflictError`` when someone saved a newer version first (or a unique
+        column value is taken), ``NotFoundError`` when there is nothing to
+        replace; either way nothing changes.
+        """
+        expected = check_version(self._what, expected_version)
+        key, text, columns = self._row(value)
+        with self._context.unit():
+            self._context.backend.update(self._collection.name, key, expected, text, columns)
+        return Stored(value, expected + 1)
+
+    def delete(self, key: str, *, expected_version: int) -> None:
+        """Delete the value if its version is still ``expected_version``."""
+        expected = check_version(self._what, expected_version)
+        key = self._key(key)
+        with self._context.unit():
+            self._context.backend.delete(self._collection.name, key, expected)
+
+    # -- queries ---------------------------------------------------------------------
+
+    def _where(self, where: Mapping[str, Any]) -> dict[str, tuple[Any, ...]]:
+        if not isinstance(where, Mapping):
+            raise ValidationError.single(
+                f"{self._what} query", "where", f"expected a mapping of columns, got {where!r}"
+            )
+        subject = f"{self._what} query"
+        filters: dict[str, tuple[Any, ...]] = {}
+        for name, wanted in where.items():
+            column = self._collection.column(name)
+            values = wanted if isinstance(wanted, (tuple, list, set, frozenset)) else (wanted,)
+            if not values:
+                raise ValidationError.single(
+                    subject, name, "expected a value or a non-empty collection of values"
+                )
+            filters[name] = tuple(
+                column_value(self._collection, column.name, v, subject=subject) for v in values
+            )
+        return filters
+
+    def _bound(self, order: str, value: object, name: str) -> Any:
+        if value is None:
+            return None
+        if order == "key":
+            raise ValidationError.single(
+                f"{self._what} query", name, "ranges apply to queries ordered by a column"
+            )
+        if isinstance(value, datetime):
+            return to_epoch_us(ensure_aware(value, f"{self._what} query", name))
+        return column_value(self._collection, order, value, subject=f"{self._what} query")
+
+    def select(
+        self,
+        where: Mapping[str, Any],
+        order: str,
+        *,
+        low: object = None,
+        high: object = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Stored[T]]:
+        """A page of stored values matching ``where``, keyset-ordered by ``(order, key)``;
+        a declared query must serve the filters and the order."""
+        filters = self._where(where)
+        query = self._collection.query_for(filters, order)
+        return self._page(query.name, filters, order, low, high, limit, cursor)
+
+    def _page(
+        self,
+        name: str,
+        filters: dict[str, tuple[Any, ...]],
+        order: str,
+        low: object,
+        high: object,
+        limit: int,
+        cursor: str | None,
+        read: Callable[[Row], Any] | None = None,
+    ) -> Page[Any]:
+        limit = check_limit(limit)
+        low, high = self._bound(order, low, "low"), self._bound(order, high, "high")
+        fingerprint = (
+            self._context.tenant,
+            self._collection.name,
+            name,
+            sorted(filters.items()),
+            order,
+            low,
+            high,
+        )
+        after = decode_cursor(fingerprint, cursor) if cursor is not None else None
+        select = Select(filters, order, after, low, high, limit + 1)
+        rows = self._context.backend.select(self._collection.name, select)
+        return page_of(fingerprint, rows, limit, read or self._read)
+
+    def find(
+        self,
+        query: str,
+        *,
+        where: Mapping[str, Any] | None = None,
+        low: object = None,
+        high: object = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[Stored[T]]:
+        """A page of the declared query ``query``: ``where`` gives a value (or a
+        collection of accepted values) for each of its filter columns, and
+        ``low <= order value < high`` bounds a query ordered by a column."""
+        declared = self._collection.query(query)
+        filters = self._where(where or {})
+        if set(filters) != set(declared.where):
+            raise ValidationError.single(
+                f"{self._what} query",
+                "where",
+                f"query {query!r} filters on {list(declared.where)}; got {sorted(filters)}",
+            )
+        return self._page(declared.name, filters, declared.order, low, high, limit, cursor)
+
+    def count(self, query: str | None = None, *, where: Mapping[str, Any] | None = None) -> int:
+        """How many stored values match ``where`` (every value, without a query)."""
+        filters = self._where(where or {})
+        if query is not None:
+            declared = self._collection.query(query)
+            if set(filters) != set(declared.where):
+                raise ValidationError.single(
+                    f"{self._what} query",
+                    "where",
+                    f"query {query!r} filters on {list(declared.where)}; got {sorted(filters)}",
+                )
+        else:
+            self._collection.query_for(filters, "key")
+        return self._context.backend.count(self._collection.name, filters)
+
+    def list(self, *, limit: int = 100, cursor: str | None = None) -> Page[Stored[T]]:
+        """A page of stored values in key order."""
+        return self._page("all", {}, "key", None, None, limit, cursor)
