@@ -49,6 +49,12 @@ __all__ = ["MemoryBackend", "MemoryDatabase", "open_backend"]
 
 _INT64 = range(-(2**63), 2**63)
 _EMPTY: frozenset[Any] = frozenset()
+_ARTICLE = {
+    ColumnType.TEXT: "a text",
+    ColumnType.INTEGER: "a 64-bit integer",
+    ColumnType.INSTANT: "an instant (microseconds since the epoch)",
+    ColumnType.BOOLEAN: "a boolean",
+}
 
 
 class _Record(NamedTuple):
@@ -580,11 +586,11 @@ class MemoryBackend:
             low, high = query.low, query.high
             for bound, value in (("low", low), ("high", high)):
                 if value is not None and not _fits(column, value):
-                    kind = "text" if column is None else column.type.value
+                    kind = "a text" if column is None else _ARTICLE[column.type]
                     raise ValidationError.single(
                         f"query of {collection!r} ordered by {query.order!r}",
                         bound,
-                        f"expected a {kind} value or None, got {value!r}",
+                        f"expected {kind} value or None, got {value!r}",
                     )
             position = None if after is None else (after[0], after[1])
             part = table.parts.get(self.tenant)
