@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -184,7 +184,7 @@ def test_unknown_collections_columns_and_orders_are_storage_errors(db: MemoryBac
 
 def test_a_closed_backend_refuses_every_call(db: MemoryBackend) -> None:
     db.close()
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: db.get("things", "a"),
         lambda: db.select("things", Select()),
         lambda: db.outbox_pending(1),
@@ -208,7 +208,7 @@ def test_no_version_1_rows(db: MemoryBackend) -> None:
 
 
 def test_writes_need_a_transaction(db: MemoryBackend) -> None:
-    writes = [
+    writes: list[Callable[[], object]] = [
         lambda: db.insert_many("things", [("a", "{}", {})]),
         lambda: db.update("things", "a", 1, "{}", {}),
         lambda: db.set_columns("things", "a", {}),
@@ -411,11 +411,12 @@ def test_update_and_delete_check_versions(db: MemoryBackend) -> None:
         with pytest.raises(NotFoundError) as missing:
             db.update("things", "zz", 1, "{}", {})
         assert (missing.value.kind, missing.value.key) == ("thing", "zz")
-        for call in (
+        missing_rows: list[Callable[[], object]] = [
             lambda: db.delete("things", "zz", 1),
             lambda: db.set_columns("things", "zz", {}),
             lambda: db.rewrite("things", "zz", "{}"),
-        ):
+        ]
+        for call in missing_rows:
             with pytest.raises(NotFoundError, match="tenant 't1'"):
                 call()
     assert db.get("things", "a") == Row(("a", 2, "v2"))
