@@ -42,7 +42,7 @@ policy = SlaPolicy(
 now = datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 
 path = Path(tempfile.mkdtemp()) / "desk.db"
-store = open_store(f"sqlite:///{path}", tenant="acme")
+store = open_store(f"sqlite:///{path}", tenant="acme", create=True)
 with store.transaction():
     store.config.add("desk", desk)
     store.config.add("standard", policy)

@@ -67,6 +67,7 @@ _LOCATIONS: dict[str, str] = {
     "Linked": "csdomain.tickets",
     "LinkKind": "csdomain.tickets",
     "MessageAdded": "csdomain.tickets",
+    "PersonalDataErased": "csdomain.tickets",
     "MetricPolicy": "csdomain.sla",
     "MetricStatus": "csdomain.sla",
     "Not": "csdomain.conditions",
@@ -227,6 +228,7 @@ if TYPE_CHECKING:
     from csdomain.tickets import Linked as Linked
     from csdomain.tickets import LinkKind as LinkKind
     from csdomain.tickets import MessageAdded as MessageAdded
+    from csdomain.tickets import PersonalDataErased as PersonalDataErased
     from csdomain.tickets import PriorityChanged as PriorityChanged
     from csdomain.tickets import Status as Status
     from csdomain.tickets import StatusChanged as StatusChanged
@@ -291,6 +293,7 @@ __all__ = [
     "NotFoundError",
     "OnPriorityChange",
     "OnReopen",
+    "PersonalDataErased",
     "Presence",
     "Priority",
     "PriorityChanged",

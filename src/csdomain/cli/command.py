@@ -118,13 +118,13 @@ def _open(args: argparse.Namespace, command: argparse.ArgumentParser) -> tuple[S
         option, url, location = "--url", args.url, mask_url(args.url)
     elif args.db:
         option, url, location = "--db", f"sqlite:///{args.db}", os.path.abspath(args.db)
-        # Only the demo creates a database: listing a mistyped path must not make an empty one.
         if args.command == "tickets" and not os.path.isfile(args.db):
             command.error(f"argument --db: no such database file: {location}")
     else:
         command.error("say where the store is: --db PATH or --url URL")
     try:
-        return open_store(url, tenant=args.tenant), location
+        # Only the demo creates a store: listing a mistyped path or URL must not make one.
+        return open_store(url, tenant=args.tenant, create=args.command == "demo"), location
     except CSDomainError as error:
         command.error(f"argument {option}: {_reason(error)}")
 

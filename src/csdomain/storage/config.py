@@ -86,7 +86,7 @@ class ConfigurationRepository:
         row = self._context.backend.get(CONFIG.name, f"{family}:{self._name(name)}")
         if row is None:
             raise self._context.missing(cls.__name__, name)
-        stored = self._read(cls, row)
+        stored = self._read(DOCUMENT_TYPES[family], row)  # any document filed there
         if not isinstance(stored.value, cls):
             raise self._context.missing(cls.__name__, name)
         return stored
@@ -126,6 +126,7 @@ class ConfigurationRepository:
         return self._documents.of_type(
             family, limit, cursor, lambda row: (row.key.partition(":")[2], self._read(cls, row))
         )
+
 
 
 class _Documents(DocumentRepository[ConfigEntry]):
