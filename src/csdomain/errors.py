@@ -10,7 +10,7 @@ been accepted.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar, Final
 
 __all__ = [
     "CSDomainError",
@@ -62,16 +62,43 @@ class Problem(tuple[str, str]):
 class ValidationError(CSDomainError, ValueError):
     """Input that cannot form a valid object.
 
-    Carries every problem found, not only the first: ``problems`` is a tuple of
+    Carries the problems found, not only the first: ``problems`` is a tuple of
     :class:`Problem` ``(path, message)`` pairs, and ``subject`` names the kind
-    of object that was being built or loaded.
+    of object that was being built or loaded. However bad the input, the error
+    stays small: it keeps the first :attr:`MAX_PROBLEMS` problems (each path
+    and message shortened to a few hundred characters) and counts the others,
+    so ``problem_count`` is the number found and the message ends with
+    ``... and N more problems`` when some were left out. Pass ``problem_count``
+    when ``problems`` holds only some of those found (as a pickled copy does).
+
+    >>> error = ValidationError("Customer", [(f"tags[{i}]", "not a key") for i in range(250)])
+    >>> len(error.problems), error.problem_count
+    (100, 250)
+    >>> str(error).splitlines()[-1]
+    '  ... and 150 more problems'
     """
 
-    def __init__(self, subject: str, problems: Iterable[tuple[str, str]]) -> None:
+    #: How many problems an error keeps (the rest are counted in ``problem_count``).
+    MAX_PROBLEMS: ClassVar[int] = 100
+
+    def __init__(
+        self,
+        subject: str,
+        problems: Iterable[tuple[str, str]],
+        problem_count: int | None = None,
+    ) -> None:
         self.subject = subject
-        self.problems: tuple[Problem, ...] = tuple(Problem(p, m) for p, m in problems)
-        if not self.problems:
+        kept: list[Problem] = []
+        found = 0
+        for path, message in problems:  # consumed once: a generator is never held whole
+            found += 1
+            if found <= self.MAX_PROBLEMS:
+                kept.append(Problem(_shortened(path, _MAX_PATH), _shortened(message, _MAX_MESSAGE)))
+        if not kept:
             raise ValueError("ValidationError needs at least one problem")
+        self.problems: tuple[Problem, ...] = tuple(kept)
+        #: How many problems were found, kept or not (at least ``len(problems)``).
+        self.problem_count: int = max(found, problem_count or 0)
         super().__init__(self._render())
 
     @classmethod
@@ -81,18 +108,33 @@ class ValidationError(CSDomainError, ValueError):
 
     @property
     def paths(self) -> tuple[str, ...]:
-        """The paths of every problem, in the order they were found."""
+        """The paths of the problems kept, in the order they were found."""
         return tuple(p.path for p in self.problems)
 
     def _render(self) -> str:
         lines = [f"{p.path}: {p.message}" if p.path else p.message for p in self.problems]
-        if len(lines) == 1:
+        if self.problem_count == 1:
             return f"invalid {self.subject}: {lines[0]}"
         body = "\n".join(f"  - {line}" for line in lines)
-        return f"invalid {self.subject} ({len(lines)} problems):\n{body}"
+        more = self.problem_count - len(lines)
+        tail = f"\n  ... and {more} more problem{'s' if more > 1 else ''}" if more else ""
+        return f"invalid {self.subject} ({self.problem_count} problems):\n{body}{tail}"
 
-    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, Sequence[tuple[str, str]]]]:
-        return (type(self), (self.subject, [(p.path, p.message) for p in self.problems]))
+    def __reduce__(
+        self,
+    ) -> tuple[type[ValidationError], tuple[str, Sequence[tuple[str, str]], int]]:
+        problems = [(p.path, p.message) for p in self.problems]
+        return (type(self), (self.subject, problems, self.problem_count))
+
+
+#: Longest path and message a kept problem holds: a message names a value, it does not
+#: carry it (a 100 kB bad value must not make a 100 kB error).
+_MAX_PATH: Final = 300
+_MAX_MESSAGE: Final = 1000
+
+
+def _shortened(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 3] + "..."
 
 
 class NotFoundError(CSDomainError, LookupError):
