@@ -536,6 +536,7 @@ def test_positions_bounds_and_limits(rows: MemoryBackend) -> None:
         ("key", (1, "a")),
         ("key", ("a", 1)),
         ("key", "a"),
+        ("key", ("a", "b")),
         ("due", ("10", "a")),
         ("due", (2**63, "a")),
         ("due", (-(2**63) - 1, "a")),

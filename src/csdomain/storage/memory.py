@@ -576,6 +576,8 @@ class MemoryBackend:
                 and len(after) == 2
                 and isinstance(after[1], str)
                 and _fits(column, after[0])
+                # Ordered by key, the order value is the key itself.
+                and (column is not None or after[0] == after[1])
             ):
                 raise ValidationError.single(
                     "cursor",
