@@ -184,8 +184,8 @@ class Backend(Protocol):
     def insert_many(self, collection: str, rows: Sequence[NewRow]) -> None:
         """Insert version 1 of every row; ``ConflictError(what, key, None, stored
         version)`` for a key that exists or repeats, ``ConflictError(what, key,
-        None, None, detail)`` naming the column and value for a unique value
-        another record holds."""
+        None, None, detail)`` for a unique value another record holds, the detail naming
+        the column and that record's key (never the value: it may be personal data)."""
 
     def update(
         self,

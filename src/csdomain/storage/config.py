@@ -8,13 +8,14 @@ is filed as a ``condition`` and ``config.get(Condition, "vip")`` finds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
 import attrs
 
 from csdomain._kernel.collections import Collection, Column, ColumnType, Query, declare_collection
-from csdomain.errors import ValidationError
+from csdomain.errors import ConflictError, NotFoundError, ValidationError
 from csdomain.serialization import DOCUMENT_TYPES, from_json
 from csdomain.storage._context import Context
 from csdomain.storage.backend import Row, check_key
@@ -103,19 +104,23 @@ class ConfigurationRepository:
 
     def add(self, name: str, value: V) -> Stored[V]:
         """Store ``value`` under ``name`` (version 1); ``ConflictError`` if the name is taken."""
-        self._documents.add(self._entry(name, value))
+        entry = self._entry(name, value)
+        with _named(type(value).__name__, entry.name):
+            self._documents.add(entry)
         return Stored(value, 1)
 
     def save(self, name: str, value: V, *, expected_version: int) -> Stored[V]:
         """Replace the document under ``name`` if its version is still ``expected_version``."""
-        self._documents.save(self._entry(name, value), expected_version=expected_version)
+        entry = self._entry(name, value)
+        with _named(type(value).__name__, entry.name):
+            self._documents.save(entry, expected_version=expected_version)
         return Stored(value, expected_version + 1)
 
     def delete(self, cls: type, name: str, *, expected_version: int) -> None:
         """Delete the document under ``name`` if its version is still ``expected_version``."""
         expected = check_version("configuration", expected_version)
         key = f"{document_name(cls)}:{self._name(name)}"
-        with self._context.unit():
+        with _named(cls.__name__, name), self._context.unit():
             self._context.backend.delete(CONFIG.name, key, expected)
 
     def list(
@@ -127,6 +132,19 @@ class ConfigurationRepository:
             family, limit, cursor, lambda row: (row.key.partition(":")[2], self._read(cls, row))
         )
 
+
+
+@contextmanager
+def _named(kind: str, name: str) -> Iterator[None]:
+    """Errors naming a configuration document by its type and name, as callers do."""
+    try:
+        yield
+    except ConflictError as exc:
+        raise ConflictError(
+            kind, name, exc.expected_version, exc.stored_version, exc.detail
+        ) from None
+    except NotFoundError:
+        raise NotFoundError(kind, name, "no such configuration in this tenant") from None
 
 
 class _Documents(DocumentRepository[ConfigEntry]):

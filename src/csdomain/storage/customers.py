@@ -20,6 +20,7 @@ from csdomain._kernel.collections import Collection, Column, ColumnType, Query, 
 from csdomain.addresses import ContactRules, contact_key, normalize_address
 from csdomain.customers import Customer
 from csdomain.errors import ConflictError, ValidationError
+from csdomain.privacy import is_redacted
 from csdomain.storage._context import Context
 from csdomain.storage.repository import DocumentRepository, Stored
 
@@ -52,12 +53,9 @@ class CustomerRepository(DocumentRepository[Customer]):
         self._rules = rules  # a callable returning the tenant's ContactRules
 
     def _columns(self, value: Customer) -> dict[str, Any]:
-        import csdomain.privacy  # TEMPORARY until REDACTED lands
-
-        REDACTED = getattr(csdomain.privacy, "REDACTED", "[erased]")  # noqa: N806
         rules: ContactRules = self._rules()
         region = rules.default_region
-        points = [cp for cp in value.contact_points if cp.address != REDACTED]
+        points = [cp for cp in value.contact_points if not is_redacted(cp.address)]
         contact = {
             normalize_address(cp.channel, cp.address, default_region=region) for cp in points
         }
@@ -76,7 +74,7 @@ class CustomerRepository(DocumentRepository[Customer]):
         Addresses compare normalized: a phone number in any spelling of the
         tenant's default region, an e-mail address whatever the case of its domain.
         """
-        if not isinstance(address, str) or not address:
+        if not isinstance(address, str) or not address or is_redacted(address):
             raise ValidationError.single(
                 "customer store", "address", f"expected an address, got {address!r}"
             )

@@ -24,10 +24,11 @@ from csdomain._kernel.collections import Collection, declare_collection
 from csdomain._kernel.documents import declare_document
 from csdomain._kernel.time import optional_utc, to_utc
 from csdomain._kernel.validation import Checked, checked, instant, key, text
-from csdomain.errors import NotFoundError, ValidationError
+from csdomain.errors import NotFoundError
+from csdomain.privacy import redacted
 from csdomain.serialization import events_json
 from csdomain.storage.repository import DocumentRepository
-from csdomain.tickets import Actor, Ticket
+from csdomain.tickets import Actor, PersonalDataErased, Ticket
 
 if TYPE_CHECKING:
     from csdomain.storage import Store
@@ -59,8 +60,6 @@ ERASURES: Final = declare_collection(
 
 def erase_customer(store: Store, customer_id: str, reason: str, at: datetime | None) -> Erasure:
     """See :meth:`csdomain.storage.Store.erase_customer`."""
-    from csdomain.privacy import redacted  # TEMPORARY until it lands
-
     context = store._context
     records: DocumentRepository[Erasure] = store.collection(ERASURES)
     when = optional_utc(at) if at is not None else context.clock.now()
@@ -95,9 +94,6 @@ def erase_customer(store: Store, customer_id: str, reason: str, at: datetime | N
 
 
 def _erase_ticket(store: Store, ticket: Ticket, version: int, reason: str, at: datetime) -> None:
-    from csdomain.privacy import redacted  # TEMPORARY until it lands
-    from csdomain.tickets import PersonalDataErased  # type: ignore[attr-defined]
-
     backend = store._context.backend
     timeline = tuple(redacted(event) for event in ticket.timeline)
     texts = events_json(timeline)
@@ -110,9 +106,6 @@ def _erase_ticket(store: Store, ticket: Ticket, version: int, reason: str, at: d
     backend.outbox_redact("tickets", ticket.id, dict(enumerate(texts)))
     store.tickets.forget(ticket.id)
     at = max(at, ticket.updated_at)
-    try:
-        notice = PersonalDataErased(at=at, actor=Actor.system("erasure"), reason=reason)
-    except ValidationError:
-        raise
+    notice = PersonalDataErased(at=at, actor=Actor.system("erasure"), reason=reason)
     erased = Ticket(timeline=(*timeline, notice))
     store.tickets._save_erased(erased, version, len(timeline))

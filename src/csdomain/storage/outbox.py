@@ -24,6 +24,7 @@ from typing import Final
 
 import attrs
 
+from csdomain._kernel.codec import loads
 from csdomain._kernel.time import to_epoch_us
 from csdomain.errors import ValidationError
 from csdomain.serialization import SCHEMA_VERSION, from_dict
@@ -86,8 +87,6 @@ class Outbox:
 
     def _decode(self, row: OutboxRow) -> OutboxMessage:
         # The outbox keeps each event as it appears in its ticket's document.
-        from csdomain._kernel.codec import loads  # TEMPORARY until it lands
-
         document = loads(row.text, subject="outbox message")
         if not isinstance(document, dict):
             raise ValidationError.single("outbox message", "", "expected a JSON object")

@@ -143,7 +143,14 @@ class DocumentRepository(Generic[T]):
         return value
 
     def _text(self, value: T) -> str:
-        text = to_json(value)
+        try:
+            text = to_json(value)
+        except (TypeError, ValueError) as exc:  # a value its own checks let through
+            if isinstance(exc, ValidationError):
+                raise
+            raise ValidationError.single(
+                f"{self._what} store", "value", f"cannot be written as JSON: {exc}"
+            ) from None
         limit = self._context.max_document_bytes
         if len(text) > limit // 4 and len(text.encode("utf-8")) > limit:
             raise ValidationError.single(

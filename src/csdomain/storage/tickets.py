@@ -212,12 +212,12 @@ class TicketRepository:
         )
         backend.outbox_append(
             [
-                (TICKETS.name, ticket.id, start + i, type(event).__name__, text)
+                (TICKETS.name, ticket.id, start + i, event.type_name, text)
                 for i, (event, text) in enumerate(zip(ticket.timeline[start:], texts, strict=True))
             ]
         )
 
-    def add(self, ticket: Ticket, next_deadline: datetime | None = None) -> Stored[Ticket]:
+    def add(self, ticket: Ticket, *, next_deadline: datetime | None = None) -> Stored[Ticket]:
         """Store a new ticket (version 1) and put its events in the outbox.
 
         ``next_deadline`` is the ticket's next SLA deadline, indexed for
@@ -272,7 +272,7 @@ class TicketRepository:
             if outbox:
                 backend.outbox_append(
                     [
-                        (TICKETS.name, ticket.id, i, type(event).__name__, text)
+                        (TICKETS.name, ticket.id, i, event.type_name, text)
                         for ticket, events in zip(tickets, texts, strict=True)
                         for i, (event, text) in enumerate(zip(ticket.timeline, events, strict=True))
                     ]
@@ -297,11 +297,10 @@ class TicketRepository:
         if row is None or row.version != expected:
             self._context.conflict_or_missing(TICKETS.name, "ticket", ticket.id, expected)
         assert row is not None
-        count = _event_count(row)
-        stored = backend.read_events(TICKETS.name, [(ticket.id, count)]).get(ticket.id, [])
-        if len(ticket.timeline) < count or events_json(ticket.timeline[:count]) != stored:
-            self._refuse(ticket, count)
-        return count
+        stored = self._load([row])[0].value.timeline  # CorruptRecordError if it does not load
+        if ticket.timeline[: len(stored)] != stored:
+            self._refuse(ticket, len(stored))
+        return len(stored)
 
     @staticmethod
     def _refuse(ticket: Ticket, count: int) -> None:
