@@ -5,9 +5,26 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import assert_type
 
-from csdomain import Agent, ConflictError, Customer, Group, Status, Ticket
+import attrs
+
+from csdomain import Agent, ConflictError, Customer, FrozenClock, Group, Status, Ticket
+from csdomain.addresses import ContactRules
+from csdomain.conditions import Condition
 from csdomain.sla import SlaPolicy
-from csdomain.storage import OutboxMessage, Page, Store, Stored, open_store
+from csdomain.storage import (
+    Collection,
+    Column,
+    ColumnType,
+    DocumentRepository,
+    Erasure,
+    FailedMessage,
+    OutboxMessage,
+    Page,
+    Query,
+    Store,
+    Stored,
+    open_store,
+)
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -56,3 +73,46 @@ def configuration(policy: SlaPolicy) -> None:
     store = open_store("memory:", tenant="acme")
     assert_type(store.config.add("standard", policy), Stored[SlaPolicy])
     assert_type(store.config.save("standard", policy, expected_version=1), Stored[SlaPolicy])
+
+
+@attrs.frozen
+class Visit:
+    id: str
+    due: datetime
+
+
+VISITS = Collection(
+    "typing_visits",
+    "visit",
+    Visit,
+    key_of=lambda visit: visit.id,
+    columns=[Column("due", ColumnType.INSTANT)],
+    queries=[Query("by_due", order="due")],
+    columns_of=lambda visit: {"due": visit.due},
+)
+
+
+def collections() -> None:
+    store = open_store("memory:", tenant="acme", create=True, clock=FrozenClock(AT))
+    visits = store.collection(VISITS)
+    assert_type(visits, DocumentRepository[Visit])
+    assert_type(visits.add(Visit("v1", AT)), Stored[Visit])
+    assert_type(visits.find("by_due", low=AT), Page[Stored[Visit]])
+    assert_type(visits.count(), int)
+    visits.add(Customer(id="cus_2", display_name="Li"))  # type: ignore[arg-type]
+    Collection("x", "x", Visit, key_of=lambda visit: visit.due)  # type: ignore[arg-type, return-value]
+
+
+def outbox_and_erasure() -> None:
+    store = open_store("memory:", tenant="acme")
+    claimed = store.outbox.claim(relay="r1", limit=10, lease=timedelta(seconds=30))
+    assert_type(claimed, list[OutboxMessage])
+    assert_type(store.outbox.ack([m.id for m in claimed], relay="r1"), int)
+    assert_type(store.outbox.failed().items, tuple[FailedMessage, ...])
+    assert_type(store.erase_customer("cus_1", reason="request ER-1"), Erasure)
+    assert_type(store.contact_rules, ContactRules)
+    store.set_contact_rules(ContactRules(unique=True, default_region="CN"))
+    assert_type(store.config.get(Condition, "vip").value, Condition)
+    store.outbox.claim(limit=10)  # type: ignore[call-arg]
+    store.outbox.claim(relay="r1", lease=30)  # type: ignore[arg-type]
+    store.erase_customer("cus_1")  # type: ignore[call-arg]
