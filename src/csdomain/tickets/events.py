@@ -54,6 +54,7 @@ __all__ = [
     "CustomFieldsChanged",
     "Linked",
     "MessageAdded",
+    "PersonalDataErased",
     "PriorityChanged",
     "StatusChanged",
     "TagsChanged",
@@ -119,6 +120,9 @@ class TicketEvent(Checked):
     """
 
     type_name: ClassVar[str] = ""
+    #: True for records that change nothing about the ticket (an erasure): they are
+    #: allowed in every status and do not move ``updated_at``.
+    _audit_only: ClassVar[bool] = False
     at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
     actor: Actor = attrs.field(metadata=checked(instance(Actor, "an Actor")))
 
@@ -403,6 +407,31 @@ class Linked(TicketEvent):
         state.links = (*links, self.link)
 
 
+@attrs.frozen(kw_only=True)
+class PersonalDataErased(TicketEvent):
+    """The ticket's personal data was erased (the customer's right to erasure, PIPL and
+    GDPR).
+
+    Erasure redacts the earlier events (:func:`csdomain.privacy.redacted`: subject,
+    message bodies, custom field values) and appends this record. ``reason`` says
+    why in a few words and must not contain personal data (a request number such as
+    ``"erasure request ER-1024"``, not the customer's name); it is kept as written.
+
+    It is allowed in every status, closed and merged included, and its replay rule
+    changes nothing: not even ``updated_at``, so durations such as ``updated_at -
+    created_at``, SLA clocks and KPIs read the same after an erasure as before. Like
+    every event it is recorded in time order (its ``at`` is not before the ticket's
+    last change); the events after it are ordered against that last change.
+    """
+
+    type_name: ClassVar[str] = "personal_data_erased"
+    _audit_only: ClassVar[bool] = True
+    reason: str = attrs.field(metadata=checked(text(max_length=200)))
+
+    def apply_to(self, state: TicketState) -> None:
+        """Nothing changes: the redacted events already say what remains."""
+
+
 def advance(state: TicketState, event: TicketEvent) -> None:
     """Move ``state`` forward by ``event``; raise without changing it if the event is illegal."""
     try:
@@ -458,7 +487,7 @@ def _replay(
                         f"({last.isoformat()}); events are recorded in time order",
                     ),
                 )
-            if state.status is _CLOSED:
+            if state.status is _CLOSED and not event._audit_only:
                 action = f"record {event.type_name or 'a change'}"
                 raise _RefusedEventError(
                     i, state.refuse(action, "closed is final; open a follow-up")
@@ -467,6 +496,7 @@ def _replay(
                 state.links
                 and state.merged
                 and not (isinstance(event, StatusChanged) and event.new is _CLOSED)
+                and not event._audit_only
             ):
                 error = state.refuse(f"record {event.type_name}", "a merged ticket can only close")
                 raise _RefusedEventError(i, error)
@@ -474,5 +504,6 @@ def _replay(
             event.apply_to(state)
         except (ValidationError, InvalidTransitionError) as exc:
             raise _RefusedEventError(i, exc) from None
-        state.updated_at = last = event.at
+        if not event._audit_only:
+            state.updated_at = last = event.at
         started = True

@@ -11,6 +11,7 @@ from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
 from csdomain.priorities import Priority
+from csdomain.privacy import redacted
 from csdomain.testing.strategies._channels import (
     _channel_keys,
 )
@@ -49,6 +50,7 @@ from csdomain.tickets import (
     Linked,
     LinkKind,
     MessageAdded,
+    PersonalDataErased,
     PriorityChanged,
     Status,
     StatusChanged,
@@ -143,6 +145,7 @@ _OPS: tuple[str, ...] = (
     "tags",
     "fields",
     "link",
+    "erase",
 )
 _CLOSING_OPS: tuple[str, ...] = (*_OPS, "merge")
 _STAFF: tuple[ActorKind, ...] = (ActorKind.AGENT, ActorKind.SYSTEM, ActorKind.BOT)
@@ -179,7 +182,10 @@ def tickets(
     and ``max_events`` times by allowed operations: public and internal
     messages from the customer, agents and bots; status moves to one of
     ``ticket.allowed_statuses``; priority, assignment, tier, tag and custom
-    field changes; links; now and then a merge into another ticket. The
+    field changes; links; now and then an erasure (the events so far redacted
+    with :func:`csdomain.privacy.redacted`, then a
+    :class:`~csdomain.tickets.PersonalDataErased`) or a merge into another
+    ticket. The
     number of changes is distributed as the size of a Hypothesis list is:
     mostly a few, sometimes up to ``max_events``. Each
     change happens ``0`` to ``max_gap`` after the previous one (equal
@@ -290,10 +296,12 @@ def _ops(may_close: bool) -> SearchStrategy[str]:
 
 
 def _next_instant(draw: DrawFn, ticket: Ticket, gaps: SearchStrategy[timedelta]) -> datetime:
+    # After the last event, not after updated_at: an erasure does not move updated_at.
+    last = ticket.timeline[-1].at
     try:
-        at = ticket.updated_at + draw(gaps)
+        at = last + draw(gaps)
     except OverflowError:
-        at = ticket.updated_at
+        at = last
     try:
         return at.astimezone(draw(_zones()))
     except (OverflowError, ValueError):
@@ -427,6 +435,21 @@ def _link(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket
     )
 
 
+def _erase(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket:
+    erased = PersonalDataErased(
+        at=at,
+        actor=draw(_actors((ActorKind.SYSTEM, ActorKind.AGENT))),
+        reason=draw(_erasure_reasons()),
+    )
+    return Ticket(timeline=(*redacted(ticket).timeline, erased))
+
+
+@_memo
+def _erasure_reasons() -> SearchStrategy[str]:
+    requests = st.integers(1, 99_999).map("erasure request ER-{}".format)
+    return requests | st.sampled_from(("retention period ended", "customer account closed"))
+
+
 def _merge(draw: DrawFn, ticket: Ticket, at: datetime, may_close: bool) -> Ticket:
     target = _other_ticket_id(draw, ticket, LinkKind.MERGED_INTO)
     return ticket.merge_into(target, at=at, actor=_staff(draw))
@@ -441,6 +464,7 @@ _CHANGES: dict[str, Callable[[DrawFn, Ticket, datetime, bool], Ticket]] = {
     "tags": _tags,
     "fields": _fields,
     "link": _link,
+    "erase": _erase,
     "merge": _merge,
 }
 
@@ -454,6 +478,7 @@ _OPS_FOR: dict[type[TicketEvent], tuple[str, ...]] = {
     TagsChanged: ("tags",),
     CustomFieldsChanged: ("fields",),
     Linked: ("link", "merge"),
+    PersonalDataErased: ("erase",),
 }
 
 
