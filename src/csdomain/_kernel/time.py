@@ -4,11 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from csdomain.errors import ValidationError
 
 UTC = timezone.utc
+
+# -- the accepted instants and durations ---------------------------------------------
+#
+# Every instant csdomain takes (event times, clocks, SLA "now", calendar queries) lies
+# in [INSTANT_MIN, INSTANT_END), and every duration within its bound, so arithmetic on
+# accepted values never leaves what datetime holds (no OverflowError) and a calendar
+# never has more than 300 years to index.
+
+#: The earliest instant accepted: 1900-01-01T00:00:00+00:00 (included).
+INSTANT_MIN: Final = datetime(1900, 1, 1, tzinfo=UTC)
+#: The end of the accepted instants: 2200-01-01T00:00:00+00:00 (excluded).
+INSTANT_END: Final = datetime(2200, 1, 1, tzinfo=UTC)
+#: The longest duration accepted (a handle time, a calendar ``add``): 100 years of
+#: 365.25 days.
+DURATION_MAX: Final = timedelta(days=36_525)
+#: The longest SLA target accepted: 10 years (3,653 days).
+TARGET_MAX: Final = timedelta(days=3_653)
+
+#: The accepted instants as error messages state them.
+SPAN: Final = "1900-01-01T00:00:00+00:00 (included) to 2200-01-01T00:00:00+00:00 (excluded)"
+
+
+def in_span(value: datetime) -> bool:
+    """True when the aware datetime ``value`` lies in ``[INSTANT_MIN, INSTANT_END)``."""
+    return INSTANT_MIN <= value < INSTANT_END
+
+
+def span_problem(value: datetime) -> str:
+    """The message for the aware datetime ``value`` outside the accepted instants."""
+    return f"{value.isoformat()} is outside the accepted instants, {SPAN}"
+
+
+def duration_text(value: timedelta) -> str:
+    """A bound such as :data:`DURATION_MAX` as messages state it (``36525 days``)."""
+    return f"{value.days} days" if not value.seconds and not value.microseconds else str(value)
 
 
 def is_aware(value: datetime) -> bool:
@@ -17,10 +53,13 @@ def is_aware(value: datetime) -> bool:
 
 
 def ensure_aware(value: object, subject: str, path: str) -> datetime:
-    """Return ``value`` if it is an aware datetime, else raise ``ValidationError``."""
+    """Return ``value`` if it is an aware datetime among the accepted instants
+    (:data:`INSTANT_MIN` to :data:`INSTANT_END`), else raise ``ValidationError``."""
     if not isinstance(value, datetime):
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
         raise ValidationError.single(
-            subject, path, f"expected an aware datetime, got {type(value).__name__} {value!r}"
+            subject, path, f"expected an aware datetime, got {type(value).__name__} {shown}"
         )
     if not is_aware(value):
         raise ValidationError.single(
@@ -29,6 +68,8 @@ def ensure_aware(value: object, subject: str, path: str) -> datetime:
             f"naive datetime {value.isoformat()} rejected; pass a timezone-aware datetime "
             "(e.g. with tzinfo=ZoneInfo('Asia/Shanghai') or timezone.utc)",
         )
+    if not in_span(value):
+        raise ValidationError.single(subject, path, span_problem(value))
     return value
 
 
@@ -37,7 +78,10 @@ def to_utc(value: datetime) -> datetime:
     if type(value) is datetime and value.tzinfo is UTC:  # the common case: already UTC
         return value
     if isinstance(value, datetime) and is_aware(value):
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # near year 1 or 9999: outside the span, for the check
+            return value
     return value
 
 

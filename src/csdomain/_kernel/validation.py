@@ -19,7 +19,18 @@ from typing import Any, Final, cast
 import attrs
 
 from csdomain._kernel.registry import declare_type
-from csdomain._kernel.time import UTC, is_aware, optional_utc, to_utc, zone_problem
+from csdomain._kernel.time import (
+    DURATION_MAX,
+    INSTANT_END,
+    INSTANT_MIN,
+    UTC,
+    duration_text,
+    is_aware,
+    optional_utc,
+    span_problem,
+    to_utc,
+    zone_problem,
+)
 from csdomain.errors import ValidationError
 from csdomain.privacy import PERSONAL
 
@@ -225,6 +236,8 @@ def describe(value: object) -> str:
     """How an error message shows a rejected value: scalars by their (shortened) repr,
     anything else by its type alone, so a message never carries a whole object's repr
     (which could hold personal data)."""
+    if type(value) is int and value.bit_length() > 192:  # repr of a huge int is slow or refused
+        return f"an integer of {value.bit_length()} bits"
     if isinstance(value, _SHOWN):
         text = repr(value)
         return text if len(text) <= 60 else text[:57] + "..."
@@ -234,8 +247,39 @@ def describe(value: object) -> str:
 _show = describe
 
 
+# -- text ----------------------------------------------------------------------------
+#
+# Every check that accepts a str accepts only text: a str holding a lone surrogate
+# (U+D800 to U+DFFF, which Python allows in a str) has no UTF-8 form, so it could be
+# neither stored, nor sent, nor written as JSON. The checks refuse it at construction.
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
+
+
+def is_text(value: str) -> bool:
+    """True when the str ``value`` holds no lone surrogate, so it has a UTF-8 form.
+
+    Constant time for ASCII text; a scan of the string otherwise.
+    """
+    return value.isascii() or _SURROGATE.search(value) is None
+
+
+def surrogate_problem(value: str) -> str | None:
+    """Why the str ``value`` is not text (the first lone surrogate), or None when it is."""
+    if value.isascii():
+        return None
+    found = _SURROGATE.search(value)
+    if found is None:
+        return None
+    return (
+        f"contains the lone surrogate {found.group()!r} at index {found.start()}; "
+        "lone surrogates (U+D800 to U+DFFF) are not text and have no UTF-8 form"
+    )
+
+
 def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
-    """A ``str``, non-blank unless ``allow_empty``, at most ``max_length`` long, without NUL."""
+    """A ``str``, non-blank unless ``allow_empty``, at most ``max_length`` long, without NUL
+    and without lone surrogates (see :func:`is_text`)."""
 
     blank = "" if allow_empty else ' and {v} != "" and not {v}.isspace()'
 
@@ -248,13 +292,20 @@ def text(*, max_length: int = 10_000, allow_empty: bool = False) -> Check:
             yield "", f"must be at most {max_length} characters, got {len(value)}"
         elif "\x00" in value:
             yield "", "must not contain NUL characters"
+        else:
+            problem = surrogate_problem(value)
+            if problem is not None:
+                yield "", problem
 
     return Check.expression(
-        "type({v}) is str and len({v}) <= {most}" + blank + " and {nul} not in {v}",
+        "type({v}) is str and len({v}) <= {most}"
+        + blank
+        + " and {nul} not in {v} and ({v}.isascii() or {surrogate}({v}) is None)",
         explain,
         types=(str,),
         most=max_length,
         nul="\x00",
+        surrogate=_SURROGATE.search,
     )
 
 
@@ -272,11 +323,13 @@ def key(what: str = "key") -> Check:
     """An identifier: 1-64 characters of letters, digits, ``_ . : -``, not starting with a mark."""
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
+        problem = surrogate_problem(value) if type(value) is str else None
         yield (
             "",
             (
                 f"expected a {what} of 1-64 letters, digits, '_', '.', ':' or '-' "
                 f"starting with a letter or digit, got {_show(value)}"
+                + ("" if problem is None else f"; it {problem}")
             ),
         )
 
@@ -307,7 +360,7 @@ def _learn_key(value: str) -> bool:
 def _instant_explain(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, datetime):
         yield "", f"expected an aware datetime, got {type(value).__name__} {_show(value)}"
-    else:
+    elif not is_aware(value):
         yield (
             "",
             (
@@ -315,15 +368,22 @@ def _instant_explain(value: object) -> Iterator[tuple[str, str]]:
                 "expected a timezone-aware datetime (e.g. tzinfo=timezone.utc)"
             ),
         )
+    else:
+        yield "", span_problem(value)
 
 
-#: An aware datetime (naive ones are rejected, never guessed).
+#: An aware datetime among the accepted instants, :data:`~csdomain._kernel.time.INSTANT_MIN`
+#: (included) to :data:`~csdomain._kernel.time.INSTANT_END` (excluded); naive ones are
+#: rejected, never guessed.
 instant = Check.expression(
-    "isinstance({v}, {datetime}) and ({v}.tzinfo is {utc} or {is_aware}({v}))",
+    "isinstance({v}, {datetime}) and ({v}.tzinfo is {utc} or {is_aware}({v}))"
+    " and {lo} <= {v} < {hi}",
     _instant_explain,
     datetime=datetime,
     utc=UTC,
     is_aware=is_aware,
+    lo=INSTANT_MIN,
+    hi=INSTANT_END,
 )
 
 
@@ -375,31 +435,35 @@ def integer(*, minimum: int | None = None, maximum: int | None = None) -> Check:
         if type(value) is not int:
             yield "", f"expected an integer, got {type(value).__name__} {_show(value)}"
         elif minimum is not None and value < minimum:
-            yield "", f"must be at least {minimum}, got {value}"
+            yield "", f"must be at least {minimum}, got {_show(value)}"
         else:
-            yield "", f"must be at most {maximum}, got {value}"
+            yield "", f"must be at most {maximum}, got {_show(value)}"
 
     return Check.expression(source, explain, types=(int,), minimum=minimum, maximum=maximum)
 
 
-def duration(*, allow_zero: bool = True) -> Check:
-    """A non-negative ``timedelta`` (positive unless ``allow_zero``)."""
+def duration(*, allow_zero: bool = True, maximum: timedelta = DURATION_MAX) -> Check:
+    """A non-negative ``timedelta`` (positive unless ``allow_zero``), at most ``maximum``
+    (default :data:`~csdomain._kernel.time.DURATION_MAX`, 100 years)."""
     zero = timedelta(0)
     sign = "({v} > {zero} or {v} == {zero})" if allow_zero else "{v} > {zero}"
+    bound = "zero or positive" if allow_zero else "positive"
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
         if not isinstance(value, timedelta):
             yield "", f"expected a timedelta, got {type(value).__name__} {_show(value)}"
+        elif value > maximum:
+            yield "", f"must be at most {duration_text(maximum)}, got {value!r}"
         else:
-            bound = "zero or positive" if allow_zero else "positive"
             yield "", f"must be {bound}, got {value!r}"
 
     return Check.expression(
-        "type({v}) is {timedelta} and " + sign,
+        "type({v}) is {timedelta} and " + sign + " and {v} <= {most}",
         explain,
         types=(timedelta,),
         timedelta=timedelta,
         zero=zero,
+        most=maximum,
     )
 
 
@@ -476,7 +540,11 @@ def _json_scalars_ok(value: object) -> bool:
     for k, v in value.items():
         if type(k) is not str or not (k in _known_keys or _learn_key(k)):
             return False
-        if v is None or type(v) in (str, bool) or (type(v) is int and _INT64[0] <= v <= _INT64[1]):
+        if type(v) is str:
+            if v.isascii() or _SURROGATE.search(v) is None:
+                continue
+            return False
+        if v is None or type(v) is bool or (type(v) is int and _INT64[0] <= v <= _INT64[1]):
             continue
         if type(v) is not float or v != v or v in (_INF, -_INF):
             return False
@@ -495,20 +563,29 @@ def _json_scalars_explain(value: object) -> Iterator[tuple[str, str]]:
         yield "", f"expected a dict, got {type(value).__name__} {_show(value)}"
         return
     for k, v in value.items():
+        at = f"[{_show(k)}]"
         if not isinstance(k, str) or not KEY_PATTERN.fullmatch(k):
-            yield f"[{k!r}]", f"expected a key of letters, digits, '_', '.', ':' or '-', got {k!r}"
+            problem = surrogate_problem(k) if isinstance(k, str) else None
+            yield (
+                at,
+                "expected a key of letters, digits, '_', '.', ':' or '-', got "
+                + _show(k)
+                + ("" if problem is None else f"; it {problem}"),
+            )
+        elif type(v) is str and not is_text(v):
+            yield at, f"text {surrogate_problem(v)}"
         elif v is not None and type(v) not in (str, int, float, bool):
             yield (
-                f"[{k!r}]",
+                at,
                 (
                     "expected a JSON scalar (text, number, boolean or null), "
                     f"got {type(v).__name__} {_show(v)}"
                 ),
             )
         elif isinstance(v, float) and (v != v or v in (_INF, -_INF)):
-            yield f"[{k!r}]", f"numbers must be finite, got {v!r}"
+            yield at, f"numbers must be finite, got {v!r}"
         elif type(v) is int and not _INT64[0] <= v <= _INT64[1]:
-            yield f"[{k!r}]", f"integers must fit in 64 bits (-2**63 to 2**63-1), got {v!r}"
+            yield at, f"integers must fit in 64 bits (-2**63 to 2**63-1), got {_show(v)}"
 
 
 #: A dict of key-like strings to JSON scalars (text, number, boolean, null).
