@@ -1615,7 +1615,7 @@ class StoreContract:
             birthday=date(1990, 5, 17),
             attributes={"note": "prefers calls on 13800138000"},
         )
-        keep = _customer("cus_2", "+86 139 0000 0000")
+        keep = attrs.evolve(_customer("cus_2", "+86 139 0000 0000"), display_name="Li Lei")
         store.customers.add(customer)
         store.customers.add(keep)
         other.customers.add(customer)
