@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from csdomain._kernel.collections import Collection, ColumnType
 from csdomain._kernel.time import ensure_aware, to_epoch_us
+from csdomain._kernel.validation import surrogate_problem
 from csdomain.clock import Clock
 from csdomain.errors import ConflictError, NotFoundError, StorageError, ValidationError
 from csdomain.storage.backend import Backend, Row
@@ -120,6 +121,9 @@ def _scalar(kind: ColumnType, value: object, name: str, subject: str) -> Any:
     if isinstance(value, Enum) and not isinstance(value, bool):
         value = value.value
     if kind is ColumnType.TEXT and isinstance(value, str):
+        problem = surrogate_problem(value)
+        if problem is not None:
+            raise ValidationError.single(subject, name, problem)
         return value
     if kind is ColumnType.BOOLEAN and isinstance(value, bool):
         return value

@@ -96,7 +96,7 @@ class ConfigurationRepository:
         try:
             value = from_json(row.text, cls)
         except UNREADABLE as exc:
-            raise unreadable(cls.__name__, row.key, exc) from exc
+            raise unreadable(cls.__name__, row.key.partition(":")[2], exc) from exc
         return Stored(value, row.version)
 
     def _entry(self, name: str, value: object) -> ConfigEntry:

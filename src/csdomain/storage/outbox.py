@@ -139,9 +139,16 @@ class Outbox:
             )
         now = to_epoch_us(self._context.clock.now())
         lease_us = lease // timedelta(microseconds=1)
-        with self._context.unit():
-            rows = self._context.backend.outbox_claim(relay, limit, now, lease_us)
-        return self._decoded(rows, relay)
+        messages: list[OutboxMessage] = []
+        while len(messages) < limit:  # poisoned messages set aside do not shrink the batch
+            with self._context.unit():
+                rows = self._context.backend.outbox_claim(
+                    relay, limit - len(messages), now, lease_us
+                )
+            if not rows:
+                break
+            messages.extend(self._decoded(rows, relay))
+        return messages
 
     def ack(self, ids: Iterable[int], *, relay: str) -> int:
         """Mark published the messages among ``ids`` still leased to ``relay``; returns
