@@ -35,6 +35,7 @@ from csdomain.tickets import (
     CustomFieldsChanged,
     Linked,
     MessageAdded,
+    PersonalDataErased,
     PriorityChanged,
     StatusChanged,
     TagsChanged,
@@ -117,4 +118,8 @@ def describe_event(event: TicketEvent, locale: str = "en") -> str:
         return _("linked: {kind} {ticket}").format(
             kind=label(event.link.kind, locale), ticket=event.link.ticket_id
         )
+    if isinstance(event, PersonalDataErased):
+        # Translators: the customer's personal data on this ticket was erased (PIPL, GDPR);
+        # the reason is a short note such as "erasure request ER-1024".
+        return _("personal data erased ({reason})").format(reason=event.reason)
     return event.type_name
