@@ -188,28 +188,39 @@ class Checked:
             if not has_whole:
                 return
             problems = list(self._check_whole())
-        else:
-            problems = []
-            for name, check in checks:
-                value = getattr(self, name)
-                if not check.ok(value):
-                    problems.extend((name + sub, msg) for sub, msg in explain(check, value))
-        if problems:
-            raise ValidationError(type(self).__name__, problems)
+            if problems:
+                raise ValidationError(type(self).__name__, problems)
+            return
+        # Some check failed, so there is at least one problem; the error takes them one
+        # at a time and keeps only the first few, however many the values hold.
+        raise ValidationError(type(self).__name__, self._field_problems(checks))
+
+    def _field_problems(self, checks: Iterable[tuple[str, Check]]) -> Iterator[tuple[str, str]]:
+        for name, check in checks:
+            value = getattr(self, name)
+            if not check.ok(value):
+                for sub, message in explain(check, value):
+                    yield name + sub, message
 
     def _check_whole(self) -> Iterable[tuple[str, str]]:
         """Checks across fields, run once every field is valid on its own."""
         return ()
 
 
-def explain(check: Check, value: object) -> list[tuple[str, str]]:
-    """The problems ``check`` finds in ``value``, which its ``ok`` test refused.
+def explain(check: Check, value: object) -> Iterator[tuple[str, str]]:
+    """The problems ``check`` finds in ``value``, which its ``ok`` test refused, one at a
+    time (a value may hold many: read only those you need).
 
     The seam cannot be bypassed: if ``explain`` finds nothing to say about a
     value that ``ok`` refused, that is reported as a problem too, never a pass.
     """
-    found = list(check.explain(value))
-    return found or [("", f"rejected {describe(value)}")]
+    found = iter(check.explain(value))
+    first = next(found, None)
+    if first is None:
+        yield "", f"rejected {describe(value)}"
+        return
+    yield first
+    yield from found
 
 
 def checked(check: Check | Explain | None = None, *, personal: bool = False) -> dict[str, Any]:
