@@ -1,15 +1,39 @@
 """The SQLite adapter: the embedded default, with the standard library's ``sqlite3``.
 
-``open_store("sqlite:///desk.db", tenant=...)`` opens (and creates) the file
-``desk.db`` relative to the working directory; ``sqlite:////var/lib/desk.db``
-is an absolute path. ``sqlite://`` or ``sqlite:///:memory:`` is a private
-in-memory database that lives as long as its store.
+``open_store("sqlite:///desk.db", tenant=..., create=True)`` opens the file
+``desk.db`` relative to the working directory, creating the store if the file
+is missing or empty; ``sqlite:////var/lib/desk.db`` is an absolute path.
+Without ``create=True`` a missing file, an empty (0-byte) file or a SQLite
+file holding no csdomain schema is refused with
+:class:`~csdomain.errors.NoStoreError` and left as it was (a missing file is
+not created), so a mistyped path never opens a new, empty store. ``sqlite://``
+or ``sqlite:///:memory:`` is a private in-memory database that lives as long
+as its store; it is always created.
+
+Layout: each declared collection (:class:`~csdomain.storage.backend.Collection`)
+gets a table ``c_<name>`` (tenant, key, version, document and its single-valued
+columns), a table ``c_<name>__<column>`` of (tenant, value, key) entries per
+multiple-valued column, a table ``c_<name>__events`` of appended event rows
+when it stores event streams, a unique index per unique column and one index
+per declared query. Table and index names come from the declaration's
+validated names only, never from values. ``declare`` records each declaration
+(table ``csdomain_collections``) and, when it changes, adds the new columns and
+indexes; columns are never dropped. A multiple column's ``None`` values are not
+stored: asked for ``None``, such a column matches records holding no value.
+The outbox is one table with a state (pending, published or failed) and a
+lease (owner and end) per message: a claim leases messages in one write
+transaction, so two relays never hold the same message at once.
 
 Durability: a file database runs in WAL mode with ``synchronous=FULL``, so a
 transaction that has committed survives a crash of the process *and* of the
 machine (the WAL is synced at every commit; ``NORMAL`` would be faster but may
 lose the last commits on power loss). A process killed in the middle of a
-transaction leaves none of it behind.
+transaction leaves none of it behind. Erasure: connections run with
+``secure_delete`` on, so deleted and replaced text is overwritten in the file,
+and a transaction that erased (``rewrite``, ``rewrite_events``,
+``set_columns``, ``outbox_redact``) checkpoints and truncates the WAL after it
+commits, so the old text is left neither in the file nor in its WAL (the
+checkpoint waits up to the busy timeout for readers of older snapshots).
 
 Threading: a store may be shared by threads. Each thread gets its own
 connection to the file, opened on its first use and closed when the thread
@@ -19,45 +43,55 @@ the thread that opened it. Transactions start with ``BEGIN IMMEDIATE``, which
 takes SQLite's single writer lock at once: two writers - threads or processes -
 run one after the other (the second waits up to the busy timeout, 10 s by
 default, then gets a :class:`~csdomain.errors.RetryableStorageError` saying the
-database is locked) instead of
-failing when they first write, and the version checks inside a transaction see
-the latest commit, so no update is lost. Readers never wait for writers (WAL).
-Calls outside a transaction read in autocommit mode, each statement on its own
-snapshot. As the lock is per file, a thread with a transaction open should not
-write through another store (another tenant) of the same file until it ends:
-that write would wait for the thread's own lock. The private in-memory
-database has a single connection; a lock serializes its users, and a
-transaction holds it from start to end.
+database is locked) instead of failing when they first write, and the version
+checks inside a transaction see the latest commit, so no update is lost.
+Readers never wait for writers (WAL). Calls outside a transaction read in
+autocommit mode, each statement on its own snapshot. As the lock is per file,
+a thread with a transaction open should not write through another store
+(another tenant) of the same file until it ends: that write would wait for the
+thread's own lock. The private in-memory database has a single connection; a
+lock serializes its users, and a transaction holds it from start to end.
 
-Schema: the tables are created on first use and the file records the schema
-version (table ``csdomain_schema``); newer csdomains migrate an older file
-forward, in a write transaction, and a file written by a newer csdomain (or
-holding tables of the same names that csdomain did not create) is refused with
-:class:`~csdomain.errors.SchemaError`.
+Schema: the file records the schema version (table ``csdomain_schema``); a
+file written by csdomain 0.1 (version 1) is migrated forward in place, in one
+write transaction: its ``records`` and ``tickets`` tables become
+``legacy_records`` and ``legacy_tickets`` (the store moves their rows into the
+declared collections, then they are dropped), ``contacts`` is dropped (the
+store recomputes it) and the outbox gains its state and lease columns. A file
+written by a newer csdomain, or holding tables of the names csdomain uses that
+it did not create, is refused with :class:`~csdomain.errors.SchemaError`.
 
 Every ``sqlite3`` error is reported as a :class:`~csdomain.errors.StorageError`
 with the driver's exception as its ``__cause__``: ``database is locked`` or busy
 as :class:`~csdomain.errors.RetryableStorageError`, ``unable to open database
 file`` (a missing directory, no permission) as
-:class:`~csdomain.errors.StorageConnectionError`, a damaged file or one that is
-not a database as :class:`~csdomain.errors.CorruptRecordError`, anything else as
-``StorageError`` itself; a duplicate key on insert is a
-:class:`~csdomain.errors.ConflictError` carrying the stored version. A bad URL
-is a :class:`~csdomain.errors.ValidationError`.
+:class:`~csdomain.errors.StorageConnectionError`, a damaged or truncated file or
+one that is not a database as :class:`~csdomain.errors.CorruptRecordError`,
+anything else as ``StorageError`` itself; a duplicate key on insert is a
+:class:`~csdomain.errors.ConflictError` carrying the stored version, and a
+unique value another record holds one naming the column and that record. A
+bad URL is a :class:`~csdomain.errors.ValidationError`.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from typing import Any, Final
+from urllib.parse import quote
 
+from csdomain._kernel.collections import NAME_PATTERN, RESERVED
 from csdomain.errors import (
     ConflictError,
     CorruptRecordError,
+    NoStoreError,
+    NotFoundError,
     RetryableStorageError,
     SchemaError,
     StorageConnectionError,
@@ -65,9 +99,13 @@ from csdomain.errors import (
 )
 from csdomain.privacy import mask_url
 from csdomain.storage.backend import (
-    SCHEMA_VERSION,
-    TICKET_COLUMNS,
+    Collection,
+    ColumnType,
+    ColumnValues,
+    NewRow,
+    OutboxRow,
     Row,
+    Select,
     StorageError,
     chunks,
 )
@@ -79,6 +117,8 @@ BUSY_TIMEOUT: Final = 10.0
 
 #: Forward-only migrations: ``MIGRATIONS[i - 1]`` takes the schema from version
 #: ``i - 1`` to ``i``; each is a sequence of statements run in one transaction.
+#: Version 1 is csdomain 0.1's schema, kept as it was so that its files are
+#: recognised; version 2 moves its rows aside and adds declared collections.
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
         """CREATE TABLE records (
@@ -132,23 +172,91 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         )""",
         "CREATE INDEX outbox_pending ON outbox (tenant, published, id)",
     ),
+    (
+        # Version 1 rows wait here until the store moves them (legacy_rows, drop_legacy).
+        "ALTER TABLE records RENAME TO legacy_records",
+        "ALTER TABLE tickets RENAME TO legacy_tickets",
+        "DROP INDEX tickets_status",
+        "DROP INDEX tickets_assignee",
+        "DROP INDEX tickets_group",
+        "DROP INDEX tickets_customer",
+        "DROP INDEX tickets_kind",
+        "DROP INDEX tickets_priority",
+        "DROP INDEX tickets_deadline",
+        "DROP TABLE contacts",
+        """CREATE TABLE outbox_v2 (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            tenant TEXT NOT NULL,
+            stream TEXT NOT NULL,
+            key TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            event_type TEXT NOT NULL,
+            document TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending'
+                CHECK (state IN ('pending', 'published', 'failed')),
+            lease_owner TEXT,
+            lease_until INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            failure TEXT
+        )""",
+        """INSERT INTO outbox_v2 (id, tenant, stream, key, sequence, event_type, document, state)
+            SELECT id, tenant, 'tickets', ticket_id, sequence, event_type, document,
+                CASE WHEN published = 1 THEN 'published' ELSE 'pending' END
+            FROM outbox ORDER BY id""",
+        # Keep the id counter (ids are never reused): move it to the new table.
+        "DELETE FROM sqlite_sequence WHERE name = 'outbox_v2'",
+        "UPDATE sqlite_sequence SET name = 'outbox_v2' WHERE name = 'outbox'",
+        "DROP TABLE outbox",
+        "ALTER TABLE outbox_v2 RENAME TO outbox",
+        "CREATE INDEX outbox_state ON outbox (tenant, state, id)",
+        """CREATE TABLE csdomain_collections (
+            name TEXT PRIMARY KEY,
+            declaration TEXT NOT NULL
+        )""",
+    ),
 )
 
-_TICKET_INSERT = (
-    f"INSERT INTO tickets (tenant, key, version, document, {', '.join(TICKET_COLUMNS)}) "
-    f"VALUES (?, ?, 1, ?{', ?' * len(TICKET_COLUMNS)})"
+# The schema version this adapter writes; backend.SCHEMA_VERSION names the same
+# number once the store moves to version 2 (a test checks that they agree).
+_VERSION: Final = len(MIGRATIONS)
+
+# Tables csdomain creates outside collections: present without csdomain_schema, they
+# are another application's, and the file is refused.
+_OWN_TABLES: Final = frozenset(
+    {
+        "records",
+        "tickets",
+        "contacts",
+        "outbox",
+        "outbox_v2",
+        "csdomain_collections",
+        "legacy_records",
+        "legacy_tickets",
+    }
 )
-_TICKET_UPDATE = (
-    "UPDATE tickets SET version = version + 1, document = ?, "
-    + ", ".join(f"{name} = ?" for name in TICKET_COLUMNS)
-    + " WHERE tenant = ? AND key = ? AND version = ?"
-)
-_CHUNK = 500  # values per IN (...) list, well below SQLite's parameter limit
+
+_CHUNK: Final = 500  # values per IN (...) list, well below SQLite's parameter limit
+_ARMS: Final = 16  # most parts a select of several values per indexed column is split in
+_INT64: Final = 2**63
+_SQL_TYPES: Final = {
+    ColumnType.TEXT: "TEXT",
+    ColumnType.INTEGER: "INTEGER",
+    ColumnType.INSTANT: "INTEGER",
+    ColumnType.BOOLEAN: "INTEGER",  # 0 and 1
+}
+# UPDATE ... RETURNING (the one-statement claim) needs SQLite 3.35.
+_RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35)
+_OUTBOX_COLUMNS: Final = "id, stream, key, sequence, event_type, document, attempts, failure"
+# Driver errors, and what the driver raises for values it cannot bind.
+_DRIVER: Final = (sqlite3.Error, sqlite3.Warning, OverflowError, UnicodeEncodeError)
 
 
-def open_backend(url: str, tenant: str) -> SqliteBackend:
-    """The backend for ``sqlite:///path``, ``sqlite:////abs/path`` or ``sqlite://`` (memory)."""
-    return SqliteBackend(_path(url), tenant)
+def open_backend(url: str, tenant: str, *, create: bool = False) -> SqliteBackend:
+    """The backend for ``sqlite:///path``, ``sqlite:////abs/path`` or ``sqlite://`` (memory).
+
+    ``NoStoreError`` when the file holds no csdomain store, unless ``create`` is True.
+    """
+    return SqliteBackend(_path(url), tenant, create=create)
 
 
 def _path(url: str) -> str | None:
@@ -176,11 +284,9 @@ def _path(url: str) -> str | None:
     return path
 
 
-def _position(value: object, key: object) -> bool:
-    """True for a cursor position SQLite can compare: text or a 64-bit integer, and a key."""
-    if type(value) is int:
-        return -(2**63) <= value < 2**63 and isinstance(key, str)
-    return type(value) is str and isinstance(key, str)
+def _uri(path: str, mode: str) -> str:
+    """A ``file:`` URI for ``path``: ``mode=rw`` never creates the file, ``rwc`` may."""
+    return f"file://{quote(os.path.abspath(path))}?mode={mode}"
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -195,9 +301,11 @@ def _unopenable(exc: sqlite3.Error) -> bool:
 
 def _damaged(exc: sqlite3.Error) -> bool:
     name = getattr(exc, "sqlite_errorname", "")
-    return name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or str(exc) in (
-        "file is not a database",
-        "database disk image is malformed",
+    text = str(exc)
+    return (
+        name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR_SHORT_READ"))
+        or text in ("file is not a database", "database disk image is malformed")
+        or text.startswith("Could not decode to UTF-8")
     )
 
 
@@ -208,15 +316,334 @@ def _duplicate(exc: sqlite3.IntegrityError) -> bool:
     )
 
 
+def _marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def _values(table: _Table, column: str, values: Any) -> list[Any]:
+    """A multiple column's values as stored: distinct, in a stable order; StorageError
+    for a value that is no collection of values, or holds None."""
+    if values is None:
+        return []
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise StorageError(
+            f"{table.what} column {column!r} holds several values: expected a tuple or set "
+            f"of values, got {values!r}"
+        )
+    distinct = set(values)
+    if None in distinct:
+        raise StorageError(
+            f"{table.what} column {column!r}: a multiple column's values cannot be None, "
+            f"got {sorted(distinct, key=repr)!r}"
+        )
+    return sorted(distinct, key=lambda v: (type(v).__name__, v))
+
+
+def _check_columns(table: _Table, columns: ColumnValues) -> None:
+    for name in columns:
+        if name not in table.columns:
+            raise StorageError(
+                f"collection {table.name!r} has no column {name!r}; columns: {list(table.columns)}"
+            )
+
+
+# -- declarations -------------------------------------------------------------------
+
+
+def _identifier(subject: str, name: object) -> str:
+    """``name`` if it may be part of a table or index name; ``ValidationError`` else."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or name in RESERVED:
+        raise ValidationError.single(
+            subject,
+            "name",
+            f"expected a lower-case identifier (a letter, then up to 39 letters, digits or _) "
+            f"that is not one of {sorted(RESERVED)}, got {name!r}",
+        )
+    return name
+
+
+def _declaration(collection: Collection[Any]) -> dict[str, Any]:
+    """The stored form of a declaration, with every name checked again (attrs validators
+    can be bypassed, and these names become SQL identifiers)."""
+    name = _identifier("collection", collection.name)
+    columns: dict[str, Any] = {}
+    for column in collection.columns:
+        _identifier(f"collection {name!r} column", column.name)
+        if not isinstance(column.type, ColumnType):
+            raise ValidationError.single(
+                f"collection {name!r}",
+                f"columns.{column.name}",
+                f"expected a ColumnType, got {column.type!r}",
+            )
+        if column.multiple and collection.events and column.name == "events":
+            raise ValidationError.single(
+                f"collection {name!r}",
+                "columns.events",
+                "a multiple column 'events' would share the event rows' table; rename it",
+            )
+        columns[column.name] = {
+            "type": column.type.value,
+            "unique": bool(column.unique),
+            "multiple": bool(column.multiple),
+        }
+    single = {n for n, c in columns.items() if not c["multiple"]}
+    queries: dict[str, Any] = {}
+    for query in collection.queries:
+        _identifier(f"collection {name!r} query", query.name)
+        for filtered in query.where:
+            if filtered not in columns:
+                raise ValidationError.single(
+                    f"collection {name!r}",
+                    f"queries.{query.name}",
+                    f"filters on {filtered!r}, which is not a column; columns: {sorted(columns)}",
+                )
+        if query.order != "key" and query.order not in single:
+            raise ValidationError.single(
+                f"collection {name!r}",
+                f"queries.{query.name}",
+                f"is ordered by {query.order!r}; expected 'key' or a single-valued column: "
+                f"{sorted(single)}",
+            )
+        queries[query.name] = {"where": list(query.where), "order": query.order}
+    return {"columns": columns, "queries": queries, "events": bool(collection.events)}
+
+
+def _parse_declaration(name: str, text: object) -> dict[str, Any]:
+    """A stored declaration, checked as strictly as a new one; SchemaError if damaged."""
+    try:
+        if not isinstance(text, str):
+            raise TypeError("not text")
+        value = json.loads(text)
+        columns, queries, events = value["columns"], value["queries"], value["events"]
+        if not (isinstance(columns, dict) and isinstance(queries, dict)):
+            raise TypeError("columns and queries are not objects")
+        if not isinstance(events, bool):
+            raise TypeError("events is not true or false")
+        for column, spec in columns.items():
+            _identifier("stored column", column)
+            ColumnType(spec["type"])
+            if not (isinstance(spec["unique"], bool) and isinstance(spec["multiple"], bool)):
+                raise TypeError("unique or multiple is not true or false")
+        for query, spec in queries.items():
+            _identifier("stored query", query)
+            where, order = spec["where"], spec["order"]
+            if not isinstance(where, list) or any(c not in columns for c in where):
+                raise TypeError(f"query {query!r} filters on unknown columns")
+            if order != "key" and (order not in columns or columns[order]["multiple"]):
+                raise TypeError(f"query {query!r} is ordered by an unknown column")
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise SchemaError(
+            f"csdomain_collections holds a damaged declaration of collection {name!r} "
+            f"({exc}); restore the file from a backup"
+        ) from exc
+    return {"columns": columns, "queries": queries, "events": events}
+
+
+def _covers(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """True when the stored declaration already serves everything ``wanted`` declares."""
+    return (
+        all(stored["columns"].get(n) == c for n, c in wanted["columns"].items())
+        and all(stored["queries"].get(n) == q for n, q in wanted["queries"].items())
+        and (stored["events"] or not wanted["events"])
+    )
+
+
+def _entries_ddl(name: str, column: str, spec: Mapping[str, Any]) -> list[str]:
+    table = f"c_{name}__{column}"
+    primary = "tenant, value" if spec["unique"] else "tenant, value, key"
+    return [
+        f"CREATE TABLE {table} (tenant TEXT NOT NULL, "
+        f"value {_SQL_TYPES[ColumnType(spec['type'])]} NOT NULL, key TEXT NOT NULL, "
+        f"PRIMARY KEY ({primary})) WITHOUT ROWID",
+        f"CREATE INDEX k_{name}__{column} ON {table} (tenant, key)",
+    ]
+
+
+def _query_ddl(name: str, query: str, spec: Mapping[str, Any], columns: Mapping[str, Any]) -> str:
+    """The index serving a query, or "" when the primary key serves it already."""
+    parts = ["tenant", *(c for c in spec["where"] if not columns[c]["multiple"])]
+    order = spec["order"]
+    if order != "key" and order not in parts:
+        parts.append(order)
+    parts.append("key")
+    if parts == ["tenant", "key"]:
+        return ""
+    partial = f" WHERE {order} IS NOT NULL" if order != "key" else ""
+    return f"CREATE INDEX q_{name}__{query} ON c_{name} ({', '.join(parts)}){partial}"
+
+
+def _create_ddl(name: str, declaration: Mapping[str, Any]) -> list[str]:
+    columns = declaration["columns"]
+    parts = ["tenant TEXT NOT NULL", "key TEXT NOT NULL", "version INTEGER NOT NULL"]
+    parts.append("document TEXT NOT NULL")
+    parts.extend(
+        f"{n} {_SQL_TYPES[ColumnType(c['type'])]}" for n, c in columns.items() if not c["multiple"]
+    )
+    statements = [f"CREATE TABLE c_{name} ({', '.join(parts)}, PRIMARY KEY (tenant, key))"]
+    for column, spec in columns.items():
+        if spec["multiple"]:
+            statements.extend(_entries_ddl(name, column, spec))
+        elif spec["unique"]:
+            statements.append(
+                f"CREATE UNIQUE INDEX u_{name}__{column} ON c_{name} (tenant, {column})"
+            )
+    if declaration["events"]:
+        statements.append(_EVENTS_DDL.format(name=name))
+    for query, spec in declaration["queries"].items():
+        if index := _query_ddl(name, query, spec, columns):
+            statements.append(index)
+    return statements
+
+
+_EVENTS_DDL: Final = (
+    "CREATE TABLE c_{name}__events (tenant TEXT NOT NULL, key TEXT NOT NULL, "
+    "sequence INTEGER NOT NULL, document TEXT NOT NULL, "
+    "PRIMARY KEY (tenant, key, sequence)) WITHOUT ROWID"
+)
+
+
+def _change_ddl(
+    name: str, stored: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> tuple[list[str], bool, dict[str, Any]]:
+    """Statements taking the stored declaration to one serving ``wanted``, whether they
+    add columns, and the declaration to record (stored columns and queries are kept)."""
+    statements: list[str] = []
+    added = False
+    columns = dict(stored["columns"])
+    for column, spec in wanted["columns"].items():
+        old = columns.get(column)
+        if old is None:
+            added = True
+            if spec["multiple"]:
+                statements.extend(_entries_ddl(name, column, spec))
+            else:
+                sql_type = _SQL_TYPES[ColumnType(spec["type"])]
+                statements.append(f"ALTER TABLE c_{name} ADD COLUMN {column} {sql_type}")
+                if spec["unique"]:
+                    statements.append(
+                        f"CREATE UNIQUE INDEX u_{name}__{column} ON c_{name} (tenant, {column})"
+                    )
+        elif (old["type"], old["multiple"]) != (spec["type"], spec["multiple"]):
+            shape = "{multiple}{type}".format
+            raise SchemaError(
+                f"collection {name!r} stores column {column!r} as "
+                f"{shape(multiple='multiple ' if old['multiple'] else '', type=old['type'])}, "
+                f"now declared as "
+                f"{shape(multiple='multiple ' if spec['multiple'] else '', type=spec['type'])}; "
+                "a stored column keeps its type: declare a column of another name"
+            )
+        elif old["unique"] != spec["unique"]:
+            if spec["multiple"]:  # the primary key changes: rebuild the entries table
+                table = f"c_{name}__{column}"
+                new = _entries_ddl(name, f"{column}__new", spec)[0]
+                statements.extend(
+                    [
+                        new,
+                        f"INSERT INTO {table}__new (tenant, value, key) "
+                        f"SELECT tenant, value, key FROM {table}",
+                        f"DROP TABLE {table}",
+                        f"ALTER TABLE {table}__new RENAME TO {table}",
+                        _entries_ddl(name, column, spec)[1],
+                    ]
+                )
+            elif spec["unique"]:
+                statements.append(
+                    f"CREATE UNIQUE INDEX u_{name}__{column} ON c_{name} (tenant, {column})"
+                )
+            else:
+                statements.append(f"DROP INDEX IF EXISTS u_{name}__{column}")
+        columns[column] = spec
+    if wanted["events"] and not stored["events"]:
+        statements.append(_EVENTS_DDL.format(name=name))
+    queries = dict(stored["queries"])
+    for query, spec in wanted["queries"].items():
+        if queries.get(query) == spec:
+            continue
+        if query in queries:
+            statements.append(f"DROP INDEX IF EXISTS q_{name}__{query}")
+        if index := _query_ddl(name, query, spec, columns):
+            statements.append(index)
+        queries[query] = spec
+    merged = {
+        "columns": columns,
+        "queries": queries,
+        "events": bool(stored["events"] or wanted["events"]),
+    }
+    return statements, added, merged
+
+
+class _Table:
+    """A declared collection's statements, rendered once from its validated names."""
+
+    __slots__ = (
+        "all_entries",
+        "columns",
+        "events",
+        "get",
+        "insert",
+        "multiple",
+        "name",
+        "queries",
+        "rewrite",
+        "set_columns",
+        "single",
+        "table",
+        "unique",
+        "update",
+        "what",
+    )
+
+    def __init__(self, collection: Collection[Any], stored: Mapping[str, Any]) -> None:
+        name = collection.name
+        table = f"c_{name}"
+        self.name = name
+        self.what = collection.what
+        self.table = table
+        self.columns = {c.name: c for c in collection.columns}
+        self.queries = tuple(collection.queries)
+        self.single = tuple(c.name for c in collection.columns if not c.multiple)
+        self.multiple = tuple(c.name for c in collection.columns if c.multiple)
+        self.unique = tuple(c.name for c in collection.columns if c.unique)
+        # Deleting a record clears every entries table stored, declared now or not.
+        self.all_entries = tuple(
+            f"c_{name}__{n}" for n, c in stored["columns"].items() if c["multiple"]
+        )
+        self.events = f"c_{name}__events" if stored["events"] else ""
+        names = "".join(f", {n}" for n in self.single)
+        self.get = f"SELECT key, version, document FROM {table} WHERE tenant = ? AND key = ?"
+        self.insert = (
+            f"INSERT INTO {table} (tenant, key, version, document{names}) "
+            f"VALUES (?, ?, 1, ?{', ?' * len(self.single)})"
+        )
+        assignments = "".join(f", {n} = ?" for n in self.single)
+        self.update = (
+            f"UPDATE {table} SET version = version + 1, document = ?{assignments} "
+            "WHERE tenant = ? AND key = ? AND version = ?"
+        )
+        self.set_columns = (
+            f"UPDATE {table} SET {assignments[2:]} WHERE tenant = ? AND key = ?"
+            if self.single
+            else ""
+        )
+        self.rewrite = f"UPDATE {table} SET document = ? WHERE tenant = ? AND key = ?"
+
+    def row(self, tenant: str, key: str, text: str, columns: ColumnValues) -> tuple[Any, ...]:
+        return (tenant, key, text, *[columns.get(n) for n in self.single])
+
+
+# -- connections ----------------------------------------------------------------------
+
+
 class _Holder:
     """One thread's connection. The thread-local keeps it alive and the backend tracks
     it weakly: when the thread ends, the connection is closed with it."""
 
-    __slots__ = ("__weakref__", "close", "connection", "transaction")
+    __slots__ = ("__weakref__", "close", "connection", "erased", "transaction")
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.transaction = False
+        self.erased = False  # the open transaction erased text: truncate the WAL after it
         self.close = weakref.finalize(self, _close, connection)
 
 
@@ -228,7 +655,14 @@ def _close(connection: sqlite3.Connection) -> None:
 class SqliteBackend:
     """A tenant's view of one SQLite database (see the module documentation)."""
 
-    def __init__(self, path: str | None, tenant: str, *, timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: str | None,
+        tenant: str,
+        *,
+        timeout: float = BUSY_TIMEOUT,
+        create: bool = False,
+    ) -> None:
         self.tenant = tenant
         self.path = path
         self._label = "the in-memory database" if path is None else f"the database {path!r}"
@@ -237,14 +671,13 @@ class SqliteBackend:
         self._holders: weakref.WeakSet[_Holder] = weakref.WeakSet()
         self._holders_lock = threading.Lock()
         self._closed = False
+        self._collections: dict[str, Collection[Any]] = {}
+        self._tables: dict[str, _Table] = {}
         # The in-memory database: one connection, one lock (held through a transaction).
         self._memory_lock = threading.RLock()
         self._memory: _Holder | None = None
-        if path is None:
-            self._memory = _Holder(self._connect(":memory:"))
-            self._holders.add(self._memory)
         try:
-            self._migrate()
+            self._open(create)
         except BaseException:
             self.close()
             raise
@@ -254,7 +687,7 @@ class SqliteBackend:
     def __repr__(self) -> str:
         return f"<SqliteBackend {self._label} tenant={self.tenant!r}>"
 
-    def _error(self, doing: str, exc: Exception) -> StorageError:
+    def _error(self, doing: str, exc: BaseException) -> StorageError:
         """The StorageError subclass for a driver error: one type per kind of failure."""
         if isinstance(exc, sqlite3.Error):
             if _busy(exc):
@@ -273,59 +706,93 @@ class SqliteBackend:
                     f"while {doing}; restore it from a backup or point the URL at the "
                     "right file"
                 )
+        if isinstance(exc, UnicodeEncodeError):
+            return StorageError(
+                f"SQLite cannot store text that is not valid Unicode while {doing} in "
+                f"{self._label} ({exc.reason} at position {exc.start}); lone surrogates "
+                "are refused"
+            )
         return StorageError(f"SQLite failed while {doing} in {self._label}: {exc}")
 
-    def _connect(self, target: str) -> sqlite3.Connection:
+    def _connect(self, target: str, *, configure: bool = True) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
-                target, timeout=self._timeout, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self._timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=target.startswith("file:"),
+                cached_statements=256,
             )
         except sqlite3.Error as exc:
             raise self._error("opening it", exc) from exc
+        if configure:
+            self._configure(connection)
+        return connection
+
+    def _configure(self, connection: sqlite3.Connection) -> None:
         try:
-            if target != ":memory:":
+            if self.path is not None:
                 connection.execute("PRAGMA journal_mode = WAL").fetchall()
             connection.execute("PRAGMA synchronous = FULL")
+            connection.execute("PRAGMA secure_delete = ON")
         except sqlite3.Error as exc:
             connection.close()
             raise self._error("opening it", exc) from exc
-        return connection
 
     def _holder(self) -> _Holder:
         memory = self._memory
-        if self._closed or (self.path is None and memory is None):
+        if self._closed:
             raise StorageError(f"this store of {self._label} is closed")
         if memory is not None:
             return memory
         holder: _Holder | None = getattr(self._local, "holder", None)
         if holder is None:
-            assert self.path is not None
-            holder = _Holder(self._connect(self.path))
-            with self._holders_lock:
-                if self._closed:  # closed meanwhile by another thread
-                    holder.close()
-                    raise StorageError(f"this store of {self._label} is closed")
-                self._holders.add(holder)
-            self._local.holder = holder
+            if self.path is None:
+                raise StorageError(f"this store of {self._label} is closed")
+            # mode=rw: a file deleted meanwhile is an error, never a new empty database.
+            holder = _Holder(self._connect(_uri(self.path, "rw")))
+            self._adopt(holder)
         return holder
 
-    @contextmanager
-    def _use(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """The calling thread's connection; driver errors become StorageError."""
+    def _adopt(self, holder: _Holder) -> None:
+        with self._holders_lock:
+            if self._closed:  # closed meanwhile by another thread
+                holder.close()
+                raise StorageError(f"this store of {self._label} is closed")
+            self._holders.add(holder)
+        if self.path is None:
+            self._memory = holder
+        else:
+            self._local.holder = holder
+
+    def _reading(self) -> AbstractContextManager[Any]:
+        """The lock reads hold: the in-memory database's, else none."""
+        return self._memory_lock if self.path is None else nullcontext()
+
+    def _fetch(self, doing: str, sql: str, params: Sequence[Any]) -> list[Any]:
+        """All rows of one statement; driver errors become StorageError."""
         holder = self._holder()
         try:
-            if self.path is None:
-                with self._memory_lock:
-                    yield holder.connection
-            else:
-                yield holder.connection
-        except (sqlite3.Error, sqlite3.Warning, OverflowError) as exc:
+            with self._reading():
+                return holder.connection.execute(sql, params).fetchall()
+        except _DRIVER as exc:
             raise self._error(doing, exc) from exc
 
-    def _writing(self, doing: str) -> AbstractContextManager[sqlite3.Connection]:
+    def _writer(self, doing: str) -> sqlite3.Connection:
+        """The connection of the calling thread's transaction (which holds the locks)."""
         if not self.in_transaction():
             raise StorageError(f"{doing}: writes need a transaction (use store.transaction())")
-        return self._use(doing)
+        return self._holder().connection
+
+    def _table(self, collection: str) -> _Table:
+        table = self._tables.get(collection)
+        if table is None:
+            raise StorageError(
+                f"collection {collection!r} is not declared on this store (declare it "
+                f"first); declared: {sorted(self._tables)}"
+            )
+        return table
 
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
@@ -339,57 +806,177 @@ class SqliteBackend:
 
     # -- schema -------------------------------------------------------------------
 
-    def _version(self, connection: sqlite3.Connection) -> int:
-        found = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'csdomain_schema'"
-        ).fetchone()
-        if found is None:
-            return 0
-        row = connection.execute("SELECT max(version) FROM csdomain_schema").fetchone()
-        if row is None or row[0] is None:
-            return 0
-        if type(row[0]) is not int or row[0] < 0:
+    def _open(self, create: bool) -> None:
+        if self.path is None:
+            self._adopt(_Holder(self._connect(":memory:")))
+            create = True  # a private in-memory database is always new
+            connection = self._holder().connection
+        else:
+            exists = os.path.exists(self.path)
+            if not exists and not create:
+                raise NoStoreError(
+                    f"{self._label} does not exist; pass create=True to create a csdomain "
+                    "store there"
+                )
+            # Inspected before WAL mode is set, so a refused file is left unchanged.
+            connection = self._connect(_uri(self.path, "rw" if exists else "rwc"), configure=False)
+            holder = _Holder(connection)
+            self._adopt(holder)
+        try:
+            version, tables = self._inspect(connection)
+        except _DRIVER as exc:
+            raise self._error("reading the schema version", exc) from exc
+        if version == 0:
+            foreign = sorted(tables & _OWN_TABLES)
+            if foreign:
+                raise SchemaError(
+                    f"{self._label} holds tables of the names csdomain uses ({', '.join(foreign)}) "
+                    "that csdomain did not create, and no record of a csdomain schema; use "
+                    "another file"
+                )
+            if not create:
+                raise NoStoreError(
+                    f"{self._label} holds no csdomain store "
+                    f"({'an empty file' if not tables else 'only other tables'}); pass "
+                    "create=True to create one there"
+                )
+        self._check_version(version)
+        if self.path is not None:
+            self._configure(connection)
+        if version < _VERSION:
+            self._migrate()
+
+    def _inspect(self, connection: sqlite3.Connection) -> tuple[int, set[str]]:
+        """The stored schema version (0: none) and the names of the tables present."""
+        tables = {
+            name
+            for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if "csdomain_schema" not in tables:
+            return 0, tables
+        (version,) = connection.execute("SELECT max(version) FROM csdomain_schema").fetchone()
+        if type(version) is not int or version < 1:
             raise SchemaError(
                 f"{self._label} has a damaged schema version table: csdomain_schema holds "
-                f"{row[0]!r}, expected a version number from 1 to {SCHEMA_VERSION}"
+                f"{version!r}, expected a version number from 1 to {_VERSION}"
             )
-        return row[0]
+        return version, tables
 
     def _check_version(self, version: int) -> None:
-        if version > SCHEMA_VERSION:
+        if version > _VERSION:
             raise SchemaError(
                 f"{self._label} was written by a newer csdomain: schema {version}, this "
-                f"csdomain reads up to {SCHEMA_VERSION}; upgrade csdomain"
+                f"csdomain reads up to {_VERSION}; upgrade csdomain"
             )
 
     def _migrate(self) -> None:
-        with self._use("reading the schema version") as connection:
-            version = self._version(connection)
-        self._check_version(version)
-        if version == SCHEMA_VERSION:
-            return
-        with self.transaction(), self._use("migrating the schema") as connection:
-            version = self._version(connection)  # again, under the writer lock
-            self._check_version(version)
-            if version == 0:
-                connection.execute("CREATE TABLE csdomain_schema (version INTEGER NOT NULL)")
-                connection.execute("INSERT INTO csdomain_schema (version) VALUES (0)")
-            for target in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[target - 1]:
-                    try:
+        with self.transaction():
+            connection = self._holder().connection
+            version = 0
+            try:
+                version, _ = self._inspect(connection)  # again, under the writer lock
+                self._check_version(version)
+                if version == 0:
+                    connection.execute("CREATE TABLE csdomain_schema (version INTEGER NOT NULL)")
+                    connection.execute("INSERT INTO csdomain_schema (version) VALUES (0)")
+                for target in range(version + 1, _VERSION + 1):
+                    for statement in MIGRATIONS[target - 1]:
                         connection.execute(statement)
-                    except sqlite3.OperationalError as exc:
-                        if "already exists" not in str(exc):
-                            raise
-                        raise SchemaError(
-                            f"{self._label} holds tables that csdomain did not create ({exc}) "
-                            f"and no record of a csdomain schema; use another file"
-                        ) from exc
-                connection.execute("UPDATE csdomain_schema SET version = ?", (target,))
+                    connection.execute("UPDATE csdomain_schema SET version = ?", (target,))
+                self._drop_empty_legacy(connection)
+            except sqlite3.OperationalError as exc:
+                if _busy(exc) or _damaged(exc):
+                    raise self._error("migrating the schema", exc) from exc
+                if "already exists" in str(exc):
+                    raise SchemaError(
+                        f"{self._label} holds tables that csdomain did not create ({exc}) "
+                        "and no record of a csdomain schema; use another file"
+                    ) from exc
+                raise SchemaError(
+                    f"{self._label} has a damaged csdomain schema version {version}: "
+                    f"migrating it to version {_VERSION} failed ({exc}); restore the file "
+                    "from a backup"
+                ) from exc
+            except _DRIVER as exc:
+                raise self._error("migrating the schema", exc) from exc
+
+    @staticmethod
+    def _drop_empty_legacy(connection: sqlite3.Connection) -> None:
+        """Drop the version 1 tables once no tenant has rows left in them."""
+        present = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name IN ('legacy_records', 'legacy_tickets')"
+            )
+        ]
+        for name in present:
+            if connection.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone() is not None:
+                return
+        for name in present:
+            connection.execute(f"DROP TABLE {name}")
+
+    def declare(self, collection: Collection[Any]) -> bool:
+        """Create or extend the tables and indexes of ``collection`` (see the module
+        documentation); True when columns were added to a collection stored before."""
+        wanted = _declaration(collection)
+        name = collection.name
+        found = self._fetch(
+            f"reading the declaration of {name!r}",
+            "SELECT declaration FROM csdomain_collections WHERE name = ?",
+            (name,),
+        )
+        stored = _parse_declaration(name, found[0][0]) if found else None
+        added = False
+        if stored is None or not _covers(stored, wanted):
+            # Under the writer lock, and again from what is stored: racing processes agree.
+            with nullcontext() if self.in_transaction() else self.transaction():
+                stored, added = self._apply(name, wanted)
+        self._collections[name] = collection
+        self._tables[name] = _Table(collection, stored)
+        return added
+
+    def _apply(self, name: str, wanted: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        connection = self._writer(f"declaring collection {name!r}")
+        doing = f"creating the tables of collection {name!r}"
+        try:
+            found = connection.execute(
+                "SELECT declaration FROM csdomain_collections WHERE name = ?", (name,)
+            ).fetchone()
+            if found is None:
+                statements, added, merged = _create_ddl(name, wanted), False, wanted
+            else:
+                stored = _parse_declaration(name, found[0])
+                if _covers(stored, wanted):
+                    return stored, False
+                statements, added, merged = _change_ddl(name, stored, wanted)
+            for statement in statements:
+                connection.execute(statement)
+            connection.execute(
+                "INSERT INTO csdomain_collections (name, declaration) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET declaration = excluded.declaration",
+                (name, json.dumps(merged, sort_keys=True, separators=(",", ":"))),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise SchemaError(
+                f"collection {name!r} cannot take its new declaration: stored rows break a "
+                f"uniqueness it now asks for ({exc}); make the values unique first"
+            ) from exc
+        except sqlite3.OperationalError as exc:
+            if "already exists" in str(exc):
+                raise SchemaError(
+                    f"{self._label} holds a table or index for collection {name!r} that "
+                    f"csdomain did not create ({exc}); use another file or collection name"
+                ) from exc
+            raise self._error(doing, exc) from exc
+        except _DRIVER as exc:
+            raise self._error(doing, exc) from exc
+        return merged, added
 
     # -- transactions ---------------------------------------------------------------
 
     def in_transaction(self) -> bool:
+        """True when the calling thread has a transaction open on this backend."""
         if self.path is None:
             return getattr(self._local, "memory_transaction", False) is True
         holder: _Holder | None = getattr(self._local, "holder", None)
@@ -403,6 +990,7 @@ class SqliteBackend:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """A write transaction (``BEGIN IMMEDIATE``); nesting raises StorageError."""
         if self.in_transaction():
             raise StorageError(
                 "a transaction is already open on this store in this thread; "
@@ -410,12 +998,13 @@ class SqliteBackend:
             )
         holder = self._holder()
         connection = holder.connection
-        with self._memory_lock if self.path is None else nullcontext():
+        with self._reading():
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise self._error("starting a transaction", exc) from exc
             self._mark(holder, True)
+            holder.erased = False
             try:
                 try:
                     yield
@@ -429,6 +1018,12 @@ class SqliteBackend:
                     raise self._error("committing a transaction", exc) from exc
             finally:
                 self._mark(holder, False)
+            if holder.erased and self.path is not None:
+                holder.erased = False
+                # Erased text must not outlive the commit in the WAL: copy it into the
+                # file (secure_delete zeroed the old cells) and empty the WAL.
+                with suppress(sqlite3.Error):
+                    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     @staticmethod
     def _rollback(connection: sqlite3.Connection) -> None:
@@ -436,70 +1031,229 @@ class SqliteBackend:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
 
-    # -- rows -------------------------------------------------------------------------
+    @contextmanager
+    def _atomic(self, connection: sqlite3.Connection, needed: bool = True) -> Iterator[None]:
+        """A savepoint around a write of several statements: all of it or none, even
+        when the caller catches its error and carries on with the transaction."""
+        if not needed:
+            yield
+            return
+        connection.execute("SAVEPOINT csdomain_write")
+        try:
+            yield
+        except BaseException:
+            with suppress(sqlite3.Error):  # a failed COMMIT-level error ends it already
+                connection.execute("ROLLBACK TO csdomain_write")
+                connection.execute("RELEASE csdomain_write")
+            raise
+        connection.execute("RELEASE csdomain_write")
 
-    def _table(self, collection: str) -> tuple[str, str, tuple[str, ...]]:
-        """The table, the WHERE clause choosing this tenant's collection, and its values."""
-        if collection == "tickets":
-            return "tickets", "tenant = ?", (self.tenant,)
-        return "records", "tenant = ? AND collection = ?", (self.tenant, collection)
+    # -- documents --------------------------------------------------------------------
 
     def get(self, collection: str, key: str) -> Row | None:
-        table, where, params = self._table(collection)
-        with self._use(f"reading {collection}") as connection:
-            found = connection.execute(
-                f"SELECT key, version, document FROM {table} WHERE {where} AND key = ?",
-                (*params, key),
-            ).fetchone()
-        return None if found is None else Row(found)
+        """The row with ``key``, or None."""
+        table = self._table(collection)
+        found = self._fetch(f"reading {table.what} {key!r}", table.get, (self.tenant, key))
+        return Row(found[0]) if found else None
 
     def get_many(self, collection: str, keys: Sequence[str]) -> list[Row]:
-        table, where, params = self._table(collection)
+        """The rows with these keys that exist, in any order."""
+        table = self._table(collection)
         rows: list[Row] = []
-        with self._use(f"reading {collection}") as connection:
-            for part in chunks(keys, _CHUNK):
-                marks = ", ".join("?" * len(part))
-                rows.extend(
-                    Row(found)
-                    for found in connection.execute(
-                        f"SELECT key, version, document FROM {table} "
-                        f"WHERE {where} AND key IN ({marks})",
-                        (*params, *part),
-                    )
-                )
+        for part in chunks(list(dict.fromkeys(keys)), _CHUNK):
+            found = self._fetch(
+                f"reading {table.what} records",
+                f"SELECT key, version, document FROM {table.table} "
+                f"WHERE tenant = ? AND key IN ({_marks(len(part))})",
+                (self.tenant, *part),
+            )
+            rows.extend(Row(row) for row in found)
         return rows
 
-    def insert(self, collection: str, key: str, text: str, columns: Mapping[str, Any]) -> None:
-        with self._writing(f"adding to {collection}") as connection:
-            try:
-                if collection == "tickets":
-                    connection.execute(
-                        _TICKET_INSERT,
-                        (self.tenant, key, text, *(columns.get(n) for n in TICKET_COLUMNS)),
-                    )
-                else:
-                    connection.execute(
-                        "INSERT INTO records (tenant, collection, key, version, document) "
-                        "VALUES (?, ?, ?, 1, ?)",
-                        (self.tenant, collection, key, text),
-                    )
-            except sqlite3.IntegrityError as exc:
-                if not _duplicate(exc):
-                    raise
-                stored = self.get(collection, key)
-                raise ConflictError(
-                    collection,
+    def insert_many(self, collection: str, rows: Sequence[NewRow]) -> None:
+        """Insert version 1 of every row, all or none (see the protocol)."""
+        table = self._table(collection)
+        connection = self._writer(f"adding {table.what} records")
+        if not rows:
+            return
+        for _, _, columns in rows:
+            _check_columns(table, columns)
+        savepoint = len(rows) > 1 or bool(table.multiple)
+        try:
+            with self._atomic(connection, savepoint):
+                try:
+                    self._insert_rows(connection, table, rows)
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    if savepoint:  # undo the rows inserted before the failing one
+                        connection.execute("ROLLBACK TO csdomain_write")
+                    conflict = self._insert_conflict(connection, table, rows)
+                    if conflict is None:
+                        raise
+                    raise conflict from exc
+        except _DRIVER as exc:
+            raise self._error(f"adding {table.what} records", exc) from exc
+
+    def _insert_rows(
+        self, connection: sqlite3.Connection, table: _Table, rows: Sequence[NewRow]
+    ) -> None:
+        tenant = self.tenant
+        if len(rows) == 1:
+            key, text, columns = rows[0]
+            connection.execute(table.insert, table.row(tenant, key, text, columns))
+        else:
+            connection.executemany(
+                table.insert, [table.row(tenant, key, text, columns) for key, text, columns in rows]
+            )
+        for column in table.multiple:
+            entries = [
+                (tenant, value, key)
+                for key, _, columns in rows
+                for value in _values(table, column, columns.get(column))
+            ]
+            if entries:
+                connection.executemany(
+                    f"INSERT INTO {table.table}__{column} (tenant, value, key) VALUES (?, ?, ?)",
+                    entries,
+                )
+
+    def _insert_conflict(
+        self, connection: sqlite3.Connection, table: _Table, rows: Sequence[NewRow]
+    ) -> ConflictError | None:
+        """Which row of a failed insert broke a key or uniqueness, and how: the rows are
+        inserted again one at a time (then undone), as a sequence of inserts would be."""
+        connection.execute("SAVEPOINT csdomain_probe")
+        inserted: set[str] = set()
+        try:
+            for row in rows:
+                key, _, columns = row
+                try:
+                    connection.execute(table.insert, table.row(self.tenant, *row))
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    stored = connection.execute(
+                        f"SELECT version FROM {table.table} WHERE tenant = ? AND key = ?",
+                        (self.tenant, key),
+                    ).fetchone()
+                    if stored is not None:
+                        repeated = "it repeats in this batch; " if key in inserted else ""
+                        return ConflictError(
+                            table.what, key, None, stored[0], f"{repeated}in tenant {self.tenant!r}"
+                        )
+                    return self._unique_conflict(connection, table, key, columns, single=True)
+                inserted.add(key)
+                try:
+                    self._insert_entries(connection, table, key, columns)
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    return self._unique_conflict(connection, table, key, columns, single=False)
+            return None
+        finally:
+            connection.execute("ROLLBACK TO csdomain_probe")
+            connection.execute("RELEASE csdomain_probe")
+
+    def _insert_entries(
+        self, connection: sqlite3.Connection, table: _Table, key: str, columns: ColumnValues
+    ) -> None:
+        for column in table.multiple:
+            values = _values(table, column, columns.get(column))
+            if values:
+                connection.executemany(
+                    f"INSERT INTO {table.table}__{column} (tenant, value, key) VALUES (?, ?, ?)",
+                    [(self.tenant, value, key) for value in values],
+                )
+
+    def _unique_conflict(
+        self,
+        connection: sqlite3.Connection,
+        table: _Table,
+        key: str,
+        columns: ColumnValues,
+        *,
+        single: bool,
+    ) -> ConflictError:
+        """The ConflictError for a unique value of ``columns`` another record holds."""
+        for column in table.unique:
+            if table.columns[column].multiple == single:
+                continue
+            if single:
+                value = columns.get(column)
+                if value is None:
+                    continue
+                holder = connection.execute(
+                    f"SELECT key FROM {table.table} WHERE tenant = ? AND {column} = ? "
+                    "AND key <> ? LIMIT 1",
+                    (self.tenant, value, key),
+                ).fetchone()
+            else:
+                values = _values(table, column, columns.get(column))
+                holder = None
+                for part in chunks(values, _CHUNK):
+                    holder = connection.execute(
+                        f"SELECT key FROM {table.table}__{column} WHERE tenant = ? "
+                        f"AND value IN ({_marks(len(part))}) AND key <> ? LIMIT 1",
+                        (self.tenant, *part, key),
+                    ).fetchone()
+                    if holder is not None:
+                        break
+            if holder is not None:
+                return ConflictError(
+                    table.what,
                     key,
                     None,
-                    None if stored is None else stored.version,
-                    f"in tenant {self.tenant!r}",
-                ) from exc
+                    None,
+                    f"its {column} value is held by another {table.what} ({holder[0]})",
+                )
+        return ConflictError(
+            table.what, key, None, None, "one of its unique values is held by another record"
+        )
 
-    def insert_many(
-        self, collection: str, rows: Sequence[tuple[str, str, Mapping[str, Any]]]
+    def _replace_entries(
+        self, connection: sqlite3.Connection, table: _Table, key: str, columns: ColumnValues
     ) -> None:
-        for key, text, columns in rows:  # one statement each is cheap here: no round trips
-            self.insert(collection, key, text, columns)
+        """Make the entries of ``key`` those of ``columns``, writing only the differences."""
+        tenant = self.tenant
+        for column in table.multiple:
+            entries = f"{table.table}__{column}"
+            new = _values(table, column, columns.get(column))
+            kept = set(new)
+            old = {
+                value
+                for (value,) in connection.execute(
+                    f"SELECT value FROM {entries} WHERE tenant = ? AND key = ?", (tenant, key)
+                )
+            }
+            gone = [(tenant, value, key) for value in old if value not in kept]
+            if gone:
+                connection.executemany(
+                    f"DELETE FROM {entries} WHERE tenant = ? AND value = ? AND key = ?", gone
+                )
+            added = [(tenant, value, key) for value in new if value not in old]
+            if added:
+                try:
+                    connection.executemany(
+                        f"INSERT INTO {entries} (tenant, value, key) VALUES (?, ?, ?)", added
+                    )
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    raise self._unique_conflict(
+                        connection, table, key, columns, single=False
+                    ) from exc
+
+    def _missing_or_stale(
+        self, connection: sqlite3.Connection, table: _Table, key: str, expected: int | None
+    ) -> NotFoundError | ConflictError:
+        stored = connection.execute(
+            f"SELECT version FROM {table.table} WHERE tenant = ? AND key = ?",
+            (self.tenant, key),
+        ).fetchone()
+        if stored is None:
+            return NotFoundError(table.what, key, f"no such {table.what} in tenant {self.tenant!r}")
+        return ConflictError(table.what, key, expected, stored[0], f"in tenant {self.tenant!r}")
 
     def update(
         self,
@@ -507,161 +1261,615 @@ class SqliteBackend:
         key: str,
         expected_version: int,
         text: str,
-        columns: Mapping[str, Any],
-    ) -> bool:
-        with self._writing(f"saving to {collection}") as connection:
-            if collection == "tickets":
-                cursor = connection.execute(
-                    _TICKET_UPDATE,
-                    (
-                        text,
-                        *(columns.get(n) for n in TICKET_COLUMNS),
-                        self.tenant,
-                        key,
-                        expected_version,
-                    ),
-                )
-            else:
-                cursor = connection.execute(
-                    "UPDATE records SET version = version + 1, document = ? "
-                    "WHERE tenant = ? AND collection = ? AND key = ? AND version = ?",
-                    (text, self.tenant, collection, key, expected_version),
-                )
-            return cursor.rowcount == 1
+        columns: ColumnValues,
+    ) -> None:
+        """Replace the row if its version is ``expected_version`` (then +1)."""
+        table = self._table(collection)
+        connection = self._writer(f"saving {table.what} {key!r}")
+        _check_columns(table, columns)
+        params = (text, *[columns.get(n) for n in table.single], self.tenant, key, expected_version)
+        try:
+            with self._atomic(connection, bool(table.multiple)):
+                try:
+                    cursor = connection.execute(table.update, params)
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    raise self._unique_conflict(
+                        connection, table, key, columns, single=True
+                    ) from exc
+                if cursor.rowcount != 1:
+                    raise self._missing_or_stale(connection, table, key, expected_version)
+                if table.multiple:
+                    self._replace_entries(connection, table, key, columns)
+        except _DRIVER as exc:
+            raise self._error(f"saving {table.what} {key!r}", exc) from exc
 
-    def delete(self, collection: str, key: str, expected_version: int) -> bool:
-        table, where, params = self._table(collection)
-        with self._writing(f"deleting from {collection}") as connection:
-            cursor = connection.execute(
-                f"DELETE FROM {table} WHERE {where} AND key = ? AND version = ?",
-                (*params, key, expected_version),
+    def set_columns(self, collection: str, key: str, columns: ColumnValues) -> None:
+        """Replace a row's column values, keeping its document and version."""
+        table = self._table(collection)
+        connection = self._writer(f"reindexing {table.what} {key!r}")
+        _check_columns(table, columns)
+        try:
+            with self._atomic(connection, bool(table.multiple)):
+                if table.set_columns:
+                    try:
+                        cursor = connection.execute(
+                            table.set_columns,
+                            (*[columns.get(n) for n in table.single], self.tenant, key),
+                        )
+                    except sqlite3.IntegrityError as exc:
+                        if not _duplicate(exc):
+                            raise
+                        raise self._unique_conflict(
+                            connection, table, key, columns, single=True
+                        ) from exc
+                    found = cursor.rowcount == 1
+                else:
+                    found = connection.execute(table.get, (self.tenant, key)).fetchone() is not None
+                if not found:
+                    raise self._missing_or_stale(connection, table, key, None)
+                self._replace_entries(connection, table, key, columns)
+        except _DRIVER as exc:
+            raise self._error(f"reindexing {table.what} {key!r}", exc) from exc
+        self._holder().erased = True
+
+    def rewrite(self, collection: str, key: str, text: str) -> None:
+        """Replace a row's document keeping its version: erasure only."""
+        table = self._table(collection)
+        connection = self._writer(f"rewriting {table.what} {key!r}")
+        try:
+            cursor = connection.execute(table.rewrite, (text, self.tenant, key))
+            if cursor.rowcount != 1:
+                raise self._missing_or_stale(connection, table, key, None)
+        except _DRIVER as exc:
+            raise self._error(f"rewriting {table.what} {key!r}", exc) from exc
+        self._holder().erased = True
+
+    def delete(self, collection: str, key: str, expected_version: int) -> None:
+        """Delete the row, its entries and its events if its version is ``expected_version``."""
+        table = self._table(collection)
+        connection = self._writer(f"deleting {table.what} {key!r}")
+        try:
+            with self._atomic(connection, bool(table.all_entries or table.events)):
+                cursor = connection.execute(
+                    f"DELETE FROM {table.table} WHERE tenant = ? AND key = ? AND version = ?",
+                    (self.tenant, key, expected_version),
+                )
+                if cursor.rowcount != 1:
+                    raise self._missing_or_stale(connection, table, key, expected_version)
+                for entries in (*table.all_entries, table.events):
+                    if entries:
+                        connection.execute(
+                            f"DELETE FROM {entries} WHERE tenant = ? AND key = ?",
+                            (self.tenant, key),
+                        )
+        except _DRIVER as exc:
+            raise self._error(f"deleting {table.what} {key!r}", exc) from exc
+
+    # -- queries ----------------------------------------------------------------------
+
+    def _tests(
+        self, table: _Table, name: str, values: object, split: bool
+    ) -> list[tuple[str, list[Any]]] | None:
+        """The alternatives matching ``values`` in column ``name`` (one per value when
+        ``split``: each then seeks the index in order); None when nothing can match."""
+        column = table.columns.get(name)
+        if column is None:
+            raise StorageError(
+                f"collection {table.name!r} has no column {name!r} to filter on; "
+                f"columns: {list(table.columns)}"
             )
-            return cursor.rowcount == 1
-
-    def _where(
-        self, collection: str, filters: Mapping[str, Sequence[Any]]
-    ) -> tuple[str, str, list[Any]] | None:
-        """Table, WHERE clause and values for ``filters``; None when nothing can match."""
-        table, where, params = self._table(collection)
-        clauses, values = [where], list(params)
-        for name, wanted in filters.items():
-            if table != "tickets" or name not in TICKET_COLUMNS:
-                raise StorageError(f"{collection} have no indexed column {name!r} to filter by")
-            given = [v for v in wanted if v is not None]
-            tests = []
-            for part in chunks(given, _CHUNK):
-                tests.append(f"{name} IN ({', '.join('?' * len(part))})")
-                values.extend(part)
-            if len(given) < len(wanted):
-                tests.append(f"{name} IS NULL")
-            if not tests:
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise StorageError(
+                f"the filter on {table.name!r} column {name!r} takes a tuple of values, "
+                f"got {values!r}"
+            )
+        wanted = tuple(values)
+        given = list(dict.fromkeys(v for v in wanted if v is not None))
+        null = len(given) < len(wanted)
+        if column.multiple:  # its values are never NULL: None matches no record
+            if not given:
                 return None
-            clauses.append(tests[0] if len(tests) == 1 else f"({' OR '.join(tests)})")
-        return table, " AND ".join(clauses), values
+            entries = f"{table.table}__{name}"
+            tests = [
+                (
+                    f"r.key IN (SELECT e.key FROM {entries} AS e WHERE e.tenant = ? "
+                    f"AND e.value IN ({_marks(len(part))}))",
+                    [self.tenant, *part],
+                )
+                for part in chunks(given, _CHUNK)
+            ]
+        elif split:
+            tests = [(f"r.{name} = ?", [value]) for value in given]
+            if null:
+                tests.append((f"r.{name} IS NULL", []))
+            return tests or None
+        else:
+            tests = [
+                (
+                    f"r.{name} = ?" if len(part) == 1 else f"r.{name} IN ({_marks(len(part))})",
+                    list(part),
+                )
+                for part in chunks(given, _CHUNK)
+            ]
+            if null:
+                tests.append((f"r.{name} IS NULL", []))
+        if not tests:
+            return None
+        if len(tests) == 1:
+            return tests
+        return [(f"({' OR '.join(t for t, _ in tests)})", [p for _, ps in tests for p in ps])]
 
-    def select(
-        self,
-        collection: str,
-        filters: Mapping[str, Sequence[Any]],
-        order: str,
-        after: tuple[Any, str] | None,
-        limit: int,
-        below: Any = None,
-    ) -> list[tuple[Any, Row]]:
-        query = self._where(collection, filters)
-        if query is None:
+    def _fits(self, table: _Table, order: str, value: object) -> bool:
+        """Whether ``value`` is a value SQLite can compare with the order column."""
+        kind = ColumnType.TEXT if order == "key" else table.columns[order].type
+        if kind is ColumnType.TEXT:
+            if type(value) is not str:
+                return False
+            try:  # text SQLite cannot bind (lone surrogates) is no position either
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+            return True
+        if kind is ColumnType.BOOLEAN:
+            return type(value) is bool or (type(value) is int and value in (0, 1))
+        return type(value) is int and -_INT64 <= value < _INT64
+
+    def _position(self, table: _Table, order: str, after: object) -> tuple[Any, str]:
+        """``after`` if it is a position of this order's type; ValidationError else."""
+        if isinstance(after, (tuple, list)) and len(after) == 2:
+            value, key = after
+            if (
+                self._fits(table, order, value)
+                and self._fits(table, "key", key)
+                and (order != "key" or value == key)  # ordered by key, the value is the key
+            ):
+                return value, key
+        raise ValidationError.single(
+            "cursor",
+            "",
+            f"position {after!r} is not a cursor this store returned for a query of "
+            f"{table.name!r} ordered by {order!r}; pass next_cursor as given",
+        )
+
+    def select(self, collection: str, query: Select) -> list[tuple[Any, Row]]:
+        """The rows of one page (see :class:`Select`) as ``(order value, row)`` pairs.
+
+        The declared query serving it narrows the rows with its index; a filter of
+        several values on an indexed column reads each value's range in order and
+        merges them (``UNION ALL``), so no page sorts more than a page per value.
+        """
+        table = self._table(collection)
+        order = query.order
+        if order != "key" and (order not in table.columns or table.columns[order].multiple):
+            single = list(table.single)
+            raise StorageError(
+                f"collection {collection!r} cannot be ordered by {order!r}; expected 'key' "
+                f"or a single-valued column: {single}"
+            )
+        for name in query.where:
+            self._tests(table, name, query.where[name], False)  # known columns, tuples
+        served = self._collections[collection].query_for(query.where, order)
+        after = None if query.after is None else self._position(table, order, query.after)
+        for bound, value in (("low", query.low), ("high", query.high)):
+            if value is not None and not self._fits(table, order, value):
+                raise ValidationError.single(
+                    f"query of {collection!r} ordered by {order!r}",
+                    bound,
+                    f"expected a value of the order column's type or None, got {value!r}",
+                )
+        if query.limit <= 0:
             return []
-        table, where, values = query
-        if order != "key" and (table != "tickets" or order not in TICKET_COLUMNS):
-            raise StorageError(f"{collection} cannot be ordered by {order!r}")
-        # ``order`` is "key" or one of TICKET_COLUMNS: never text from outside.
+        indexed = [n for n in served.where if not table.columns[n].multiple]
+        arms = self._arms(table, query.where, indexed)
+        if arms is None:
+            return []
+        column = f"r.{order}"
+        common: list[tuple[str, list[Any]]] = []
         if order != "key":
-            where += f" AND {order} IS NOT NULL"
-        if below is not None:
-            where += f" AND {order} < ?"
-            values.append(below)
+            common.append((f"{column} IS NOT NULL", []))
+        if query.low is not None:
+            common.append((f"{column} >= ?", [query.low]))
+        if query.high is not None:
+            common.append((f"{column} < ?", [query.high]))
         if after is not None:
             value, key = after
-            if not _position(value, key):
-                raise ValidationError.single(
-                    "cursor",
-                    "",
-                    f"{after!r} is not a position this store returned; pass next_cursor as given",
-                )
             if order == "key":  # (key, key) > (value, key) needs key >= value: the index seeks
-                where += " AND key >= ? AND (key, key) > (?, ?)"
-                values.extend((value, value, key))
+                common.append(("r.key >= ? AND (r.key, r.key) > (?, ?)", [value, value, key]))
             else:
-                where += f" AND ({order}, key) > (?, ?)"
-                values.extend((value, key))
-        values.append(limit)
-        with self._use(f"listing {collection}") as connection:
-            found = connection.execute(
-                f"SELECT {order}, key, version, document FROM {table} "
-                f"WHERE {where} ORDER BY {'key' if order == 'key' else f'{order}, key'} LIMIT ?",
-                values,
-            ).fetchall()
-        return [(value, Row((key, version, text))) for value, key, version, text in found]
+                common.append((f"({column}, r.key) > (?, ?)", [value, key]))
+        selected = "r.key AS key" if order == "key" else f"{column} AS position, r.key AS key"
+        ordering = "key" if order == "key" else "position, key"
+        statements: list[str] = []
+        params: list[Any] = []
+        for arm in arms:
+            tests = [("r.tenant = ?", [self.tenant]), *arm, *common]
+            statements.append(
+                f"SELECT {selected}, r.version AS version, r.document AS document "
+                f"FROM {table.table} AS r WHERE {' AND '.join(t for t, _ in tests)} "
+                f"ORDER BY {ordering} LIMIT ?"
+            )
+            params.extend(p for _, ps in tests for p in ps)
+            params.append(query.limit)
+        if len(statements) == 1:
+            sql = statements[0]
+        else:
+            sql = (
+                " UNION ALL ".join(f"SELECT * FROM ({s})" for s in statements)
+                + f" ORDER BY {ordering} LIMIT ?"
+            )
+            params.append(query.limit)
+        found = self._fetch(f"listing {table.what} records", sql, params)
+        if order == "key":
+            return [(row[0], Row(row)) for row in found]
+        boolean = table.columns[order].type is ColumnType.BOOLEAN
+        return [
+            (bool(v) if boolean and v is not None else v, Row((k, n, t))) for v, k, n, t in found
+        ]
 
-    def count(self, collection: str, filters: Mapping[str, Sequence[Any]]) -> int:
-        query = self._where(collection, filters)
-        if query is None:
-            return 0
-        table, where, values = query
-        with self._use(f"counting {collection}") as connection:
-            (total,) = connection.execute(
-                f"SELECT count(*) FROM {table} WHERE {where}", values
-            ).fetchone()
+    def _arms(
+        self, table: _Table, where: Mapping[str, Any], indexed: Sequence[str]
+    ) -> list[list[tuple[str, list[Any]]]] | None:
+        """The tests of each part of a select: one part per combination of the values
+        given for the index's columns (while there are few), else one part."""
+        split: list[list[tuple[str, list[Any]]]] = []
+        rest: list[tuple[str, list[Any]]] = []
+        for name in indexed:
+            tests = self._tests(table, name, where[name], True)
+            if tests is None:
+                return None
+            split.append(tests)
+        combinations = 1
+        for tests in split:
+            combinations *= len(tests)
+        if combinations > _ARMS:  # too many: one statement, which sorts its matches
+            split = []
+            indexed = ()
+        for name in sorted(set(where) - set(indexed)):
+            tests = self._tests(table, name, where[name], False)
+            if tests is None:
+                return None
+            rest.extend(tests)
+        return [[*arm, *rest] for arm in itertools.product(*split)]
+
+    def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
+        """How many rows match ``where`` (as in :class:`Select`)."""
+        table = self._table(collection)
+        tests: list[tuple[str, list[Any]]] = [("r.tenant = ?", [self.tenant])]
+        for name in sorted(where):
+            found = self._tests(table, name, where[name], False)
+            if found is None:
+                return 0
+            tests.extend(found)
+        ((total,),) = self._fetch(
+            f"counting {table.what} records",
+            f"SELECT count(*) FROM {table.table} AS r WHERE {' AND '.join(t for t, _ in tests)}",
+            [p for _, ps in tests for p in ps],
+        )
         return int(total)
 
-    # -- contacts ---------------------------------------------------------------------
+    # -- event streams ----------------------------------------------------------------
 
-    def set_contacts(self, customer_id: str, contacts: Iterable[tuple[str, str]]) -> None:
-        pairs = sorted(set(contacts))
-        with self._writing("indexing contact points") as connection:
-            connection.execute(
-                "DELETE FROM contacts WHERE tenant = ? AND customer_id = ?",
-                (self.tenant, customer_id),
+    def _events(self, collection: str) -> tuple[_Table, str]:
+        table = self._table(collection)
+        if not table.events or not self._collections[collection].events:
+            raise StorageError(
+                f"collection {collection!r} does not store event streams (declared without "
+                "events=True)"
             )
-            connection.executemany(
-                "INSERT INTO contacts (tenant, address, channel, customer_id) VALUES (?, ?, ?, ?)",
-                [(self.tenant, address, channel, customer_id) for channel, address in pairs],
-            )
+        return table, table.events
 
-    def find_contacts(self, address: str, channel: str | None) -> list[str]:
-        sql = "SELECT customer_id FROM contacts WHERE tenant = ? AND address = ?"
-        params: tuple[str, ...] = (self.tenant, address)
-        if channel is not None:
-            sql += " AND channel = ?"
-            params += (channel,)
-        with self._use("finding contact points") as connection:
-            found = connection.execute(sql, params).fetchall()
-        return sorted({customer for (customer,) in found})
+    def append_events(self, collection: str, events: Sequence[tuple[str, int, str]]) -> None:
+        """Insert ``(key, sequence, event text)`` rows; stored events are never replaced."""
+        table, events_table = self._events(collection)
+        connection = self._writer(f"appending {table.what} events")
+        if not events:
+            return
+        sql = f"INSERT INTO {events_table} (tenant, key, sequence, document) VALUES (?, ?, ?, ?)"
+        tenant = self.tenant
+        try:
+            with self._atomic(connection, len(events) > 1):
+                try:
+                    if len(events) == 1:
+                        connection.execute(sql, (tenant, *events[0]))
+                    else:
+                        connection.executemany(sql, [(tenant, *event) for event in events])
+                except sqlite3.IntegrityError as exc:
+                    if not _duplicate(exc):
+                        raise
+                    raise self._event_conflict(connection, table, events) from exc
+        except _DRIVER as exc:
+            raise self._error(f"appending {table.what} events", exc) from exc
+
+    def _event_conflict(
+        self, connection: sqlite3.Connection, table: _Table, events: Sequence[tuple[str, int, str]]
+    ) -> ConflictError:
+        seen: set[tuple[str, int]] = set()
+        for key, sequence, _ in events:
+            repeated = (key, sequence) in seen
+            seen.add((key, sequence))
+            stored = connection.execute(
+                f"SELECT 1 FROM {table.events} WHERE tenant = ? AND key = ? AND sequence = ?",
+                (self.tenant, key, sequence),
+            ).fetchone()
+            if repeated or stored is not None:
+                return ConflictError(
+                    table.what,
+                    key,
+                    None,
+                    None,
+                    f"its event {sequence} is {'given twice' if repeated else 'stored already'}; "
+                    "stored events are never replaced",
+                )
+        return ConflictError(table.what, events[0][0], None, None, "an event is stored already")
+
+    def read_events(
+        self, collection: str, streams: Sequence[tuple[str, int]]
+    ) -> dict[str, list[str]]:
+        """For each ``(key, count)``, the texts of events ``0 .. count - 1`` in order."""
+        table, events_table = self._events(collection)
+        counts: dict[str, int] = {}
+        for key, count in streams:
+            counts[key] = max(counts.get(key, 0), count)
+        result: dict[str, list[str]] = {key: [] for key in counts}
+        wanted = [key for key, count in counts.items() if count > 0]
+        doing = f"reading {table.what} events"
+        if len(wanted) == 1:
+            (key,) = wanted
+            found = self._fetch(
+                doing,
+                f"SELECT key, sequence, document FROM {events_table} "
+                "WHERE tenant = ? AND key = ? AND sequence < ? ORDER BY sequence",
+                (self.tenant, key, counts[key]),
+            )
+        else:
+            found = []
+            for part in chunks(wanted, _CHUNK):
+                found.extend(
+                    self._fetch(
+                        doing,
+                        f"SELECT key, sequence, document FROM {events_table} "
+                        f"WHERE tenant = ? AND key IN ({_marks(len(part))}) "
+                        "ORDER BY key, sequence",
+                        (self.tenant, *part),
+                    )
+                )
+        for key, sequence, text in found:  # in sequence order; gaps are left to the caller
+            if 0 <= sequence < counts[key]:
+                result[key].append(text)
+        return result
+
+    def rewrite_events(self, collection: str, key: str, texts: Mapping[int, str]) -> None:
+        """Replace the text of stored events by sequence: erasure only."""
+        table, events_table = self._events(collection)
+        connection = self._writer(f"rewriting {table.what} {key!r} events")
+        if not texts:
+            return
+        try:  # as any UPDATE, a sequence not stored changes nothing
+            with self._atomic(connection, len(texts) > 1):
+                connection.executemany(
+                    f"UPDATE {events_table} SET document = ? "
+                    "WHERE tenant = ? AND key = ? AND sequence = ?",
+                    [(text, self.tenant, key, sequence) for sequence, text in texts.items()],
+                )
+        except _DRIVER as exc:
+            raise self._error(f"rewriting {table.what} {key!r} events", exc) from exc
+        self._holder().erased = True
 
     # -- outbox -----------------------------------------------------------------------
 
-    def outbox_append(self, messages: Sequence[tuple[str, int, str, str]]) -> None:
-        with self._writing("writing to the outbox") as connection:
+    @staticmethod
+    def _outbox_rows(found: Sequence[Sequence[Any]]) -> list[OutboxRow]:
+        return [OutboxRow(*row) for row in found]
+
+    def outbox_append(self, messages: Sequence[tuple[str, str, int, str, str]]) -> None:
+        """Append ``(stream, key, sequence, event type, event text)`` messages, in order."""
+        connection = self._writer("writing to the outbox")
+        try:
             connection.executemany(
-                "INSERT INTO outbox (tenant, ticket_id, sequence, event_type, document) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (tenant, stream, key, sequence, event_type, document) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [(self.tenant, *message) for message in messages],
             )
+        except _DRIVER as exc:
+            raise self._error("writing to the outbox", exc) from exc
 
-    def outbox_pending(self, limit: int) -> list[tuple[int, str, int, str, str]]:
-        with self._use("reading the outbox") as connection:
-            found = connection.execute(
-                "SELECT id, ticket_id, sequence, event_type, document FROM outbox "
-                "WHERE tenant = ? AND published = 0 ORDER BY id LIMIT ?",
-                (self.tenant, limit),
-            ).fetchall()
-        return [(int(i), t, int(s), e, d) for i, t, s, e, d in found]
+    def outbox_pending(self, limit: int) -> list[OutboxRow]:
+        """Unpublished, not failed messages, oldest first, leased or not."""
+        return self._outbox_rows(
+            self._fetch(
+                "reading the outbox",
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
+                "WHERE tenant = ? AND state = 'pending' ORDER BY id LIMIT ?",
+                (self.tenant, max(limit, 0)),
+            )
+        )
 
-    def outbox_mark(self, ids: Sequence[int]) -> None:
-        with self._writing("marking outbox messages published") as connection:
-            for part in chunks(list(ids), _CHUNK):
-                connection.execute(
-                    "UPDATE outbox SET published = 1 WHERE tenant = ? AND published = 0 "
-                    f"AND id IN ({', '.join('?' * len(part))})",
+    def outbox_claim(self, relay: str, limit: int, now: int, lease: int) -> list[OutboxRow]:
+        """Lease up to ``limit`` pending messages not leased at ``now`` to ``relay``."""
+        connection = self._writer("claiming outbox messages")
+        choose = (
+            "SELECT id FROM outbox WHERE tenant = ? AND state = 'pending' "
+            "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY id LIMIT ?"
+        )
+        lease_set = "lease_owner = ?, lease_until = ?, attempts = attempts + 1"
+        until = now + lease
+        try:
+            if _RETURNING:  # the transaction holds the writer lock: nobody claims between
+                found = connection.execute(
+                    f"UPDATE outbox SET {lease_set} WHERE id IN ({choose}) "
+                    f"RETURNING {_OUTBOX_COLUMNS}",
+                    (relay, until, self.tenant, now, max(limit, 0)),
+                ).fetchall()
+            else:
+                ids = [i for (i,) in connection.execute(choose, (self.tenant, now, max(limit, 0)))]
+                found = []
+                for part in chunks(ids, _CHUNK):
+                    marks = _marks(len(part))
+                    connection.execute(
+                        f"UPDATE outbox SET {lease_set} WHERE id IN ({marks})",
+                        (relay, until, *part),
+                    )
+                    found.extend(
+                        connection.execute(
+                            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE id IN ({marks})", part
+                        ).fetchall()
+                    )
+        except _DRIVER as exc:
+            raise self._error("claiming outbox messages", exc) from exc
+        return sorted(self._outbox_rows(found))
+
+    def _settle(
+        self, doing: str, sets: str, relay: str | None, ids: Sequence[int], *extra: Any
+    ) -> int:
+        """Update the pending messages among ``ids`` leased to ``relay`` (any when None)."""
+        connection = self._writer(doing)
+        owner = "" if relay is None else " AND lease_owner = ?"
+        changed = 0
+        try:
+            for part in chunks(list(dict.fromkeys(ids)), _CHUNK):
+                cursor = connection.execute(
+                    f"UPDATE outbox SET {sets} WHERE tenant = ? AND state = 'pending'{owner} "
+                    f"AND id IN ({_marks(len(part))})",
+                    (*extra, self.tenant, *([] if relay is None else [relay]), *part),
+                )
+                changed += cursor.rowcount
+        except _DRIVER as exc:
+            raise self._error(doing, exc) from exc
+        return changed
+
+    def outbox_ack(self, relay: str | None, ids: Sequence[int]) -> int:
+        """Mark messages published, only those leased to ``relay`` (any when None)."""
+        return self._settle(
+            "marking outbox messages published",
+            "state = 'published', lease_until = NULL",
+            relay,
+            ids,
+        )
+
+    def outbox_fail(self, relay: str | None, ids: Sequence[int], reason: str) -> int:
+        """Set messages aside as failed with ``reason`` (same rule as :meth:`outbox_ack`)."""
+        return self._settle(
+            "setting outbox messages aside",
+            "state = 'failed', lease_until = NULL, failure = ?",
+            relay,
+            ids,
+            reason,
+        )
+
+    def outbox_failed(self, after: int | None, limit: int) -> list[OutboxRow]:
+        """Failed messages (the dead letters) with ids above ``after``, by id."""
+        return self._outbox_rows(
+            self._fetch(
+                "reading the failed outbox messages",
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox "
+                "WHERE tenant = ? AND state = 'failed' AND id > ? ORDER BY id LIMIT ?",
+                (self.tenant, -1 if after is None else after, max(limit, 0)),
+            )
+        )
+
+    def outbox_retry(self, ids: Sequence[int]) -> int:
+        """Return failed messages to the pending ones; returns how many."""
+        connection = self._writer("retrying failed outbox messages")
+        changed = 0
+        try:
+            for part in chunks(list(dict.fromkeys(ids)), _CHUNK):
+                cursor = connection.execute(
+                    "UPDATE outbox SET state = 'pending', lease_owner = NULL, lease_until = NULL "
+                    f"WHERE tenant = ? AND state = 'failed' AND id IN ({_marks(len(part))})",
                     (self.tenant, *part),
                 )
+                changed += cursor.rowcount
+        except _DRIVER as exc:
+            raise self._error("retrying failed outbox messages", exc) from exc
+        return changed
+
+    def outbox_redact(self, stream: str, key: str, texts: Mapping[int, str]) -> None:
+        """Erasure: delete the published messages of record ``key``; replace the text of
+        its unpublished ones by sequence with ``texts``, deleting those not in it."""
+        connection = self._writer("redacting outbox messages")
+        tenant = self.tenant
+        try:
+            with self._atomic(connection):
+                connection.execute(
+                    "DELETE FROM outbox WHERE tenant = ? AND state = 'published' "
+                    "AND stream = ? AND key = ?",
+                    (tenant, stream, key),
+                )
+                kept = connection.execute(
+                    "SELECT id, sequence FROM outbox WHERE tenant = ? AND state <> 'published' "
+                    "AND stream = ? AND key = ?",
+                    (tenant, stream, key),
+                ).fetchall()
+                connection.executemany(
+                    "UPDATE outbox SET document = ? WHERE id = ?",
+                    [(texts[sequence], id) for id, sequence in kept if sequence in texts],
+                )
+                connection.executemany(
+                    "DELETE FROM outbox WHERE id = ?",
+                    [(id,) for id, sequence in kept if sequence not in texts],
+                )
+        except _DRIVER as exc:
+            raise self._error("redacting outbox messages", exc) from exc
+        self._holder().erased = True
+
+    # -- version 1 data ---------------------------------------------------------------
+
+    def _legacy_tables(self) -> set[str]:
+        return {
+            name
+            for (name,) in self._fetch(
+                "looking for version 1 rows",
+                "SELECT name FROM sqlite_master WHERE type = 'table' "
+                "AND name IN ('legacy_records', 'legacy_tickets')",
+                (),
+            )
+        }
+
+    def legacy_rows(self, limit: int) -> list[tuple[str, str, int, str]]:
+        """Up to ``limit`` version 1 rows left to move: ``(collection, key, version, text)``."""
+        present = self._legacy_tables()
+        rows: list[tuple[str, str, int, str]] = []
+        if "legacy_records" in present and limit > 0:
+            rows.extend(
+                self._fetch(
+                    "reading version 1 rows",
+                    "SELECT collection, key, version, document FROM legacy_records "
+                    "WHERE tenant = ? ORDER BY collection, key LIMIT ?",
+                    (self.tenant, limit),
+                )
+            )
+        if "legacy_tickets" in present and len(rows) < limit:
+            rows.extend(
+                self._fetch(
+                    "reading version 1 rows",
+                    "SELECT 'tickets', key, version, document FROM legacy_tickets "
+                    "WHERE tenant = ? ORDER BY key LIMIT ?",
+                    (self.tenant, limit - len(rows)),
+                )
+            )
+        return [(c, k, int(v), t) for c, k, v, t in rows]
+
+    def drop_legacy(self, rows: Sequence[tuple[str, str]]) -> None:
+        """Forget these ``(collection, key)`` version 1 rows, moved by the store; the
+        version 1 tables go once no tenant has rows left in them."""
+        connection = self._writer("forgetting moved version 1 rows")
+        present = self._legacy_tables()
+        if not present:
+            return
+        tenant = self.tenant
+        try:
+            if "legacy_tickets" in present:
+                connection.executemany(
+                    "DELETE FROM legacy_tickets WHERE tenant = ? AND key = ?",
+                    [(tenant, key) for collection, key in rows if collection == "tickets"],
+                )
+            if "legacy_records" in present:
+                connection.executemany(
+                    "DELETE FROM legacy_records WHERE tenant = ? AND collection = ? AND key = ?",
+                    [(tenant, c, key) for c, key in rows if c != "tickets"],
+                )
+            self._drop_empty_legacy(connection)
+        except _DRIVER as exc:
+            raise self._error("forgetting moved version 1 rows", exc) from exc
