@@ -2,7 +2,8 @@
 
 Domain code never reads the wall clock; it takes a :class:`Clock`. Production
 code passes :class:`SystemClock`, tests pass :class:`FrozenClock` and move it
-with :meth:`FrozenClock.advance`.
+with :meth:`FrozenClock.advance`. A frozen clock holds only accepted instants
+(1900-01-01 to 2200-01-01 UTC, see :data:`csdomain._kernel.time.INSTANT_MIN`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol, runtime_checkable
 
 from csdomain._kernel.registry import declare_type
-from csdomain._kernel.time import ensure_aware
+from csdomain._kernel.time import INSTANT_END, INSTANT_MIN, SPAN, duration_text, ensure_aware
+from csdomain.errors import ValidationError
 
 __all__ = ["Clock", "FrozenClock", "SystemClock"]
 
@@ -37,6 +39,16 @@ class SystemClock:
         return "SystemClock()"
 
 
+_SPAN_LENGTH = INSTANT_END - INSTANT_MIN
+
+
+def _shown(value: object) -> str:
+    if not isinstance(value, (int, float, timedelta)):
+        return f"a {type(value).__name__} object"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 @declare_type
 class FrozenClock:
     """A clock that stands still until told to move; for tests and replays."""
@@ -59,16 +71,41 @@ class FrozenClock:
     ) -> datetime:
         """Move forward by ``delta`` (or by the keyword amounts) and return the new now.
 
-        Time never runs backwards: a negative amount raises ``ValidationError``.
+        Time never runs backwards, and the clock stays among the accepted instants
+        (before :data:`~csdomain.calendars.INSTANT_END`): a negative amount, or one
+        moving the clock past that end, raises ``ValidationError`` and leaves the
+        clock where it was.
         """
-        step = (delta or timedelta()) + timedelta(
-            days=days, hours=hours, minutes=minutes, seconds=seconds
-        )
+        if delta is not None and not isinstance(delta, timedelta):
+            raise ValidationError.single(
+                "FrozenClock.advance",
+                "delta",
+                f"expected a timedelta, got {_shown(delta)}",
+            )
+        try:
+            step = (delta or timedelta()) + timedelta(
+                days=days, hours=hours, minutes=minutes, seconds=seconds
+            )
+        except (TypeError, ValueError, OverflowError):
+            given = [("delta", delta), ("days", days), ("hours", hours)]
+            given += [("minutes", minutes), ("seconds", seconds)]
+            amounts = ", ".join(f"{name}={_shown(value)}" for name, value in given if value)
+            raise ValidationError.single(
+                "FrozenClock.advance",
+                "delta",
+                f"{amounts} is not a step of time; give a timedelta or finite numbers of "
+                f"days, hours, minutes and seconds, less than {duration_text(_SPAN_LENGTH)}",
+            ) from None
         if step < timedelta(0):
-            from csdomain.errors import ValidationError
-
             raise ValidationError.single(
                 "FrozenClock.advance", "delta", f"must not be negative, got {step!r}"
+            )
+        if step >= INSTANT_END - self._now:
+            raise ValidationError.single(
+                "FrozenClock.advance",
+                "delta",
+                f"{step!r} from {self._now.isoformat()} moves the clock past the accepted "
+                f"instants, {SPAN}; accepted: less than {INSTANT_END - self._now!r}",
             )
         self._now += step
         return self._now

@@ -43,8 +43,11 @@ def span_problem(value: datetime) -> str:
 
 
 def duration_text(value: timedelta) -> str:
-    """A bound such as :data:`DURATION_MAX` as messages state it (``36525 days``)."""
-    return f"{value.days} days" if not value.seconds and not value.microseconds else str(value)
+    """A bound such as :data:`DURATION_MAX` as messages state it
+    (``36525 days (100 years)``)."""
+    if value.seconds or value.microseconds or value.days < 366:
+        return str(value)
+    return f"{value.days} days ({round(value.days / 365.25)} years)"
 
 
 def is_aware(value: datetime) -> bool:

@@ -25,6 +25,7 @@ import attrs
 from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
+from csdomain._kernel.time import TARGET_MAX
 from csdomain._kernel.validation import (
     Check,
     Checked,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_PAUSE_STATUSES",
+    "TARGET_MAX",
     "Calendar",
     "MetricPolicy",
     "OnPriorityChange",
@@ -145,16 +147,19 @@ class Target(Checked):
     """How long a metric may take at one priority.
 
     ``calendar`` names a business calendar (its ``name``) whose open hours count;
-    ``None`` counts calendar hours (every instant). ``warnings`` are fractions
-    of the target (ascending, each strictly between 0 and 1) at which a
-    warning is reached.
+    ``None`` counts calendar hours (every instant). ``duration`` is positive and
+    at most :data:`TARGET_MAX` (10 years). ``warnings`` are fractions of the
+    target (ascending, each strictly between 0 and 1) at which a warning is
+    reached.
 
     >>> from datetime import timedelta
     >>> Target(timedelta(hours=4), calendar="cn-support", warnings=(0.5, 0.75)).warnings
     (0.5, 0.75)
     """
 
-    duration: timedelta = attrs.field(metadata=checked(duration(allow_zero=False)))
+    duration: timedelta = attrs.field(
+        metadata=checked(duration(allow_zero=False, maximum=TARGET_MAX))
+    )
     calendar: str | None = attrs.field(
         default=None, metadata=checked(optional(text(max_length=200)))
     )
