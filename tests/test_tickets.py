@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import attrs
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from csdomain import (
     TRANSITIONS,
@@ -15,6 +16,7 @@ from csdomain import (
     InvalidTransitionError,
     LinkKind,
     MessageAdded,
+    PersonalDataErased,
     Priority,
     Status,
     StatusChanged,
@@ -24,7 +26,10 @@ from csdomain import (
     ValidationError,
     Visibility,
 )
+from csdomain.privacy import REDACTED, redacted
+from csdomain.sla import evaluate
 from csdomain.testing import strategies as cst
+from csdomain.tickets import STATE_FIELDS
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
 AGENT = Actor.agent("agt_1")
@@ -320,3 +325,101 @@ def test_event_descriptions_use_full_width_punctuation_in_chinese() -> None:
     assert changed.endswith("：a、b和c")
     assert describe_event(ticket.timeline[-3]).endswith("(x)")
     assert describe_event(ticket.timeline[-1]).endswith(": a, b, and c")
+
+
+# -- erasure ----------------------------------------------------------------------------
+
+ERASER = Actor.system("erasure")
+
+
+def erase(ticket: Ticket, at: datetime, reason: str = "erasure request ER-1") -> Ticket:
+    """``ticket`` as erasure leaves it: redacted events, then the record."""
+    record = PersonalDataErased(at=at, actor=ERASER, reason=reason)
+    return Ticket(timeline=(*redacted(ticket).timeline, record))
+
+
+def _in_every_status() -> list[Ticket]:
+    opened = new_ticket()
+    on = opened.change_status(Status.OPEN, at=at(1), actor=AGENT)
+    solved = on.change_status(Status.SOLVED, at=at(2), actor=AGENT)
+    return [
+        opened,
+        on,
+        on.change_status(Status.PENDING, at=at(2), actor=AGENT),
+        on.change_status(Status.ON_HOLD, at=at(2), actor=AGENT),
+        solved,
+        solved.change_status(Status.CLOSED, at=at(3), actor=AGENT),
+        on.merge_into("tkt_2", at=at(2), actor=AGENT),
+    ]
+
+
+@pytest.mark.parametrize("ticket", _in_every_status(), ids=lambda t: t.status.value)
+def test_an_erasure_is_recorded_in_every_status_and_changes_no_state(ticket: Ticket) -> None:
+    record = PersonalDataErased(at=at(60), actor=ERASER, reason="PIPL request 88")
+    erased = Ticket(timeline=(*ticket.timeline, record))
+    assert erased.timeline[-1] == record
+    assert {n: getattr(erased, n) for n in STATE_FIELDS} == {
+        n: getattr(ticket, n) for n in STATE_FIELDS
+    }
+    assert erased.updated_at == ticket.updated_at  # the last change, not the erasure
+
+
+def test_an_erasure_is_recorded_in_time_order() -> None:
+    ticket = new_ticket().add_message(at=at(10), actor=CUSTOMER, body="hello")
+    with pytest.raises(ValidationError, match="before the ticket's last event"):
+        erase(ticket, at(9))
+    assert erase(ticket, at(10)).timeline[-1].at == at(10)
+    record = PersonalDataErased(at=T0, actor=ERASER, reason="x")
+    with pytest.raises(ValidationError, match="must start with a TicketCreated"):
+        Ticket(timeline=(record,))
+
+
+def test_an_erased_ticket_goes_on_after_the_erasure() -> None:
+    erased = erase(new_ticket(), at(5))
+    replied = erased.add_message(at=at(6), actor=AGENT, body="Done")
+    assert replied.status is Status.OPEN and replied.updated_at == at(6)
+    assert replied.subject == REDACTED
+    assert Ticket(timeline=replied.timeline) == replied
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "x" * 201, None])
+def test_an_erasure_needs_a_short_reason(reason: object) -> None:
+    with pytest.raises(ValidationError) as caught:
+        PersonalDataErased(at=T0, actor=ERASER, reason=reason)  # type: ignore[arg-type]
+    assert caught.value.paths == ("reason",)
+
+
+def test_an_erasure_record_round_trips_and_shows_its_reason() -> None:
+    from csdomain.serialization import from_json, to_json
+    from csdomain.tickets.rendering import describe_event
+
+    erased = erase(new_ticket(), at(5), reason="erasure request ER-1024")
+    record = erased.timeline[-1]
+    assert from_json(to_json(erased), Ticket) == erased
+    assert '"type":"personal_data_erased"' in to_json(record).replace(" ", "")
+    assert "erasure request ER-1024" in repr(record)  # the reason is not personal data
+    assert describe_event(record) == "personal data erased (erasure request ER-1024)"
+    assert describe_event(record, "zh_CN") == "个人信息已删除（erasure request ER-1024）"
+    assert describe_event(record, "zh_TW") == "個人資料已刪除（erasure request ER-1024）"
+
+
+@given(
+    cst.tickets(max_events=15),
+    cst.sla_policies(conditions=False),
+    st.integers(0, 10 * 24 * 3600),
+    st.integers(-5 * 24 * 3600, 20 * 24 * 3600),
+)
+def test_erasure_keeps_the_state_and_the_sla_clocks(
+    ticket: Ticket, policy: object, delay: int, offset: int
+) -> None:
+    erased = erase(ticket, ticket.timeline[-1].at + timedelta(seconds=delay))
+    for name in STATE_FIELDS:
+        if name == "subject":
+            assert erased.subject in (REDACTED, "")
+        elif name == "custom_fields":
+            assert erased.custom_fields.keys() == ticket.custom_fields.keys()
+        else:
+            assert getattr(erased, name) == getattr(ticket, name), name
+    assert [m.handle_time for m in erased.messages] == [m.handle_time for m in ticket.messages]
+    now = ticket.timeline[-1].at + timedelta(seconds=offset)
+    assert evaluate(erased, policy, {}, now) == evaluate(ticket, policy, {}, now)  # type: ignore[call-overload]
