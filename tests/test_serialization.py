@@ -23,6 +23,7 @@ from csdomain import (
     ValidationError,
     serialization,
 )
+from csdomain._kernel import codec
 from csdomain.serialization import (
     DOCUMENT_TYPES,
     SCHEMA_VERSION,
@@ -116,7 +117,7 @@ def test_stdlib_and_orjson_write_the_same_text(monkeypatch: pytest.MonkeyPatch) 
     pytest.importorskip("orjson")
     ticket = _sample_ticket()
     fast = to_json(ticket)
-    monkeypatch.setattr(serialization, "_orjson", None)
+    monkeypatch.setattr(codec, "_orjson", None)
     assert json_backend() == "json"
     assert to_json(ticket) == fast
     assert from_json(fast) == ticket
@@ -126,12 +127,12 @@ def test_stdlib_and_orjson_write_the_same_text(monkeypatch: pytest.MonkeyPatch) 
 def test_stdlib_and_orjson_documents_are_equivalent(value: Any) -> None:
     pytest.importorskip("orjson")
     fast = to_json(value)
-    original = serialization._orjson
+    original = codec._orjson
     try:
-        serialization._orjson = None
+        codec._orjson = None
         slow = to_json(value)
     finally:
-        serialization._orjson = original
+        codec._orjson = original
     assert json.loads(fast) == json.loads(slow) == json.loads(json.dumps(to_dict(value)))
 
 
@@ -140,14 +141,14 @@ def test_stdlib_and_orjson_documents_are_equivalent(value: Any) -> None:
 def test_ticket_json_parts_are_the_document_and_its_events(ticket: Ticket) -> None:
     # Storage writes the document and, again, each event to its outbox.
     texts = []
-    original = serialization._orjson
+    original = codec._orjson
     for backend in (original, None):
-        serialization._orjson = backend
+        codec._orjson = backend
         try:
             text, events = serialization.ticket_json_and_events(ticket)
             same_backend = to_json(ticket)
         finally:
-            serialization._orjson = original
+            codec._orjson = original
         assert text == same_backend
         assert [json.loads(e) for e in events] == json.loads(text)["timeline"]
         texts.append((text, events))
@@ -403,8 +404,8 @@ def test_a_refused_event_is_reported_with_its_path_on_both_json_backends(
     doc = to_dict(_sample_ticket())
     doc["timeline"][1]["body"] = 5
     doc["timeline"][1]["at"] = "2026-11-23T09:00:00"
-    for backend in (serialization._orjson, None):
-        monkeypatch.setattr(serialization, "_orjson", backend)
+    for backend in (codec._orjson, None):
+        monkeypatch.setattr(codec, "_orjson", backend)
         found = _errors(json.dumps(doc))
         assert "expected text" in found["timeline[1].body"]
         assert "no UTC offset" in found["timeline[1].at"]
@@ -413,7 +414,7 @@ def test_a_refused_event_is_reported_with_its_path_on_both_json_backends(
 def test_loading_on_the_stdlib_path_gives_the_same_ticket(monkeypatch: pytest.MonkeyPatch) -> None:
     ticket = _sample_ticket()
     text = to_json(ticket)
-    monkeypatch.setattr(serialization, "_orjson", None)
+    monkeypatch.setattr(codec, "_orjson", None)
     assert from_json(text) == ticket
     assert from_json(text.encode()) == ticket
 
@@ -439,7 +440,7 @@ def test_isoformat_through_orjson_is_datetime_isoformat() -> None:
         datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=timezone.utc),
         datetime(2026, 11, 23, 9, 0, tzinfo=timezone(timedelta(hours=8))),
     ):
-        assert serialization._isoformat(value) == value.isoformat()
+        assert codec.isoformat(value) == value.isoformat()
 
 
 def test_check_types_and_shapes_are_what_ok_accepts() -> None:
@@ -507,16 +508,16 @@ def test_backends_agree_on_values_when_they_spell_a_float_differently() -> None:
         at=T0,
         custom_fields={"vip": 1.192092896e-07},
     )
-    original = serialization._orjson
+    original = codec._orjson
     texts = []
     for backend in (original, None):
-        serialization._orjson = backend
+        codec._orjson = backend
         try:
             texts.append(serialization.ticket_json_and_events(ticket)[0])
             assert texts[-1] == to_json(ticket)
             assert from_json(texts[-1], Ticket) == ticket
         finally:
-            serialization._orjson = original
+            codec._orjson = original
     assert json.loads(texts[0]) == json.loads(texts[1])
 
 

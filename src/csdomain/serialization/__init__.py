@@ -20,7 +20,6 @@ way (compact, UTF-8, non-ASCII text kept as is).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -51,8 +50,10 @@ import csdomain.customers
 import csdomain.people
 import csdomain.priorities
 import csdomain.sla.policy  # noqa: F401
+from csdomain._kernel import codec
 from csdomain._kernel.documents import document_types
-from csdomain._kernel.time import UTC, is_aware
+from csdomain._kernel.time import is_aware
+from csdomain._kernel.validation import describe
 from csdomain.calendars import TimeRange
 from csdomain.conditions import CONDITION_TYPES, Condition
 from csdomain.errors import ValidationError
@@ -72,11 +73,6 @@ from csdomain.tickets import (
     TicketEvent,
     TicketState,
 )
-
-try:  # the ``fast`` extra
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - exercised when orjson is absent
-    _orjson = None  # type: ignore[assignment, unused-ignore]  # unused when orjson is absent
 
 __all__ = [
     "DOCUMENT_TYPES",
@@ -110,25 +106,25 @@ _ENVELOPE: Final = ("schema_version", "document")
 
 def _structure_str(value: Any, _: Any) -> str:
     if type(value) is not str:
-        raise TypeError(f"expected text, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected text, got {type(value).__name__} {describe(value)}")
     return value
 
 
 def _structure_int(value: Any, _: Any) -> int:
     if type(value) is not int:
-        raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected an integer, got {type(value).__name__} {describe(value)}")
     return value
 
 
 def _structure_float(value: Any, _: Any) -> float:
     if type(value) not in (int, float):
-        raise TypeError(f"expected a number, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected a number, got {type(value).__name__} {describe(value)}")
     return float(value)
 
 
 def _structure_bool(value: Any, _: Any) -> bool:
     if type(value) is not bool:
-        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected true or false, got {type(value).__name__} {describe(value)}")
     return bool(value)
 
 
@@ -145,10 +141,11 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
         parsed = datetime.fromisoformat(text)
     except ValueError:
         raise ValueError(
-            f"expected an RFC 3339 timestamp such as '2026-11-23T09:30:00+08:00', got {value!r}"
+            f"expected an RFC 3339 timestamp such as '2026-11-23T09:30:00+08:00', "
+            f"got {describe(value)}"
         ) from None
     if not is_aware(parsed):
-        raise ValueError(f"timestamp {value!r} has no UTC offset; naive times are rejected")
+        raise ValueError(f"timestamp {describe(value)} has no UTC offset; naive times are rejected")
     return parsed
 
 
@@ -158,19 +155,21 @@ def _structure_date(value: Any, _: Any) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"expected an ISO 8601 date such as '2026-11-23', got {value!r}") from None
+        raise ValueError(
+            f"expected an ISO 8601 date such as '2026-11-23', got {describe(value)}"
+        ) from None
 
 
 def _structure_time_range(value: Any, _: Any) -> TimeRange:
     if type(value) is not str:
-        raise TypeError(f"expected a time range such as '09:00-12:00', got {value!r}")
+        raise TypeError(f"expected a time range such as '09:00-12:00', got {describe(value)}")
     return TimeRange.parse(value)
 
 
 def _structure_optional_str(value: Any, _: Any) -> str | None:
     if value is None or type(value) is str:
         return value
-    raise TypeError(f"expected text or null, got {type(value).__name__} {value!r}")
+    raise TypeError(f"expected text or null, got {type(value).__name__} {describe(value)}")
 
 
 def _actor_structure_factory(converter: cattrs.Converter) -> MemoHook:
@@ -193,7 +192,9 @@ def _structure_decimal(value: Any, _: Any) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"expected a decimal amount such as '12.50', got {value!r}") from None
+        raise ValueError(
+            f"expected a decimal amount such as '12.50', got {describe(value)}"
+        ) from None
 
 
 def _unstructure_timedelta(value: timedelta) -> int | float:
@@ -204,11 +205,13 @@ def _unstructure_timedelta(value: timedelta) -> int | float:
 
 def _structure_timedelta(value: Any, _: Any) -> timedelta:
     if type(value) not in (int, float):
-        raise TypeError(f"expected a duration in seconds, got {type(value).__name__} {value!r}")
+        raise TypeError(
+            f"expected a duration in seconds, got {type(value).__name__} {describe(value)}"
+        )
     try:
         return timedelta(seconds=value)
     except OverflowError:
-        raise ValueError(f"duration of {value!r} seconds is out of range") from None
+        raise ValueError(f"duration of {describe(value)} seconds is out of range") from None
 
 
 def _enum_structure_factory(cls: type[Enum]) -> Callable[[Any, Any], Enum]:
@@ -219,7 +222,9 @@ def _enum_structure_factory(cls: type[Enum]) -> Callable[[Any, Any], Enum]:
         try:
             return by_value[value]
         except (KeyError, TypeError):
-            raise ValueError(f"expected a {cls.__name__} ({allowed}), got {value!r}") from None
+            raise ValueError(
+                f"expected a {cls.__name__} ({allowed}), got {describe(value)}"
+            ) from None
 
     return structure
 
@@ -423,24 +428,15 @@ def _configure_events(converter: cattrs.Converter) -> Callable[[list[Any]], Any]
         hook = structure_hook(tag)
         if hook is None:
             tags = ", ".join(repr(t) for t in EVENT_TYPES)
-            raise ValueError(f"unknown event type {tag!r}; expected one of {tags}")
+            raise ValueError(f"unknown event type {describe(tag)}; expected one of {tags}")
         event = hook(doc, EVENT_TYPES[cast(str, tag)])
         if not isinstance(event, cls):
-            raise ValueError(f"expected a {cls.__name__} event, got type {tag!r}")
+            raise ValueError(f"expected a {cls.__name__} event, got type {describe(tag)}")
         return cast(TicketEvent, event)
 
     converter.register_unstructure_hook_func(_is_event, unstructure_event)
     converter.register_structure_hook_func(_is_event, structure_event)
     return load_timeline
-
-
-def _isoformat(value: datetime) -> str:
-    """``value.isoformat()``; for UTC datetimes through orjson when installed (a third of
-    the time: two per ticket loaded, for the state check)."""
-    if _orjson is not None and type(value) is datetime and value.tzinfo is UTC:
-        text: str = _orjson.dumps(value)[1:-1].decode()  # typed: orjson may be untyped (absent)
-        return text
-    return value.isoformat()
 
 
 def _no_fast_loader(_doc: dict[str, Any]) -> None:
@@ -466,7 +462,7 @@ def _configure_ticket(
     # whatever this converter writes for orjson.
     plain = make_converter() if orjson_native else converter
     disagreements = state_comparer(
-        {name: hints[name] for name in STATE_FIELDS}, plain.get_unstructure_hook, _isoformat
+        {name: hints[name] for name in STATE_FIELDS}, plain.get_unstructure_hook, codec.isoformat
     )
 
     def unstructure_ticket(ticket: Ticket) -> dict[str, Any]:
@@ -554,12 +550,12 @@ def _configure_conditions(converter: cattrs.Converter) -> None:
         if hook is None:
             ops = ", ".join(repr(t) for t in CONDITION_TYPES)
             raise ValidationError.single(
-                "Condition", "op", f"unknown condition op {tag!r}; expected one of {ops}"
+                "Condition", "op", f"unknown condition op {describe(tag)}; expected one of {ops}"
             )
         condition = hook(doc, CONDITION_TYPES[cast(str, tag)])
         if not isinstance(condition, cls):
             raise ValidationError.single(
-                "Condition", "op", f"expected a {cls.__name__} condition, got op {tag!r}"
+                "Condition", "op", f"expected a {cls.__name__} condition, got op {describe(tag)}"
             )
         return cast(Condition, condition)
 
@@ -666,7 +662,7 @@ def _check_envelope(doc: Any, cls: type | None) -> type:
     version = doc.get("schema_version")
     if type(version) is not int or version < 1:
         raise ValidationError.single(
-            subject, "schema_version", f"expected a positive integer, got {version!r}"
+            subject, "schema_version", f"expected a positive integer, got {describe(version)}"
         )
     if version > SCHEMA_VERSION:
         raise ValidationError.single(
@@ -680,7 +676,9 @@ def _check_envelope(doc: Any, cls: type | None) -> type:
     target = DOCUMENT_TYPES.get(name) if type(name) is str else None
     if target is None or (expected is not None and name != expected):
         allowed = repr(expected) if expected else ", ".join(repr(n) for n in DOCUMENT_TYPES)
-        raise ValidationError.single(subject, "document", f"expected {allowed}, got {name!r}")
+        raise ValidationError.single(
+            subject, "document", f"expected {allowed}, got {describe(name)}"
+        )
     return target
 
 
@@ -727,20 +725,14 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
 
 def json_backend() -> str:
     """``"orjson"`` when the ``fast`` extra is installed, else ``"json"``."""
-    return "orjson" if _orjson is not None else "json"
+    return codec.backend()
 
 
 def to_json(value: Any, *, indent: int | None = None) -> str:
     """The document for ``value`` as JSON text (compact unless ``indent`` is given)."""
-    if _orjson is not None and indent is None:
-        try:
-            text: str = _orjson.dumps(_document(value, _converter(False, True))).decode("utf-8")
-            return text
-        except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
-            pass
-    doc = to_dict(value)
-    separators = (",", ":") if indent is None else (",", ": ")
-    return json.dumps(doc, ensure_ascii=False, separators=separators, indent=indent)
+    if indent is None and codec.writes_datetimes():
+        return codec.dumps(_document(value, _converter(False, True)))
+    return codec.dumps(to_dict(value), indent=indent)
 
 
 def ticket_json_and_events(ticket: Ticket) -> tuple[str, list[str]]:
@@ -749,38 +741,9 @@ def ticket_json_and_events(ticket: Ticket) -> tuple[str, list[str]]:
     For storage adapters, which keep the events again in their outbox: the
     events are written once, not structured twice. Same text as :func:`to_json`.
     """
-    if _orjson is not None:
-        doc = _document(ticket, _converter(False, True))
-        try:
-            text = _orjson.dumps(doc).decode("utf-8")
-            return text, [_orjson.dumps(event).decode("utf-8") for event in doc["timeline"]]
-        except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
-            pass
-    doc = to_dict(ticket)
-    events = [json.dumps(e, ensure_ascii=False, separators=(",", ":")) for e in doc["timeline"]]
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")), events
-
-
-@overload
-def from_json(text: str | bytes) -> object: ...
-@overload
-def from_json(text: str | bytes, cls: type[T]) -> T: ...
-def from_json(text: str | bytes, cls: type[T] | None = None) -> T | object:
-    """Load a document from JSON text; malformed JSON raises ``ValidationError`` too."""
-    subject = cls.__name__ if cls is not None else "document"
-    if not isinstance(text, (str, bytes, bytearray, memoryview)):
-        raise ValidationError.single(
-            subject, "", f"expected JSON text (str or bytes), got {type(text).__name__}"
-        )
-    try:
-        doc = _orjson.loads(text) if _orjson is not None else json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationError.single(
-            subject, "", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError.single(subject, "", f"JSON text is not valid UTF-8: {exc}") from None
-    return from_dict(doc) if cls is None else from_dict(doc, cls)
+    doc = _document(ticket, _converter(False, codec.writes_datetimes()))
+    texts = codec.dumps_all([doc, *doc["timeline"]])
+    return texts[0], texts[1:]
 
 
 def events_json(events: Sequence[TicketEvent]) -> list[str]:
@@ -795,26 +758,48 @@ def events_json(events: Sequence[TicketEvent]) -> list[str]:
             raise ValidationError.single(
                 "events", f"[{i}]", f"expected a TicketEvent, got {type(event).__name__}"
             )
-    if _orjson is not None:
-        dump = _converter(False, True).get_unstructure_hook(TicketEvent)
-        dumps = _orjson.dumps
-        try:
-            return [dumps(dump(e)).decode("utf-8") for e in events]
-        except TypeError:  # integers beyond 64 bits: orjson refuses, stdlib copes
-            pass
-    dump = _converter(False).get_unstructure_hook(TicketEvent)
-    return [json.dumps(dump(e), ensure_ascii=False, separators=(",", ":")) for e in events]
+    dump = _converter(False, codec.writes_datetimes()).get_unstructure_hook(TicketEvent)
+    return codec.dumps_all([dump(e) for e in events])
+
+
+@overload
+def from_json(
+    text: str | bytes | bytearray | memoryview, *, max_bytes: int | None = None
+) -> object: ...
+@overload
+def from_json(
+    text: str | bytes | bytearray | memoryview, cls: type[T], *, max_bytes: int | None = None
+) -> T: ...
+def from_json(
+    text: str | bytes | bytearray | memoryview,
+    cls: type[T] | None = None,
+    *,
+    max_bytes: int | None = None,
+) -> T | object:
+    """Load a document from JSON text (as ``cls``, or as its ``document`` type).
+
+    Every problem raises :class:`~csdomain.errors.ValidationError`: malformed JSON
+    and every text :mod:`csdomain._kernel.codec`'s rules refuse (a byte order mark,
+    nesting deeper than 512 levels, integers beyond 64 bits, NaN, lone surrogates),
+    the same on both JSON backends, and a text longer than ``max_bytes`` bytes,
+    refused before it is parsed.
+    """
+    subject = cls.__name__ if cls is not None else "document"
+    doc = codec.loads(text, subject=subject, max_bytes=max_bytes)
+    return from_dict(doc) if cls is None else from_dict(doc, cls)
 
 
 _TICKET_HEAD: Final = f'{{"schema_version":{SCHEMA_VERSION},"document":"ticket","timeline":['
 
 
-def ticket_from_events_json(texts: Sequence[str], *, key: str = "") -> Ticket:
+def ticket_from_events_json(
+    texts: Sequence[str], *, key: str = "", max_bytes: int | None = None
+) -> Ticket:
     """The ticket whose timeline is these event texts (as :func:`events_json` writes them).
 
     As fast as :func:`from_json` of the whole ticket document, which it builds from
-    the texts. Problems are reported with paths ``timeline[i]...``; the subject names
-    ``key`` (the ticket's id, say) when given.
+    the texts (``max_bytes`` bounds that document). Problems are reported with paths
+    ``timeline[i]...``; the error's subject names ``key`` (the ticket's id) when given.
     """
     subject = f"Ticket {key!r}" if key else "Ticket"
     for i, text in enumerate(texts):
@@ -824,31 +809,31 @@ def ticket_from_events_json(texts: Sequence[str], *, key: str = "") -> Ticket:
             )
     document = _TICKET_HEAD + ",".join(texts) + "]}"
     try:
-        doc = _loads(document, subject)
+        doc = codec.loads(document, subject=subject, max_bytes=max_bytes)
     except ValidationError:
+        if max_bytes is not None and len(document) > max_bytes:
+            raise
         doc = None
     timeline = doc.get("timeline") if type(doc) is dict and len(doc) == 3 else None
     if type(timeline) is not list or len(timeline) != len(texts):
-        # Some text is not one JSON value: find it, to name it.
-        events = [_loads_event(text, subject, i) for i, text in enumerate(texts)]
-        doc = {"schema_version": SCHEMA_VERSION, "document": "ticket", "timeline": events}
+        # Some text is not one JSON value: read each alone, to name the one.
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "document": "ticket",
+            "timeline": [_event_doc(text, subject, i) for i, text in enumerate(texts)],
+        }
     try:
         return from_dict(doc, Ticket)
     except ValidationError as exc:
+        if exc.subject == subject:
+            raise
         raise ValidationError(subject, [(p.path, p.message) for p in exc.problems]) from None
 
 
-def _loads(text: str, subject: str) -> Any:
+def _event_doc(text: str, subject: str, index: int) -> Any:
     try:
-        return _orjson.loads(text) if _orjson is not None else json.loads(text)
-    except (json.JSONDecodeError, UnicodeError, RecursionError, ValueError) as exc:
-        raise ValidationError.single(subject, "", f"malformed JSON: {exc}") from None
-
-
-def _loads_event(text: str, subject: str, index: int) -> Any:
-    try:
-        return _loads(text, subject)
+        return codec.loads(text, subject=subject)
     except ValidationError as exc:
-        raise ValidationError.single(
-            subject, f"timeline[{index}]", exc.problems[0].message
+        raise ValidationError(
+            subject, [(_join(f"timeline[{index}]", p.path), p.message) for p in exc.problems]
         ) from None
