@@ -782,8 +782,8 @@ def test_a_version_1_file_is_migrated_forward_in_place(path: Path, url: str) -> 
         assert ids(status=Status.NEW) == ["tkt_new"]
         assert ids(priority=Priority.URGENT) == ["tkt_urgent"] == ids(assignee_id="agt_1")
         assert ids(kind=TicketKind.CONSULTATION) == sorted(tickets)
-        due = store.tickets.due_before(T0 + timedelta(days=1))
-        assert [s.value.id for s in due.items] == ["tkt_urgent", "tkt_open"]
+        soon = store.tickets.due_before(T0 + timedelta(days=1))
+        assert [s.value.id for s in soon.items] == ["tkt_urgent", "tkt_open"]
         assert store.tickets.count() == 4 and store.customers.count() == 2
         assert [n for n, _ in store.config.list(SlaPolicy).items] == ["standard"]
         # The outbox kept what was not yet relayed, in order, and nothing twice.

@@ -351,6 +351,7 @@ def _legacy_cursor(order_value: object, key: str) -> str:
 def _write_raw(store: Store, collection: str, key: str, text: str) -> None:
     """See :meth:`StoreContract._write_raw`."""
     backend = store.backend
+    columns: dict[str, Any]
     if collection.startswith("config:"):
         family = collection.partition(":")[2]
         collection, key, columns = "config", f"{family}:{key}", {"type": family}
@@ -1932,11 +1933,13 @@ class StoreComparison(RuleBasedStateMachine):
     def find_tasks(
         self, query: str, owner: str | None, tag: str, low: int | None, limit: int
     ) -> None:
-        where: dict[str, Any] = {
+        wheres: dict[str, dict[str, Any]] = {
             "by_owner": {"owner": owner},
             "by_tag": {"tags": tag},
             "due": {},
-        }.get(query, {"owner": owner})
+            "owner_due": {"owner": owner},
+        }
+        where = wheres[query]
         bounds: dict[str, Any] = {}
         if low is not None and query in ("due", "owner_due"):
             bounds["low"] = T0 + timedelta(hours=low)
