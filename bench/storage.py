@@ -1184,6 +1184,7 @@ def run_relays(
     runs = []
     for count in counts:
         target = targets.make(label)
+        processes: list[Any] = []
         try:
             store = open_store(target.url, tenant=TENANT, create=True)
             try:
@@ -1201,7 +1202,11 @@ def run_relays(
             for process in processes:
                 process.start()
             for _ in names:
-                ready.get(timeout=120)
+                try:
+                    ready.get(timeout=120)
+                except queue.Empty:
+                    failed = results.get(timeout=1) if not results.empty() else None
+                    raise AssertionError(f"{label}: a relay did not start: {failed}") from None
             began = time.monotonic()
             start.set()
             reports = []
@@ -1240,6 +1245,10 @@ def run_relays(
                 )
             )
         finally:
+            for process in processes:
+                if process.is_alive():  # only after a failure: stop the relays started here
+                    process.terminate()
+                    process.join(timeout=10)
             target.drop()
     return runs
 
