@@ -100,6 +100,7 @@ from csdomain.errors import (
 from csdomain.privacy import mask_url
 from csdomain.storage.backend import (
     Collection,
+    Column,
     ColumnType,
     ColumnValues,
     NewRow,
@@ -243,6 +244,12 @@ _SQL_TYPES: Final = {
     ColumnType.INTEGER: "INTEGER",
     ColumnType.INSTANT: "INTEGER",
     ColumnType.BOOLEAN: "INTEGER",  # 0 and 1
+}
+_KINDS: Final = {
+    ColumnType.TEXT: "a text",
+    ColumnType.INTEGER: "a 64-bit integer",
+    ColumnType.INSTANT: "an instant (microseconds since the epoch)",
+    ColumnType.BOOLEAN: "a boolean",
 }
 # UPDATE ... RETURNING (the one-statement claim) needs SQLite 3.35.
 _RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35)
@@ -573,17 +580,19 @@ def _change_ddl(
 
 
 class _Table:
-    """A declared collection's statements, rendered once from its validated names."""
+    """A declared collection's statements, rendered once from its validated names.
+
+    Its columns are those stored: every column ever declared (a column a later
+    declaration leaves out is kept, and written as NULL or no values).
+    """
 
     __slots__ = (
-        "all_entries",
         "columns",
         "events",
         "get",
         "insert",
         "multiple",
         "name",
-        "queries",
         "rewrite",
         "set_columns",
         "single",
@@ -599,15 +608,14 @@ class _Table:
         self.name = name
         self.what = collection.what
         self.table = table
-        self.columns = {c.name: c for c in collection.columns}
-        self.queries = tuple(collection.queries)
-        self.single = tuple(c.name for c in collection.columns if not c.multiple)
-        self.multiple = tuple(c.name for c in collection.columns if c.multiple)
-        self.unique = tuple(c.name for c in collection.columns if c.unique)
-        # Deleting a record clears every entries table stored, declared now or not.
-        self.all_entries = tuple(
-            f"c_{name}__{n}" for n, c in stored["columns"].items() if c["multiple"]
-        )
+        self.columns = {
+            n: Column(n, ColumnType(c["type"]), unique=c["unique"], multiple=c["multiple"])
+            for n, c in stored["columns"].items()
+        }
+        columns = self.columns.values()
+        self.single = tuple(c.name for c in columns if not c.multiple)
+        self.multiple = tuple(c.name for c in columns if c.multiple)
+        self.unique = tuple(c.name for c in columns if c.unique)
         self.events = f"c_{name}__events" if stored["events"] else ""
         names = "".join(f", {n}" for n in self.single)
         self.get = f"SELECT key, version, document FROM {table} WHERE tenant = ? AND key = ?"
@@ -1331,14 +1339,14 @@ class SqliteBackend:
         table = self._table(collection)
         connection = self._writer(f"deleting {table.what} {key!r}")
         try:
-            with self._atomic(connection, bool(table.all_entries or table.events)):
+            with self._atomic(connection, bool(table.multiple or table.events)):
                 cursor = connection.execute(
                     f"DELETE FROM {table.table} WHERE tenant = ? AND key = ? AND version = ?",
                     (self.tenant, key, expected_version),
                 )
                 if cursor.rowcount != 1:
                     raise self._missing_or_stale(connection, table, key, expected_version)
-                for entries in (*table.all_entries, table.events):
+                for entries in (*(f"{table.table}__{n}" for n in table.multiple), table.events):
                     if entries:
                         connection.execute(
                             f"DELETE FROM {entries} WHERE tenant = ? AND key = ?",
@@ -1450,18 +1458,22 @@ class SqliteBackend:
             )
         for name in query.where:
             self._tests(table, name, query.where[name], False)  # known columns, tuples
-        served = self._collections[collection].query_for(query.where, order)
+        try:  # the declared query whose index serves it (the store sends no other)
+            served = self._collections[collection].query_for(query.where, order).where
+        except ValidationError:
+            served = ()
         after = None if query.after is None else self._position(table, order, query.after)
+        kind = ColumnType.TEXT if order == "key" else table.columns[order].type
         for bound, value in (("low", query.low), ("high", query.high)):
             if value is not None and not self._fits(table, order, value):
                 raise ValidationError.single(
                     f"query of {collection!r} ordered by {order!r}",
                     bound,
-                    f"expected a value of the order column's type or None, got {value!r}",
+                    f"expected {_KINDS[kind]} value or None, got {value!r}",
                 )
         if query.limit <= 0:
             return []
-        indexed = [n for n in served.where if not table.columns[n].multiple]
+        indexed = [n for n in served if n in table.columns and not table.columns[n].multiple]
         arms = self._arms(table, query.where, indexed)
         if arms is None:
             return []
@@ -1553,10 +1565,9 @@ class SqliteBackend:
 
     def _events(self, collection: str) -> tuple[_Table, str]:
         table = self._table(collection)
-        if not table.events or not self._collections[collection].events:
+        if not table.events:
             raise StorageError(
-                f"collection {collection!r} does not store event streams (declared without "
-                "events=True)"
+                f"collection {collection!r} keeps no event rows (declared without events=True)"
             )
         return table, table.events
 
@@ -1578,6 +1589,8 @@ class SqliteBackend:
                 except sqlite3.IntegrityError as exc:
                     if not _duplicate(exc):
                         raise
+                    if len(events) > 1:  # undo the rows inserted before the failing one
+                        connection.execute("ROLLBACK TO csdomain_write")
                     raise self._event_conflict(connection, table, events) from exc
         except _DRIVER as exc:
             raise self._error(f"appending {table.what} events", exc) from exc
@@ -1599,8 +1612,7 @@ class SqliteBackend:
                     key,
                     None,
                     None,
-                    f"its event {sequence} is {'given twice' if repeated else 'stored already'}; "
-                    "stored events are never replaced",
+                    f"its event {sequence} is stored already; stored events are never replaced",
                 )
         return ConflictError(table.what, events[0][0], None, None, "an event is stored already")
 
