@@ -133,8 +133,9 @@ def dumps(doc: Any, *, indent: int | None = None) -> str:
     orjson writes it when installed; the stdlib writes what orjson refuses (and
     everything, with ``indent``): the same JSON values, though a float may be
     spelled differently (``1e-7`` and ``1e-07``). Text holding a lone surrogate,
-    which no UTF-8 store can keep, and NaN or infinity are refused with a
-    ``ValidationError`` (orjson would write null for them).
+    which no UTF-8 store can keep, is refused with a ``ValidationError``; so are NaN
+    and infinity by the stdlib, where orjson writes null (csdomain's own values
+    never hold them: their checks refuse numbers that are not finite).
     """
     if _orjson is not None and indent is None:
         try:

@@ -18,6 +18,7 @@ its path, exactly as before.
 
 from __future__ import annotations
 
+import reprlib
 import types
 import typing
 from collections import abc
@@ -356,7 +357,14 @@ def state_comparer(
 
 
 def _says(stated: object, replayed: object) -> str:
-    return f"document says {stated!r} but the timeline gives {replayed!r}"
+    return f"document says {_brief.repr(stated)} but the timeline gives {_brief.repr(replayed)}"
+
+
+# A document's value can be anything: its repr in a message is kept short (and shallow).
+_brief = reprlib.Repr()
+_brief.maxlevel = 3
+_brief.maxstring = _brief.maxother = 80
+_brief.maxlist = _brief.maxdict = _brief.maxset = _brief.maxfrozenset = 10
 
 
 # Dumpers whose objects are written field for field with no hook at all: another dumper
