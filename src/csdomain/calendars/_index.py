@@ -11,20 +11,31 @@ side's, so growing a run by a month costs about that month's work.
 
 Growing happens under a lock and publishes a new view with one assignment;
 a reader takes one view and uses only it, so threads never see half a run.
+
+What an index holds is bounded whatever is asked. A run spans at most
+:data:`MAX_RUN_MONTHS` months around the instants of one query: a query whose
+instants lie further apart (a ticket created decades before it is evaluated)
+takes the *far* path, which adds up the open time of whole months (one integer
+kept per month, at most the span's 3,600) and reads only the months at its ends,
+without making a run of the years between. And an index keeps at most
+:data:`MAX_KEPT_MONTHS` months of intervals and runs: past that it starts
+afresh. The answers are the same on either path (a property test checks it).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
 from typing import Final, TypeAlias
 
-from csdomain._kernel.time import EPOCH, US, delta_us, zone
+from csdomain._kernel.time import EPOCH, INSTANT_END, INSTANT_MIN, US, delta_us, zone
 
 __all__ = [
     "FIRST",
     "LAST",
+    "MAX_KEPT_MONTHS",
+    "MAX_RUN_MONTHS",
     "Chunk",
     "Index",
     "View",
@@ -35,14 +46,21 @@ __all__ = [
 
 DAY_US: Final = 86_400 * US
 _ZERO: Final = timedelta(0)
+_ONE_US: Final = timedelta(microseconds=1)
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 
-#: The supported instants, as offsets from the epoch: ``[0002-01-01, 9999-01-01)`` UTC.
-#: A month needs two local days of margin on each side, which years 1 and 9999 lack.
-FIRST: Final = datetime(2, 1, 1, tzinfo=EPOCH.tzinfo) - EPOCH
-LAST: Final = datetime(9999, 1, 1, tzinfo=EPOCH.tzinfo) - EPOCH
-_FIRST_MONTH: Final = 2 * 12
-_LAST_MONTH: Final = 9998 * 12 + 11
+#: The supported instants, as offsets from the epoch: the accepted span, 1900-01-01 to
+#: 2200-01-01 UTC (end excluded), whole UTC months.
+FIRST: Final = INSTANT_MIN - EPOCH
+LAST: Final = INSTANT_END - EPOCH
+_LAST_US: Final = delta_us(LAST)
+_FIRST_MONTH: Final = INSTANT_MIN.year * 12
+_LAST_MONTH: Final = INSTANT_END.year * 12 - 1
+
+#: The most months a run spans from the month of the instant a query starts at.
+MAX_RUN_MONTHS = 36
+#: The most months of intervals (and of runs) an index keeps before starting afresh.
+MAX_KEPT_MONTHS = 240
 
 #: Open intervals ``(start, end)`` in integer UTC µs: sorted, disjoint, not touching.
 Chunk: TypeAlias = list[tuple[int, int]]
@@ -61,6 +79,9 @@ Chunk: TypeAlias = list[tuple[int, int]]
 # - first[k] is the last interval starting before the UTC day day0 + k (day0 is
 #   lo.days), or -1; so the intervals starting on that day are first[k] + 1 to
 #   first[k + 1], and finding an instant's interval seldom needs a bisect.
+# - one exception: when the run ends at LAST inside an open interval, that interval's
+#   through is one microsecond short, so an add whose due instant would be LAST itself
+#   (outside the span) misses it and takes the checked path. No query reads P(LAST).
 View: TypeAlias = tuple[
     timedelta,
     timedelta,
@@ -132,28 +153,41 @@ def day_plan(
     )
 
 
-def _offset_us(zone_name: str, us: int) -> int:
-    offset = (EPOCH + timedelta(0, 0, us)).astimezone(zone(zone_name)).utcoffset()
-    assert offset is not None
-    return delta_us(offset)
+# zone name -> UTC year -> (offset at the year's first instant, [(instant, new offset)]
+# for the changes in (that instant, the next year's first instant]); at most the span's
+# 300 years per zone
+_zone_years: dict[str, dict[int, tuple[int, list[tuple[int, int]]]]] = {}
 
 
-def _transitions(
-    zone_name: str, first_day: int, last_day: int
-) -> tuple[int, list[tuple[int, int]]]:
-    """The UTC offset at the start of ``first_day`` (an ordinal) and the changes after it up
-    to ``last_day``, as ``(instant, new offset)`` in µs.
+def _year_transitions(zone_name: str, year: int) -> tuple[int, list[tuple[int, int]]]:
+    """The offset at the start of UTC ``year`` and its changes during the year, as
+    ``(instant, new offset)`` in µs; computed once per zone and year.
 
     The offset is sampled at each UTC midnight, and a change is located to the
     second by bisection (transitions fall on whole seconds). Like any sampling,
     this assumes a zone does not change its offset and back within one day,
     which tzdata has never recorded.
     """
+    years = _zone_years.setdefault(zone_name, {})
+    found = years.get(year)
+    if found is not None:
+        return found
+    tz = zone(zone_name)
+    # fromutc of a UTC wall time labelled with the zone gives the local time; their
+    # difference is the offset (a quarter of the cost of astimezone and utcoffset)
+    base, fromutc = datetime(1970, 1, 1, tzinfo=tz), tz.fromutc
+
+    def offset_us(us: int) -> int:
+        at = base + timedelta(0, 0, us)
+        return delta_us(fromutc(at) - at)
+
+    first_day = date(year, 1, 1).toordinal()
+    days = date(year + 1, 1, 1).toordinal() - first_day
     day_us = (first_day - _EPOCH_ORDINAL) * DAY_US
-    before = start = _offset_us(zone_name, day_us)
+    before = start = offset_us(day_us)
     changes: list[tuple[int, int]] = []
-    for _ in range(first_day, last_day):
-        after = _offset_us(zone_name, day_us + DAY_US)
+    for _ in range(days):
+        after = offset_us(day_us + DAY_US)
         lo = day_us
         while after != before:  # offset(lo) == before; find each change up to midnight
             hi = day_us + DAY_US
@@ -161,15 +195,36 @@ def _transitions(
                 mid = (lo + hi) // 2 // US * US
                 if mid <= lo:
                     mid = lo + US
-                if _offset_us(zone_name, mid) == before:
+                if offset_us(mid) == before:
                     lo = mid
                 else:
                     hi = mid
-            before = _offset_us(zone_name, hi)
+            before = offset_us(hi)
             changes.append((hi, before))
             lo = hi
         day_us += DAY_US
-    return start, changes
+    found = years[year] = (start, changes)
+    return found
+
+
+def _transitions(
+    zone_name: str, first_day: int, last_day: int
+) -> tuple[int, list[tuple[int, int]]]:
+    """The UTC offset at the start of ``first_day`` (an ordinal) and the changes after it up
+    to the start of ``last_day``, as ``(instant, new offset)`` in µs (see
+    :func:`_year_transitions`)."""
+    lo_us = (first_day - _EPOCH_ORDINAL) * DAY_US
+    hi_us = (last_day - _EPOCH_ORDINAL) * DAY_US
+    first_year = date.fromordinal(first_day).year
+    offset, changes = _year_transitions(zone_name, first_year)
+    for at, new in changes:
+        if at > lo_us:
+            break
+        offset = new
+    found: list[tuple[int, int]] = []
+    for year in range(first_year, date.fromordinal(last_day).year + 1):
+        found.extend(c for c in _year_transitions(zone_name, year)[1] if lo_us < c[0] <= hi_us)
+    return offset, found
 
 
 def open_month(plan: DayPlan, month: int) -> Chunk:
@@ -231,6 +286,8 @@ def _piece(lo_us: int, hi_us: int, chunk: Chunk, base: timedelta) -> View:
         shift.append(td(0, 0, start - total))
         total += end - start
         through.append(td(0, 0, total))
+    if hi_us == _LAST_US and chunk and chunk[-1][1] == hi_us:
+        through[-1] -= _ONE_US  # see View: an add never lands on LAST
     first: list[int] = []
     k, n = -1, len(chunk)
     for day_us in range(lo_us, hi_us + 1, DAY_US):
@@ -309,6 +366,25 @@ def _concat(views: list[View]) -> View:
     return (head[0], tail[1], starts, ends, shift, through, head[6], first, shift_at, head[9])
 
 
+def _month_bounds(month: int) -> tuple[int, int]:
+    """The first µs of UTC ``month`` and of the month after it."""
+    lo_day, hi_day = _month_days(month)
+    return (lo_day - _EPOCH_ORDINAL) * DAY_US, (hi_day - _EPOCH_ORDINAL) * DAY_US
+
+
+def _month_of_us(us: int) -> int:
+    return month_of(timedelta(0, 0, us))
+
+
+def _open_in(chunk: Chunk, lo: int, hi: int) -> int:
+    """Open µs of ``chunk`` within ``[lo, hi)``."""
+    total = 0
+    for start, end in chunk:
+        if end > lo and start < hi:
+            total += (end if end < hi else hi) - (start if start > lo else lo)
+    return total
+
+
 class Index:
     """Open intervals of one calendar, by UTC month, grown on demand into runs."""
 
@@ -317,36 +393,182 @@ class Index:
         self._lock = threading.Lock()
         self._months: dict[int, Chunk] = {}
         self._runs: dict[int, _Run] = {}  # each built month -> the run holding it
+        self._totals: dict[int, int] = {}  # month -> open µs, for the far path
         #: The run used last: the queries try it before anything else.
         self.view: View = _EMPTY
 
+    # -- months ------------------------------------------------------------------------
+
     def month(self, month: int) -> Chunk:
-        """The open intervals of one UTC month, computed once (unions read their members')."""
+        """The open intervals of one UTC month, computed once and kept (within the bound)."""
         chunk = self._months.get(month)
         if chunk is None:
             with self._lock:
                 chunk = self._month(month)
         return chunk
 
+    def peek(self, month: int) -> Chunk:
+        """The open intervals of one UTC month, kept or computed (then not kept): for
+        reading many months once, as unions read their members' and the far path does."""
+        chunk = self._months.get(month)
+        return self._compute(month) if chunk is None else chunk
+
     def _month(self, month: int) -> Chunk:
         chunk = self._months.get(month)
         if chunk is None:
+            self._make_room(1)
             chunk = self._months[month] = self._compute(month)
         return chunk
 
-    def covering(self, lo: timedelta, hi: timedelta) -> View:
-        """A view whose span holds ``[lo, hi]``; both must lie in ``[FIRST, LAST)``."""
+    def _make_room(self, months: int) -> None:
+        """Start afresh when keeping ``months`` more would pass :data:`MAX_KEPT_MONTHS`.
+
+        Called under the lock. Published views stay valid: readers keep theirs.
+        """
+        if len(self._months) + months > MAX_KEPT_MONTHS:
+            self._months.clear()
+            self._runs.clear()
+            self.view = _EMPTY
+
+    def total(self, month: int) -> int:
+        """Open µs in UTC ``month`` (one integer kept per month)."""
+        found = self._totals.get(month)
+        if found is None:
+            found = self._totals[month] = sum(e - s for s, e in self.peek(month))
+        return found
+
+    # -- the far path: whole months added up, never made into runs ----------------------
+
+    def open_between(self, lo: timedelta, hi: timedelta) -> timedelta:
+        """Open time in ``[lo, hi)`` (``lo < hi``, both in the span): the months at the ends
+        read, the ones between added up."""
+        lo_us, hi_us = delta_us(lo), delta_us(hi)
+        first, last = month_of(lo), month_of(hi)
+        total = _open_in(self.month(first), lo_us, hi_us)
+        if last != first:
+            total += sum(self.total(m) for m in range(first + 1, last))
+            total += _open_in(self.month(last), lo_us, hi_us)
+        return timedelta(0, 0, total)
+
+    def due(self, at: timedelta, d: timedelta) -> timedelta | None:
+        """The earliest ``u >= at`` with open time ``d`` (positive) in ``[at, u)``, or None
+        when there is none before ``LAST``."""
+        at_us, left = delta_us(at), delta_us(d)
+        month = month_of(at)
+        chunk = self.month(month)
+        while True:
+            for start, end in chunk:
+                if end <= at_us:
+                    continue
+                if start < at_us:
+                    start = at_us
+                if end - start >= left:
+                    found = start + left
+                    return timedelta(0, 0, found) if found < _LAST_US else None
+                left -= end - start
+            month += 1
+            while month <= _LAST_MONTH and self.total(month) < left:
+                left -= self.total(month)
+                month += 1
+            if month > _LAST_MONTH:
+                return None
+            chunk = self.peek(month)
+
+    def opening(self, at: timedelta, limit: timedelta) -> timedelta | None:
+        """``at`` when open, else the next opening before ``limit``; None when there is none
+        (before ``limit`` or the end of the span)."""
+        at_us, limit_us = delta_us(at), delta_us(limit)
+        month = month_of(at)
+        chunk = self.month(month)
+        while True:
+            for start, end in chunk:
+                if end > at_us:
+                    found = start if start > at_us else at_us
+                    return timedelta(0, 0, found) if found < limit_us else None
+            month += 1
+            while month <= _LAST_MONTH and not self.total(month):
+                month += 1
+            if month > _LAST_MONTH or _month_bounds(month)[0] >= limit_us:
+                return None
+            chunk = self.peek(month)
+
+    def closing(self, at: timedelta, limit: timedelta) -> timedelta | None:
+        """The end of the open interval holding ``at`` or of the next one, before ``limit``;
+        None when there is none (before ``limit`` or the end of the span)."""
+        at_us, limit_us = delta_us(at), delta_us(limit)
+        month = month_of(at)
+        chunk = self.month(month)
+        carry = False  # an open interval runs into the start of ``month``
+        while True:
+            lo, hi = _month_bounds(month)
+            found: int | None = None
+            if carry:
+                if not chunk or chunk[0][0] != lo:  # it ended at the month's start
+                    found = lo
+                elif chunk[0][1] < hi:
+                    found = chunk[0][1]
+            else:
+                for _, end in chunk:
+                    if end > at_us:
+                        if end < hi:
+                            found = end
+                        carry = True
+                        break
+            if found is not None:
+                return timedelta(0, 0, found) if found < limit_us else None
+            month += 1
+            # skip months open throughout (inside an interval) or closed throughout
+            while month <= _LAST_MONTH:
+                lo, hi = _month_bounds(month)
+                if lo >= limit_us or self.total(month) != (hi - lo if carry else 0):
+                    break
+                month += 1
+            if month > _LAST_MONTH or lo >= limit_us:
+                return None
+            chunk = self.peek(month)
+
+    def intervals(self, lo: timedelta, hi: timedelta) -> Iterator[tuple[int, int]]:
+        """The open intervals clipped to ``[lo, hi)`` (µs), joined across month ends, read
+        one month at a time."""
+        lo_us, hi_us = delta_us(lo), delta_us(hi)
+        pending: tuple[int, int] | None = None
+        for month in range(month_of(lo), month_of(hi) + 1):
+            for start, end in self.peek(month):
+                if end <= lo_us:
+                    continue
+                if start >= hi_us:
+                    break
+                if pending is not None and pending[1] == start:
+                    pending = (pending[0], end)
+                    continue
+                if pending is not None:
+                    yield max(pending[0], lo_us), min(pending[1], hi_us)
+                pending = (start, end)
+        if pending is not None:
+            yield max(pending[0], lo_us), min(pending[1], hi_us)
+
+    # -- runs --------------------------------------------------------------------------
+
+    def covering(self, lo: timedelta, hi: timedelta) -> View | None:
+        """A view whose span holds ``[lo, hi]`` (both in ``[FIRST, LAST)``), or None when
+        they are too far apart for one run (then the far path answers)."""
         view = self.view
         if view[0] <= lo and hi < view[1]:
             return view
-        return self._months_view(month_of(lo), month_of(hi))
-
-    def extended(self, view: View, months: int) -> View | None:
-        """A view spanning ``view`` and ``months`` more months; None past the last month."""
-        after = month_of(view[1])
-        if after > _LAST_MONTH:
+        first, last = month_of(lo), month_of(hi)
+        if last - first >= MAX_RUN_MONTHS:
             return None
-        return self._months_view(month_of(view[0]), min(after + months - 1, _LAST_MONTH))
+        return self._months_view(first, last)
+
+    def extended(self, view: View, months: int, at: timedelta) -> View | None:
+        """A view spanning ``view`` and ``months`` more months, or None when that would take
+        the run past the span's last month or :data:`MAX_RUN_MONTHS` past ``at``'s month
+        (then the far path answers)."""
+        after = month_of(view[1])
+        if after > _LAST_MONTH or after - month_of(at) >= MAX_RUN_MONTHS:
+            return None
+        last = min(after + months - 1, month_of(at) + MAX_RUN_MONTHS - 1, _LAST_MONTH)
+        return self._months_view(month_of(view[0]), last)
 
     def _months_view(self, first: int, last: int) -> View:
         run = self._runs.get(first)
@@ -360,6 +582,7 @@ class Index:
 
     def _grow(self, first: int, last: int) -> _Run:
         """One run spanning months ``first`` to ``last`` and every run meeting them."""
+        self._make_room(sum(1 for m in range(first, last + 1) if m not in self._months))
         runs = self._runs
         for month in (first - 1, first):
             if month in runs:

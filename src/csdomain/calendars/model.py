@@ -15,9 +15,16 @@ closing time is that closing instant.
 Each calendar lazily builds an index of its open intervals in UTC, one UTC
 month at a time, with prefix sums of open time (:mod:`csdomain.calendars._index`);
 every query is a binary search over it, so a 30-business-day ``add`` costs
-about the same as a 1-hour one. Equal calendars share one index. Instants are
-supported from 0002-01-01 to 9998-12-31 (UTC); outside that range the queries
-raise ``ValidationError`` naming the argument.
+about the same as a 1-hour one. Equal calendars share one index, and what an
+index holds is bounded whatever is asked (instants decades apart are answered
+by adding up whole months, not by indexing the years between).
+
+The queries take the accepted instants, :data:`~csdomain.calendars.INSTANT_MIN`
+(1900-01-01T00:00Z, included) to :data:`~csdomain.calendars.INSTANT_END`
+(2200-01-01T00:00Z, excluded), and ``add`` takes at most
+:data:`~csdomain.calendars.DURATION_MAX` (100 years) and answers only with an
+instant before the end of that span; anything else raises ``ValidationError``
+naming the argument.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from typing import TYPE_CHECKING, Final, TypeAlias
 import attrs
 
 from csdomain._kernel.documents import declare_document
-from csdomain._kernel.time import EPOCH, delta_us, ensure_aware
+from csdomain._kernel.time import DURATION_MAX, EPOCH, SPAN, delta_us, duration_text, ensure_aware
 from csdomain._kernel.validation import (
     Check,
     Checked,
@@ -46,7 +53,16 @@ from csdomain._kernel.validation import (
     text,
     tuple_of,
 )
-from csdomain.calendars._index import FIRST, LAST, Chunk, Index, View, day_plan, merge, open_month
+from csdomain.calendars._index import (
+    FIRST,
+    LAST,
+    Chunk,
+    Index,
+    View,
+    day_plan,
+    merge,
+    open_month,
+)
 from csdomain.errors import NotFoundError, ValidationError
 
 __all__ = [
@@ -66,9 +82,6 @@ _DATETIME_MAX: Final = datetime.max.replace(tzinfo=EPOCH.tzinfo) - EPOCH
 _DATETIME_MIN: Final = datetime.min.replace(tzinfo=EPOCH.tzinfo) - EPOCH
 #: How far next_open and next_close look ahead before giving up.
 _SEARCH: Final = timedelta(days=36_525)
-#: How much open time ``add`` may look for: ``d`` beyond this (200 years) is refused.
-_ADD_SEARCH: Final = timedelta(days=73_050)
-_SUPPORTED: Final = "0002-01-01T00:00:00+00:00 to 9998-12-31T23:59:59.999999+00:00"
 _TIME = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 # The queries work on instants as offsets from the epoch, as plain timedeltas:
@@ -344,7 +357,7 @@ def _dated(cls: type, what: str) -> Check:
 
 
 def _out_of_range(owner: object, method: str, path: str, at: timedelta) -> ValidationError:
-    """The error for an instant outside the supported years, naming the argument."""
+    """The error for an instant outside the accepted span, naming the argument."""
     if at < _DATETIME_MIN:
         shown = "an instant before 0001-01-01 in UTC"
     elif at > _DATETIME_MAX:
@@ -354,8 +367,18 @@ def _out_of_range(owner: object, method: str, path: str, at: timedelta) -> Valid
     return ValidationError.single(
         f"{type(owner).__name__}.{method}",
         path,
-        f"{shown} is outside the supported instants, {_SUPPORTED}",
+        f"{shown} is outside the accepted instants, {SPAN}",
     )
+
+
+def _check_span(
+    owner: object, method: str, lo: timedelta, lo_path: str, hi: timedelta, hi_path: str
+) -> None:
+    """Raise ``ValidationError`` naming the first of ``lo`` and ``hi`` outside the span."""
+    if not FIRST <= lo < LAST:
+        raise _out_of_range(owner, method, lo_path, lo)
+    if not FIRST <= hi < LAST:
+        raise _out_of_range(owner, method, hi_path, hi)
 
 
 def _cover(
@@ -366,25 +389,28 @@ def _cover(
     lo_path: str,
     hi: timedelta,
     hi_path: str,
-) -> View:
-    """``index.covering(lo, hi)`` once both instants are known to be supported."""
-    if not FIRST <= lo < LAST:
-        raise _out_of_range(owner, method, lo_path, lo)
-    if not FIRST <= hi < LAST:
-        raise _out_of_range(owner, method, hi_path, hi)
+) -> View | None:
+    """``index.covering(lo, hi)`` once both instants are known to be in the span (None:
+    too far apart for one run, the far path answers)."""
+    _check_span(owner, method, lo, lo_path, hi, hi_path)
     return index.covering(lo, hi)
 
 
-def _utc(owner: object, method: str, path: str, at: timedelta) -> datetime:
-    """``_EPOCH + at`` for the always-open paths, which accept any datetime."""
-    try:
-        return _EPOCH + at
-    except OverflowError:
-        raise ValidationError.single(
-            f"{type(owner).__name__}.{method}",
-            path,
-            "the instant in UTC falls outside the years 1 to 9999 that datetime holds",
-        ) from None
+def _too_long(owner: object, d: timedelta) -> ValidationError:
+    return ValidationError.single(
+        f"{type(owner).__name__}.add",
+        "d",
+        f"{d!r} is more than {duration_text(DURATION_MAX)}; accepted: zero to {DURATION_MAX!r}",
+    )
+
+
+def _past_the_span(owner: object, at: timedelta, d: timedelta) -> ValidationError:
+    return ValidationError.single(
+        f"{type(owner).__name__}.add",
+        "d",
+        f"{d!r} of open time from t={(_EPOCH + at).isoformat()} ends past the accepted "
+        f"instants, {SPAN}",
+    )
 
 
 class _Queries:
@@ -413,8 +439,10 @@ class _Queries:
         """True when ``t`` falls inside an open interval."""
         at = _instant(t, self, "is_open", "t")
         if self._always:
+            _check_span(self, "is_open", at, "t", at, "t")
             return True
         view = _cover(self, self._index or self._idx(), "is_open", at, "t", at, "t")
+        assert view is not None  # one instant: one month
         starts, ends = view[2], view[3]
         i = bisect_right(starts, at) - 1
         return i >= 0 and at < ends[i]
@@ -423,39 +451,43 @@ class _Queries:
         """``t`` if open, else the next opening instant (UTC).
 
         Raises ``NotFoundError`` when the calendar stays closed for the next
-        100 years (or up to the last supported instant).
+        100 years (or up to the end of the accepted instants).
         """
         at = _instant(t, self, "next_open", "t")
         if self._always:
-            return _utc(self, "next_open", "t", at)
+            _check_span(self, "next_open", at, "t", at, "t")
+            return _EPOCH + at
         index = self._index or self._idx()
-        view: View | None = _cover(self, index, "next_open", at, "t", at, "t")
+        view = _cover(self, index, "next_open", at, "t", at, "t")
         months = 1
         while view is not None:
-            _, hi, starts, ends, _, _, _, _, _, _ = view
+            starts, ends = view[2], view[3]
             i = bisect_right(starts, at) - 1
             if i >= 0 and at < ends[i]:
                 return _EPOCH + at
             if i + 1 < len(starts):
                 return _EPOCH + starts[i + 1]
-            if hi - at > _SEARCH:
-                break
-            view = index.extended(view, months)
+            view = index.extended(view, months, at)
             months *= 2  # a long closed stretch costs O(its length), not O(length squared)
-        raise NotFoundError(
-            "opening", (_EPOCH + at).isoformat(), "the calendar stays closed for 100 years"
-        )
+        found = index.opening(at, at + _SEARCH)  # past what one run spans
+        if found is None:
+            raise NotFoundError(
+                "opening", (_EPOCH + at).isoformat(), "the calendar stays closed for 100 years"
+            )
+        return _EPOCH + found
 
     def next_close(self, t: datetime) -> datetime | None:
         """The end of the open interval holding ``t`` or of the next one.
 
-        None when the calendar never closes (within the next 100 years).
+        None when the calendar never closes (within the next 100 years, or up
+        to the end of the accepted instants).
         """
         at = _instant(t, self, "next_close", "t")
         if self._always:
+            _check_span(self, "next_close", at, "t", at, "t")
             return None
         index = self._index or self._idx()
-        view: View | None = _cover(self, index, "next_close", at, "t", at, "t")
+        view = _cover(self, index, "next_close", at, "t", at, "t")
         months = 1
         while view is not None:
             _, hi, starts, ends, _, _, _, _, _, _ = view
@@ -463,21 +495,26 @@ class _Queries:
             j = i if i >= 0 and at < ends[i] else i + 1
             if j < len(starts) and ends[j] < hi:
                 return _EPOCH + ends[j]
-            if hi - at > _SEARCH:
-                break
-            view = index.extended(view, months)
+            view = index.extended(view, months, at)
             months *= 2
-        return None
+        found = index.closing(at, at + _SEARCH)  # past what one run spans
+        return None if found is None else _EPOCH + found
 
     def open_intervals(self, a: datetime, b: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open intervals clipped to ``[a, b)``, in order (UTC)."""
         lo, hi = _instant(a, self, "open_intervals", "a"), _instant(b, self, "open_intervals", "b")
+        _check_span(self, "open_intervals", lo, "a", hi, "b")
         if hi <= lo:
             return
         if self._always:
-            yield _utc(self, "open_intervals", "a", lo), _utc(self, "open_intervals", "b", hi)
+            yield _EPOCH + lo, _EPOCH + hi
             return
-        view = _cover(self, self._index or self._idx(), "open_intervals", lo, "a", hi, "b")
+        index = self._index or self._idx()
+        view = index.covering(lo, hi)
+        if view is None:  # far apart: month by month
+            for start_us, end_us in index.intervals(lo, hi):
+                yield _EPOCH + timedelta(0, 0, start_us), _EPOCH + timedelta(0, 0, end_us)
+            return
         starts, ends = view[2], view[3]
         i = max(bisect_right(starts, lo) - 1, 0)
         while i < len(starts) and starts[i] < hi:
@@ -502,15 +539,16 @@ class _Queries:
             lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
         if type(lo) is not timedelta or type(hi) is not timedelta:  # pandas Timestamp and such
             lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
-        if hi <= lo:
-            return _ZERO
-        if self._always:
-            return hi - lo
+        if hi <= lo or self._always:
+            _check_span(self, "elapsed", lo, "a", hi, "b")
+            return hi - lo if hi > lo else _ZERO
         index = self._index or self._idx()
         # one snapshot: another thread may publish another run meanwhile
         span_lo, span_hi, starts, ends, shift, through, day0, first, _, base = index.view
         if not (span_lo <= lo and hi < span_hi):
             view = _cover(self, index, "elapsed", lo, "a", hi, "b")
+            if view is None:  # far apart: whole months added up
+                return index.open_between(lo, hi)
             _, _, starts, ends, shift, through, day0, first, _, base = view
         k = hi.days - day0  # b's interval, from the day's first candidate
         i, n = first[k], first[k + 1]
@@ -539,10 +577,10 @@ class _Queries:
     def add(self, t: datetime, d: timedelta) -> datetime:
         """The earliest instant ``u >= t`` with ``elapsed(t, u) == d`` (UTC).
 
-        Raises ``ValidationError`` naming ``d`` when the due instant would lie
-        past the supported instants (or, for an always-open calendar, past
-        what ``datetime`` holds), or when ``d`` is more open time than the
-        calendar has in the 200 years after ``t``.
+        ``d`` is zero to :data:`~csdomain.calendars.DURATION_MAX` (100 years).
+        Raises ``ValidationError`` naming ``d`` when it is longer, or when the
+        due instant would not lie before the end of the accepted instants
+        (:data:`~csdomain.calendars.INSTANT_END`).
         """
         try:
             at = t - _EPOCH
@@ -562,7 +600,9 @@ class _Queries:
         view = index.view  # one snapshot, as in elapsed
         span_lo, span_hi, starts, ends, shift, through, day0, first, shift_at, base = view
         if not span_lo <= at < span_hi:
-            view = _cover(self, index, "add", at, "t", at, "t")
+            covered = _cover(self, index, "add", at, "t", at, "t")
+            assert covered is not None  # one instant: one month
+            view = covered
             _, _, starts, ends, shift, through, day0, first, shift_at, base = view
         k = at.days - day0  # t's interval, from the day's first candidate
         i, n = first[k], first[k + 1]
@@ -593,52 +633,35 @@ class _Queries:
 
     def _add_plain(self, at: timedelta, d: timedelta) -> datetime:
         """``add`` for a zero span or an always-open calendar: ``t + d`` in UTC."""
-        try:
-            return _EPOCH + (at + d)
-        except OverflowError:
-            pass
-        if not d:
-            raise _out_of_range(self, "add", "t", at)
-        room = _DATETIME_MAX - at
-        raise ValidationError.single(
-            f"{type(self).__name__}.add",
-            "d",
-            f"{d!r} from t={(_EPOCH + at).isoformat()} ends past 9999-12-31T23:59:59.999999+00:00,"
-            f" the last instant a datetime holds; accepted: zero to {room!r}",
-        )
+        _check_span(self, "add", at, "t", at, "t")
+        if d > DURATION_MAX:
+            raise _too_long(self, d)
+        if at + d >= LAST:
+            raise _past_the_span(self, at, d)
+        return _EPOCH + (at + d)
 
     def _add_beyond(self, index: Index, view: View, at: timedelta, d: timedelta) -> datetime:
-        """``add`` when the due instant lies past ``view``: extend the run ahead of it.
+        """``add`` when the due instant lies past ``view``: extend the run ahead of it, then
+        (past what one run spans) count whole months.
 
         The loop starts again from ``view`` (add's first try, redone off the hot path).
         """
-        subject = f"{type(self).__name__}.add"
-        if d > _ADD_SEARCH:
-            raise ValidationError.single(
-                subject, "d", f"{d!r} is more than 200 years; accepted: zero to {_ADD_SEARCH!r}"
-            )
+        if d > DURATION_MAX:
+            raise _too_long(self, d)
         months = 1
         current: View | None = view
         while current is not None:
-            _, hi, starts, ends, shift, through, _, _, _, base = current
+            _, _, starts, ends, shift, through, _, _, _, base = current
             i = bisect_right(starts, at) - 1
             target = d + ((at if at < ends[i] else ends[i]) - shift[i] if i >= 0 else base)
             if through and through[-1] >= target:
                 return _EPOCH + (target + shift[bisect_left(through, target)])
-            if hi - at > _ADD_SEARCH:
-                raise ValidationError.single(
-                    subject,
-                    "d",
-                    f"{d!r} is more open time than the calendar has in the 200 years after t",
-                )
-            current = index.extended(current, months)
+            current = index.extended(current, months, at)
             months *= 2
-        raise ValidationError.single(
-            subject,
-            "d",
-            f"{d!r} from t={(_EPOCH + at).isoformat()} ends past the supported instants, "
-            f"{_SUPPORTED}",
-        )
+        found = index.due(at, d)
+        if found is None:
+            raise _past_the_span(self, at, d)
+        return _EPOCH + found
 
 
 _ALL_DAY: Final = (TimeRange(start=0, end=_DAY),)
@@ -818,7 +841,7 @@ class CalendarUnion(_Queries, Checked):
         members = [m._idx() for m in self.members]
 
         def month(m: int) -> Chunk:
-            return merge([p for index in members for p in index.month(m)])
+            return merge([p for index in members for p in index.peek(m)])
 
         return Index(month)
 
