@@ -1349,7 +1349,7 @@ def profile_saves(
 
 
 def _short(filename: str, line: int, name: str) -> str:
-    if filename == "~":
+    if filename in ("~", ""):
         return f"`{name}`"
     for marker in ("site-packages/", "src/", "lib/python"):
         if marker in filename:
