@@ -14,7 +14,7 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import SearchStrategy
 
-from csdomain._kernel.time import zone
+from csdomain._kernel.time import INSTANT_END, INSTANT_MIN, zone
 from csdomain._kernel.validation import INT64_MAX, INT64_MIN, KEY_PATTERN, JsonScalar
 from csdomain.ids import PREFIXES
 
@@ -158,6 +158,17 @@ def _check_aware(name: str, value: object) -> datetime:
     return value
 
 
+def _check_in_span(name: str, value: object) -> datetime:
+    """``value`` in UTC, once known to be an aware datetime among the accepted instants."""
+    aware = _check_aware(name, value)
+    if not INSTANT_MIN <= aware < INSTANT_END:
+        raise InvalidArgument(
+            f"{name}={value!r} must be among the instants csdomain accepts, "
+            f"{INSTANT_MIN.isoformat()} (included) to {INSTANT_END.isoformat()} (excluded)"
+        )
+    return aware.astimezone(UTC)
+
+
 def _check_strategy(name: str, value: object) -> None:
     if value is not None and not isinstance(value, SearchStrategy):
         raise InvalidArgument(f"{name}={value!r} must be a SearchStrategy or None")
@@ -209,7 +220,9 @@ def aware_datetimes(
     """Timezone-aware datetimes whose instant lies in ``[min_value, max_value]``.
 
     The bounds are aware datetimes (compared as instants; default 2000-01-01
-    to 2099-12-31 UTC). Each value is expressed in a zone drawn from
+    to 2099-12-31 UTC) among the instants csdomain accepts
+    (:data:`~csdomain.calendars.INSTANT_MIN` to
+    :data:`~csdomain.calendars.INSTANT_END`, excluded). Each value is expressed in a zone drawn from
     ``timezones`` (default: IANA zones such as ``Asia/Shanghai``,
     ``America/New_York``, ``Europe/London``, ``Australia/Lord_Howe`` and
     ``UTC``, plus fixed offsets such as +05:45 and -09:30). Values are real
@@ -217,8 +230,8 @@ def aware_datetimes(
 
     Requires Hypothesis.
     """
-    lo = _check_aware("min_value", min_value).astimezone(UTC)
-    hi = _check_aware("max_value", max_value).astimezone(UTC)
+    lo = _check_in_span("min_value", min_value)
+    hi = _check_in_span("max_value", max_value)
     if lo > hi:
         raise InvalidArgument(f"min_value={min_value!r} must not be after max_value={max_value!r}")
     _check_strategy("timezones", timezones)

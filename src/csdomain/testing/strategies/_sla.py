@@ -28,6 +28,7 @@ from csdomain.sla import (
     SlaState,
     Target,
 )
+from csdomain.sla.policy import TARGET_MAX
 from csdomain.testing.strategies._calendars import business_calendars
 from csdomain.testing.strategies._common import (
     E,
@@ -127,8 +128,11 @@ def _check_calendar_names(value: object) -> tuple[str, ...]:
 
 def _check_max_duration(value: object) -> int:
     """``max_duration`` in whole seconds."""
-    if not isinstance(value, timedelta) or value < _ONE_SECOND:
-        raise InvalidArgument(f"max_duration={value!r} must be a timedelta of at least one second")
+    if not isinstance(value, timedelta) or not _ONE_SECOND <= value <= TARGET_MAX:
+        raise InvalidArgument(
+            f"max_duration={value!r} must be a timedelta of one second to {TARGET_MAX!r} "
+            "(TARGET_MAX, the longest target)"
+        )
     return value // _ONE_SECOND
 
 
@@ -147,9 +151,10 @@ def sla_targets(
 ) -> SearchStrategy[Target]:
     """:class:`~csdomain.Target` values.
 
-    Durations are whole seconds from one second to ``max_duration`` (at least
-    one second; default 30 days): typical targets (15 minutes, 4 hours, 1 day,
-    ...), whole minutes and odd seconds. The calendar is ``None`` (calendar
+    Durations are whole seconds from one second to ``max_duration`` (one
+    second to :data:`~csdomain.sla.policy.TARGET_MAX`, 10 years; default 30
+    days): typical targets (15 minutes, 4 hours, 1 day, ...), whole minutes
+    and odd seconds. The calendar is ``None`` (calendar
     hours) or one of ``calendar_names`` (default: none, so every target counts
     calendar hours and evaluates without calendars). Warnings are an ascending
     tuple of distinct fractions strictly between 0 and 1, possibly empty: common
