@@ -146,7 +146,7 @@ def test_two_relays_publish_every_message_once(
     """Before leases, two relays published 634 of 720 events twice on PostgreSQL."""
     for round in range(5 if SOAK else 1):
         ids = fill_outbox(store, 1_000, prefix=f"r{round}")
-        a, b, _ = race_relays(schema.url(), "acme", tmp_path, lease_seconds=30, doomed_at=None)
+        a, b, _ = race_relays(schema.url(), "acme", tmp_path, lease_seconds=30, kill=False)
         check_healthy_relays(ids, a, b)
         assert store.outbox.pending() == []
 
@@ -155,7 +155,7 @@ def test_a_relay_killed_mid_lease_loses_nothing(
     schema: Schema, store: Store, tmp_path: Path
 ) -> None:
     ids = fill_outbox(store, 1_000)
-    a, b, claimed = race_relays(schema.url(), "acme", tmp_path, lease_seconds=2, doomed_at=2)
+    a, b, claimed = race_relays(schema.url(), "acme", tmp_path, lease_seconds=2, kill=True)
     check_killed_relay(ids, a, b, claimed)
     assert store.outbox.pending() == []
 
