@@ -72,6 +72,8 @@ STRATEGY_FOR: dict[str, Any] = {
     "RetryableStorageError": lambda: cst.errors(types=[csdomain.RetryableStorageError]),
     "SchemaError": lambda: cst.errors(types=[csdomain.SchemaError]),
     "NoStoreError": lambda: cst.errors(types=[csdomain.NoStoreError]),
+    "PersonalDataErased": lambda: cst.ticket_events(types=[csdomain.PersonalDataErased]),
+    "ContactRules": cst.contact_rules,
     "StorageConnectionError": lambda: cst.errors(types=[csdomain.StorageConnectionError]),
     "StorageError": lambda: cst.errors(types=[csdomain.StorageError]),
     "Consent": cst.consents,

@@ -40,6 +40,7 @@ _LOCATIONS: dict[str, str] = {
     "Condition": "csdomain.conditions",
     "ConflictError": "csdomain.errors",
     "Consent": "csdomain.customers",
+    "ContactRules": "csdomain.addresses",
     "ContactPoint": "csdomain.customers",
     "Contains": "csdomain.conditions",
     "CSDomainError": "csdomain.errors",
@@ -140,6 +141,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from csdomain.addresses import ContactRules as ContactRules
     from csdomain.calendars import BusinessCalendar as BusinessCalendar
     from csdomain.calendars import CalendarUnion as CalendarUnion
     from csdomain.calendars import ExtraWorkday as ExtraWorkday
@@ -266,6 +268,7 @@ __all__ = [
     "ConflictError",
     "Consent",
     "ContactPoint",
+    "ContactRules",
     "Contains",
     "CorruptRecordError",
     "CustomFieldsChanged",

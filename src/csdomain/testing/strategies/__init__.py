@@ -30,6 +30,7 @@ registered through Hypothesis' ``hypothesis`` entry point.
 
 from __future__ import annotations
 
+from csdomain.testing.strategies._addresses import contact_rules
 from csdomain.testing.strategies._calendars import (
     business_calendars,
     calendar_unions,
@@ -127,6 +128,7 @@ __all__ = [
     "conditions",
     "consents",
     "contact_points",
+    "contact_rules",
     "customer_tiers",
     "customers",
     "errors",
