@@ -105,7 +105,7 @@ def _erase_ticket(store: Store, ticket: Ticket, version: int, reason: str, at: d
         backend.rewrite_events("tickets", ticket.id, changed)
     backend.outbox_redact("tickets", ticket.id, dict(enumerate(texts)))
     store.tickets.forget(ticket.id)
-    at = max(at, ticket.updated_at)
+    at = max(at, ticket.timeline[-1].at)  # events are recorded in time order
     notice = PersonalDataErased(at=at, actor=Actor.system("erasure"), reason=reason)
     erased = Ticket(timeline=(*timeline, notice))
     store.tickets._save_erased(erased, version, len(timeline))
