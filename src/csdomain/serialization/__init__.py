@@ -802,26 +802,25 @@ def ticket_from_events_json(
     ``timeline[i]...``; the error's subject names ``key`` (the ticket's id) when given.
     """
     subject = f"Ticket {key!r}" if key else "Ticket"
-    for i, text in enumerate(texts):
-        if type(text) is not str:
-            raise ValidationError.single(
-                subject, f"timeline[{i}]", f"expected JSON text (str), got {type(text).__name__}"
-            )
-    document = _TICKET_HEAD + ",".join(texts) + "]}"
+    try:
+        document = _TICKET_HEAD + ",".join(texts) + "]}"
+    except TypeError:  # something is not a str: name it
+        i, text = next((i, t) for i, t in enumerate(texts) if not isinstance(t, str))
+        raise ValidationError.single(
+            subject, f"timeline[{i}]", f"expected JSON text (str), got {type(text).__name__}"
+        ) from None
     try:
         doc = codec.loads(document, subject=subject, max_bytes=max_bytes)
-    except ValidationError:
-        if max_bytes is not None and len(document) > max_bytes:
-            raise
-        doc = None
+    except ValidationError as refused:
+        # Name the text at fault; when each loads alone, the whole was refused (its size).
+        for i, text in enumerate(texts):
+            _event_doc(text, subject, i)
+        raise refused from None
     timeline = doc.get("timeline") if type(doc) is dict and len(doc) == 3 else None
     if type(timeline) is not list or len(timeline) != len(texts):
-        # Some text is not one JSON value: read each alone, to name the one.
-        doc = {
-            "schema_version": SCHEMA_VERSION,
-            "document": "ticket",
-            "timeline": [_event_doc(text, subject, i) for i, text in enumerate(texts)],
-        }
+        # Some text is not one JSON value (it closed the list, or holds two): name it.
+        events = [_event_doc(text, subject, i) for i, text in enumerate(texts)]
+        doc = {"schema_version": SCHEMA_VERSION, "document": "ticket", "timeline": events}
     try:
         return from_dict(doc, Ticket)
     except ValidationError as exc:
