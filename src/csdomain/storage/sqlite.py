@@ -610,7 +610,7 @@ class _Table:
         self.table = table
         self.columns = {
             n: Column(n, ColumnType(c["type"]), unique=c["unique"], multiple=c["multiple"])
-            for n, c in stored["columns"].items()
+            for n, c in sorted(stored["columns"].items())  # the same order however declared
         }
         columns = self.columns.values()
         self.single = tuple(c.name for c in columns if not c.multiple)
