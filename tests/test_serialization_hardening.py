@@ -525,3 +525,27 @@ def test_conditions_round_trip_as_conditions(condition: Condition) -> None:
     for name in ("json", "orjson") if orjson is not None else ("json",):
         with using(name):
             assert from_json(to_json(condition), Condition) == condition
+
+
+@pytest.mark.parametrize(("depth", "every"), [(33, 2), (300, 2), (600, 2), (1_000, 1)])
+def test_deeply_nested_conditions_are_refused_by_their_rule(depth: int, every: int) -> None:
+    # Not, or every other level AllOf (an object and a list: two JSON levels).
+    doc = '{"op":"equals","field":"ticket.priority","value":"urgent"}'
+    for i in range(depth):
+        if i % every == 0:
+            doc = f'{{"op":"not","condition":{doc}}}'
+        else:
+            doc = f'{{"op":"all","conditions":[{doc}]}}'
+    text = '{"schema_version":1,"document":"condition",' + doc[1:]
+    kind, found = on_both(lambda: from_json(text, Condition))
+    assert kind == "ValidationError"
+    assert "at most 32 are allowed" in found[1][0].message
+    assert len(found[1]) == 1
+
+
+def test_conditions_nested_as_deep_as_allowed_load() -> None:
+    condition: Condition = Equals("ticket.priority", "urgent")
+    for _ in range(32):
+        condition = Not(condition)
+    kind, value = on_both(lambda: from_json(to_json(condition), Condition))
+    assert kind == "value" and value == condition

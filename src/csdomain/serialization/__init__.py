@@ -20,6 +20,7 @@ way (compact, UTF-8, non-ASCII text kept as is).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -56,6 +57,7 @@ from csdomain._kernel.time import is_aware
 from csdomain._kernel.validation import describe
 from csdomain.calendars import TimeRange
 from csdomain.conditions import CONDITION_TYPES, Condition
+from csdomain.conditions import MAX_DEPTH as CONDITIONS_MAX_DEPTH
 from csdomain.errors import ValidationError
 from csdomain.serialization._fast import (
     MemoHook,
@@ -505,6 +507,11 @@ def _unstructure_values(values: tuple[Any, ...]) -> list[Any]:
     return [v.value if isinstance(v, Enum) else v for v in values]
 
 
+# How many conditions are being structured, one inside the other, on this thread.
+_condition_nesting = threading.local()
+_CONDITIONS_STRUCTURED_AT_MOST: Final = 4 * CONDITIONS_MAX_DEPTH
+
+
 def _configure_conditions(converter: cattrs.Converter) -> None:
     # As for events: hooks made on first use, so conditions registered later load too.
     unstructure_by_type: dict[type, Callable[[Any], dict[str, Any]]] = {}
@@ -543,6 +550,24 @@ def _configure_conditions(converter: cattrs.Converter) -> None:
         return {"op": condition.op, **unstructure_hook(type(condition))(condition)}
 
     def structure_condition(doc: Any, cls: Any) -> Condition:
+        # Nested conditions are structured from the outside in, one call each, and the
+        # model refuses too deep a nesting only once it is built: far beyond its limit,
+        # refuse here, before the stack runs out.
+        depth = getattr(_condition_nesting, "depth", 0)
+        if depth > _CONDITIONS_STRUCTURED_AT_MOST:
+            raise ValidationError.single(
+                "Condition",
+                "",
+                f"conditions nest more than {CONDITIONS_MAX_DEPTH} levels deep; "
+                f"at most {CONDITIONS_MAX_DEPTH} are allowed",
+            )
+        _condition_nesting.depth = depth + 1
+        try:
+            return _structure_one(doc, cls)
+        finally:
+            _condition_nesting.depth = depth
+
+    def _structure_one(doc: Any, cls: Any) -> Condition:
         if not isinstance(doc, Mapping):
             raise TypeError(f"expected a condition object, got {type(doc).__name__}")
         tag = doc.get("op")
@@ -716,6 +741,8 @@ def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
             yield from _walk(inner, path)
     elif isinstance(exc, KeyError):
         yield path, "required field missing"
+    elif isinstance(exc, RecursionError):
+        yield path, "nested too deeply to load"
     else:
         yield path, str(exc) or f"invalid value ({type(exc).__name__})"
 
