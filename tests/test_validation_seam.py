@@ -81,6 +81,7 @@ _FACTORIES: list[tuple[str, v.Check]] = [
     ("integer(0, 10)", v.integer(minimum=0, maximum=10)),
     ("duration()", v.duration()),
     ("duration(allow_zero=False)", v.duration(allow_zero=False)),
+    ("duration(maximum=1 day)", v.duration(maximum=timedelta(days=1))),
     ("decimal_amount", v.decimal_amount),
     ("iana_zone", v.iana_zone),
     ("each(key())", v.each(v.key())),
@@ -100,8 +101,13 @@ _scalars = st.one_of(
     st.text(max_size=12),
     st.sampled_from(["", " ", "a", "tag-1", "Asia/Shanghai", "UTC", "x" * 70, "a\x00b", "CNY"]),
     st.text(max_size=5).map(_Text),
+    # lone surrogates: a str Python allows that has no UTF-8 form
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),
+    st.sampled_from(["\ud800", "a\udfff", "工单\ud83d", "\ud83d\ude00", "ok-\udc80"]),
+    st.integers(min_value=10**70, max_value=10**80),
     st.datetimes(),
     st.datetimes(timezones=st.just(timezone.utc)),
+    st.datetimes(timezones=st.sampled_from([timezone(timedelta(hours=14)), timezone.max])),
     st.dates(),
     st.timedeltas(),
     st.decimals(allow_nan=True),
@@ -133,6 +139,142 @@ def test_ok_is_false_exactly_when_explain_finds_a_problem(
     accepted = check.ok(value)
     problems = list(check.explain(value))
     assert accepted == (not problems), (name, value, problems)
+
+
+def _strings_in(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (tuple, list, frozenset, set)):
+        return [s for item in value for s in _strings_in(item)]
+    if isinstance(value, (dict, MappingProxyType)):
+        return [s for kv in value.items() for item in kv for s in _strings_in(item)]
+    return []
+
+
+#: Fields whose check tests only the container; the class checks the items as a whole.
+_ITEMS_CHECKED_WHOLE = {"csdomain.conditions.In.values"}
+
+
+@pytest.mark.parametrize(("name", "check"), CHECKS, ids=[name for name, _ in CHECKS])
+@settings(max_examples=40, deadline=None)
+@given(value=_values)
+def test_every_accepted_string_has_a_utf8_form(name: str, check: v.Check, value: object) -> None:
+    """No check accepts a lone surrogate anywhere in a value: what is accepted can be
+    stored, sent and written as JSON."""
+    if check.ok(value) and name not in _ITEMS_CHECKED_WHOLE:
+        for text in _strings_in(value):
+            text.encode("utf-8")  # raises UnicodeEncodeError on a lone surrogate
+
+
+@given(text=st.text(st.characters(codec=None), max_size=8))
+def test_is_text_is_having_a_utf8_form(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        encodable = False
+    else:
+        encodable = True
+    assert v.is_text(text) == encodable
+    assert (v.surrogate_problem(text) is None) == encodable
+
+
+def _customer(**fields: object) -> object:
+    from csdomain.customers import Customer
+
+    return Customer(**{"id": "cus_1", "display_name": "A", **fields})  # type: ignore[arg-type]
+
+
+def _ticket(**fields: object) -> object:
+    from csdomain.tickets import Ticket
+
+    base = {"id": "T-1", "customer_id": "cus_1", "channel": "email", "subject": "s"}
+    return Ticket.open(at=datetime(2026, 1, 1, tzinfo=timezone.utc), **{**base, **fields})  # type: ignore[arg-type]
+
+
+def _message(body: str) -> object:
+    from csdomain.tickets import Ticket
+
+    ticket = Ticket.open(
+        id="T-1",
+        customer_id="c",
+        channel="email",
+        subject="s",
+        at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    )
+    return ticket.add_message(at=ticket.created_at, actor=Actor.agent("agt_1"), body=body)
+
+
+def _contact(address: str) -> object:
+    from csdomain.customers import ContactPoint
+
+    return ContactPoint("email", address)
+
+
+def _calendar(name: str) -> object:
+    from csdomain.calendars import BusinessCalendar
+
+    return BusinessCalendar.weekdays(name, "UTC", "09:00-17:00")
+
+
+def _holiday(name: str) -> object:
+    from csdomain.calendars import Holiday
+
+    return Holiday(date(2026, 10, 1), name)
+
+
+def _target(calendar: str) -> object:
+    from csdomain.sla import Target
+
+    return Target(timedelta(hours=1), calendar=calendar)
+
+
+_LONE = "工单\ud800"
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: _customer(display_name=_LONE), "display_name"),
+        (lambda: _customer(id="cus\ud800"), "id"),
+        (lambda: _customer(segments={"vip", "t\udfff"}), "segments[0]"),  # sorted by repr
+        (lambda: _customer(attributes={"plan": _LONE}), "attributes['plan']"),
+        (lambda: _customer(attributes={"p\ud800": 1}), "attributes['p\\ud800']"),
+        (lambda: _contact("a\ud800@example.com"), "address"),
+        (lambda: _ticket(subject=_LONE), "subject"),
+        (lambda: _ticket(tags=["t\ud800"]), "tags[0]"),
+        (lambda: _ticket(custom_fields={"order": _LONE}), "custom_fields['order']"),
+        (lambda: _message(_LONE), "body"),
+        (lambda: _calendar(_LONE), "name"),
+        (lambda: _holiday(_LONE), "name"),
+        (lambda: _target(_LONE), "calendar"),
+    ],
+)
+def test_lone_surrogates_are_refused_where_they_are_given(build: object, path: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build()  # type: ignore[operator]
+    assert path in caught.value.paths
+    assert "lone surrogate" in str(caught.value)
+    assert "are not text" in str(caught.value)
+    str(caught.value).encode("utf-8")  # the message itself is text
+
+
+@pytest.mark.xfail(
+    strict=True, reason="conditions' values are checked in csdomain.conditions (change requested)"
+)
+@pytest.mark.parametrize("values", [_LONE, ("ok", _LONE)], ids=["Equals", "In"])
+def test_condition_values_refuse_lone_surrogates(values: object) -> None:
+    from csdomain.conditions import Equals, In
+
+    cls = Equals if isinstance(values, str) else In
+    with pytest.raises(ValidationError) as caught:
+        cls("ticket.custom_fields.order", values)  # type: ignore[arg-type]
+    assert "lone surrogate" in str(caught.value)
+
+
+def test_astral_characters_are_text_and_their_surrogate_halves_are_not() -> None:
+    assert _customer(display_name="客户😀").display_name == "客户😀"  # type: ignore[attr-defined]
+    with pytest.raises(ValidationError):
+        _customer(display_name="客户\ud83d\ude00")  # the two halves, not the character
 
 
 def test_every_checked_class_is_covered() -> None:
