@@ -14,9 +14,10 @@ name starts with ``Test`` and implement one factory method::
         def make_store(self, tenant: str) -> Store:
             return open_store(self.url, tenant=tenant, create=True)
 
-Within one test, :meth:`StoreContract.make_store` is called once per tenant;
-the stores it returns must share one database, and every test must start
-from an empty one. Every test method is public and stable: new csdomain
+Within one test, :meth:`StoreContract.make_store` is called once or more per
+tenant; the stores it returns must share one database (a second store of a
+tenant sees what the first committed), and every test must start from an
+empty one. Every test method is public and stable: new csdomain
 releases add tests, they do not rename or remove them.
 
 The outbox lease tests need a store whose clock they move: the contract
@@ -24,8 +25,8 @@ wraps the backend of a :meth:`StoreContract.make_store` store in a new
 :class:`~csdomain.storage.Store` with a :class:`~csdomain.clock.FrozenClock`
 (override :meth:`StoreContract.make_clocked_store` if your stores need more).
 The generic collection tests store :class:`ContractTask` documents in the
-declared collection :data:`CONTRACT_TASKS` (and :data:`CONTRACT_NOTES`); importing
-this module declares both, so every store opened afterwards has them.
+declared collection :data:`CONTRACT_TASKS` (and :data:`CONTRACT_NOTES`), which
+importing this module declares; a store makes their tables when it first uses them.
 
 :class:`StoreComparison` applies the same random operations (Hypothesis
 ``RuleBasedStateMachine``) to the in-memory adapter and to the adapter under
