@@ -296,3 +296,32 @@ def test_outbox_leases_come_back_after_they_end() -> None:
     assert [(m.id, m.attempts) for m in again] == [(1, 2), (2, 2)]
     assert store.outbox.ack([m.id for m in first], relay="r1") == 0  # its lease ran out
     assert store.outbox.ack([m.id for m in again], relay="r2") == 2
+
+
+def test_columns_added_to_a_declaration_are_computed_for_stored_values() -> None:
+    url = f"memory:{uuid.uuid4().hex}"
+    plain = Collection("store_test_notes", "note", Visit, key_of=lambda v: v.id)
+    first = open_store(url, tenant="acme")
+    first.collection(plain).add_many(
+        [Visit("n1", agent="a1", due=T0), Visit("n2", agent="a2", due=T0)]
+    )
+    indexed = Collection(
+        "store_test_notes",
+        "note",
+        Visit,
+        key_of=lambda v: v.id,
+        columns=[Column("agent", ColumnType.TEXT)],
+        queries=[Query("by_agent", where=["agent"])],
+        columns_of=lambda v: {"agent": v.agent},
+    )
+    later = open_store(url, tenant="acme")
+    notes = later.collection(indexed)
+    assert [s.value.id for s in notes.find("by_agent", where={"agent": "a2"}).items] == ["n2"]
+    assert notes.count("by_agent", where={"agent": "a1"}) == 1
+
+
+def test_erasure_reasons_are_checked_before_anything_changes(store: Store) -> None:
+    store.tickets.add(sample_ticket())
+    with pytest.raises(ValidationError, match="at most 200"):
+        store.erase_customer("cus_1", reason="x" * 201)
+    assert store.tickets.get("tkt_1").version == 1

@@ -13,7 +13,9 @@ openid, one creates the customer and the others get ``ConflictError``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Final
 
 from csdomain._kernel.collections import Collection, Column, ColumnType, Query, declare_collection
@@ -45,6 +47,26 @@ CUSTOMERS: Final = declare_collection(
 CONTACT_RULES_NAME: Final = "default"
 
 
+@contextmanager
+def _contact_conflicts() -> Iterator[None]:
+    """A clash on the unique contact index, said in the caller's words."""
+    try:
+        yield
+    except ConflictError as exc:
+        if "owned_contact" not in (exc.detail or ""):
+            raise
+        holder = re.search(r"\(([^()\s]+)\)\s*$", exc.detail)
+        by = f" by customer {holder.group(1)}" if holder else " by another customer"
+        raise ConflictError(
+            "customer",
+            exc.key,
+            exc.expected_version,
+            exc.stored_version,
+            f"one of its contact points (channel and normalized address) is held{by}; "
+            "the tenant's contact rules make contact points unique",
+        ) from None
+
+
 class CustomerRepository(DocumentRepository[Customer]):
     """Customers, also found by contact address (phone number, e-mail, WeChat id, ...)."""
 
@@ -65,6 +87,18 @@ class CustomerRepository(DocumentRepository[Customer]):
             else set()
         )
         return {"contact": tuple(sorted(contact)), "owned_contact": tuple(sorted(owned))}
+
+    def add_many(self, values: Iterable[Customer]) -> list[Stored[Customer]]:
+        """Store new customers, all or none; ``ConflictError`` for an id taken or,
+        under unique contact rules, a contact point another customer holds."""
+        with _contact_conflicts():
+            return super().add_many(values)
+
+    def save(self, value: Customer, *, expected_version: int) -> Stored[Customer]:
+        """Replace a customer if its version is still ``expected_version`` (see
+        :meth:`DocumentRepository.save`); contact points as in :meth:`add_many`."""
+        with _contact_conflicts():
+            return super().save(value, expected_version=expected_version)
 
     def find_by_contact(
         self, address: str, channel: str | None = None

@@ -45,7 +45,7 @@ class Erasure(Checked):
     """
 
     customer_id: str = attrs.field(metadata=checked(key("customer id")))
-    reason: str = attrs.field(metadata=checked(text(max_length=500)))
+    reason: str = attrs.field(metadata=checked(text(max_length=200)))
     at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
     tickets: int = attrs.field(default=0)
 

@@ -99,7 +99,8 @@ class DocumentRepository(Generic[T]):
         self._context = context
         self._collection = collection
         self._what = collection.what
-        context.declare(collection)
+        if context.declare(collection):
+            self.reindex()
 
     @property
     def collection(self) -> Collection[T]:
@@ -204,6 +205,24 @@ class DocumentRepository(Generic[T]):
         key = self._key(key)
         with self._context.unit():
             self._context.backend.delete(self._collection.name, key, expected)
+
+    def reindex(self) -> int:
+        """Recompute every stored value's column values (after the declaration gained
+        columns), in one unit of work; returns how many values were reindexed."""
+        count = 0
+        with self._context.unit():
+            cursor = None
+            while True:
+                page = self.list(limit=500, cursor=cursor)
+                for stored in page.items:
+                    key = self._key(self._collection.key_of(stored.value))
+                    self._context.backend.set_columns(
+                        self._collection.name, key, self._columns(stored.value)
+                    )
+                    count += 1
+                if page.next_cursor is None:
+                    return count
+                cursor = page.next_cursor
 
     # -- queries ---------------------------------------------------------------------
 

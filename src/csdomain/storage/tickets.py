@@ -112,10 +112,11 @@ class TicketRepository:
 
     def __init__(self, context: Context) -> None:
         self._context = context
-        context.declare(TICKETS)
         # ticket id -> (version, timeline) as last loaded or committed by this store.
         self._known: OrderedDict[str, tuple[int, tuple[TicketEvent, ...]]] = OrderedDict()
         self._known_lock = threading.Lock()
+        if context.declare(TICKETS):
+            self.reindex()
 
     # -- what this store has seen ------------------------------------------------
 
@@ -334,6 +335,23 @@ class TicketRepository:
                 self._append(ticket, start, texts)
             context.after_commit(self._remembering(ticket, expected + 1))
         return Stored(ticket, expected + 1)
+
+    def reindex(self) -> int:
+        """Recompute every stored ticket's column values (after the declaration gained
+        columns), keeping each one's deadline; returns how many were reindexed."""
+        count = 0
+        backend = self._context.backend
+        with self._context.unit():
+            after: tuple[Any, str] | None = None
+            while True:
+                rows = backend.select(TICKETS.name, Select({}, "key", after, None, None, 200))
+                for (_, row), stored in zip(rows, self._load([r for _, r in rows]), strict=True):
+                    _, columns = self._state_and_columns(stored.value, _state(row)[1])
+                    backend.set_columns(TICKETS.name, row.key, columns)
+                    count += 1
+                if len(rows) < 200:
+                    return count
+                after = (rows[-1][1].key, rows[-1][1].key)
 
     def _save_erased(self, ticket: Ticket, expected: int, start: int) -> None:
         """Erasure: store the redacted ``ticket``'s new events, keeping its deadline."""
