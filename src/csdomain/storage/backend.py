@@ -264,11 +264,12 @@ class Backend(Protocol):
 
     # -- version 1 data ------------------------------------------------------
 
-    def legacy_rows(self, limit: int) -> list[tuple[str, str, int, str]]:
+    def legacy_rows(self, limit: int) -> list[tuple[Any, ...]]:
         """Up to ``limit`` rows a version 1 schema left to move: ``(collection,
         key, version, document text)``, collection being ``"tickets"``, one of
-        :data:`LEGACY_COLLECTIONS` or ``"config:<document name>"``; ``[]`` when
-        none are left (or the store never had any)."""
+        :data:`LEGACY_COLLECTIONS` or ``"config:<document name>"``; a ticket's
+        row has a fifth value, its indexed ``next_deadline`` (microseconds or
+        None). ``[]`` when none are left (or the store never had any)."""
 
     def drop_legacy(self, rows: Sequence[tuple[str, str]]) -> None:
         """Forget these ``(collection, key)`` version 1 rows, moved by the store."""
