@@ -1,0 +1,152 @@
+"""Rejecting bad input stays cheap and small, however bad the input.
+
+A ``ValidationError`` keeps the first 100 problems and counts the others, and
+its paths and messages are shortened, so a huge invalid document makes a small
+error. A str given where a collection is expected is one problem, never one per
+character. (bench/rejection.py times the 100 kB case.)
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from csdomain.customers import Customer
+from csdomain.errors import ValidationError
+from csdomain.serialization import from_dict, to_dict
+from csdomain.tickets import Ticket
+
+LIMIT = ValidationError.MAX_PROBLEMS
+
+
+def _customer_document(**fields: Any) -> dict[str, Any]:
+    document = to_dict(Customer(id="cus_1", display_name="A"))
+    document.update(fields)
+    return document
+
+
+def _problems(build: Any) -> ValidationError:
+    with pytest.raises(ValidationError) as caught:
+        build()
+    return caught.value
+
+
+# -- a string for a collection ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "field", ["contact_points", "purchases", "segments", "attributes"], ids=str
+)
+def test_a_100_kb_string_for_a_collection_is_one_problem(field: str) -> None:
+    error = _problems(lambda: Customer(id="cus_1", display_name="A", **{field: "x" * 100_000}))
+    assert error.paths == (field,) and error.problem_count == 1
+    assert len(str(error)) < 300
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="cattrs iterates the string per character in csdomain.serialization (owned elsewhere)",
+)
+def test_a_100_kb_customer_document_loads_to_one_problem() -> None:
+    error = _problems(lambda: from_dict(_customer_document(contact_points="x" * 100_000)))
+    assert error.paths == ("contact_points",) and error.problem_count == 1
+
+
+def test_loading_any_bad_document_keeps_the_error_small() -> None:
+    """Whatever the loader finds, the error it raises keeps 100 problems at most."""
+    error = _problems(lambda: from_dict(_customer_document(contact_points="x" * 10_000)))
+    assert len(error.problems) <= LIMIT
+    assert len(str(error)) < 200_000
+
+
+# -- many bad items -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"contact_points": [f"+86 138 {i:04d}" for i in range(10_000)]},
+        {"purchases": list(range(10_000))},
+        {"segments": [f"bad tag {i}" for i in range(10_000)]},
+        {"attributes": {f"k{i}": [i] for i in range(10_000)}},
+    ],
+    ids=["contact_points", "purchases", "segments", "attributes"],
+)
+def test_ten_thousand_bad_items_give_100_problems_and_a_count(fields: dict[str, Any]) -> None:
+    error = _problems(lambda: Customer(id="cus_1", display_name="A", **fields))
+    assert len(error.problems) == LIMIT
+    assert error.problem_count == 10_000
+    assert str(error).endswith("\n  ... and 9900 more problems")
+    assert str(error).startswith("invalid Customer (10000 problems):\n")
+    field = next(iter(fields))
+    assert all(path.startswith(f"{field}[") for path in error.paths)
+
+
+def test_the_kept_problems_are_the_first_found_in_field_order() -> None:
+    error = _problems(
+        lambda: Customer(
+            id="bad id",
+            display_name="",
+            contact_points=list(range(200)),  # type: ignore[arg-type]
+        )
+    )
+    assert error.paths[:3] == ("id", "display_name", "contact_points[0]")
+    assert error.paths[-1] == "contact_points[97]"
+    assert error.problem_count == 202
+
+
+def test_bad_events_of_a_ticket_are_bounded_too() -> None:
+    error = _problems(
+        lambda: Ticket(timeline=tuple(range(5_000)))  # type: ignore[arg-type]
+    )
+    assert len(error.problems) <= LIMIT
+    assert error.problem_count >= 1
+
+
+# -- one huge bad value -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"id": "x" * 100_000},
+        {"display_name": "x" * 100_000},
+        {"attributes": {"k" * 100_000: 1}},
+        {"attributes": {"k": 10**5000}},
+        {"segments": ["t" * 100_000]},
+    ],
+    ids=["id", "display_name", "attribute key", "attribute int", "segment"],
+)
+def test_one_huge_bad_value_makes_a_small_error(fields: dict[str, Any]) -> None:
+    error = _problems(lambda: Customer(**{"id": "cus_1", "display_name": "A", **fields}))
+    assert error.problem_count == 1
+    assert len(str(error)) < 2_000
+
+
+# -- the error itself -----------------------------------------------------------------------
+
+
+@given(count=st.integers(1, 400))
+def test_an_error_keeps_the_first_hundred_and_counts_all(count: int) -> None:
+    problems = ((f"items[{i}]", f"bad item {i}") for i in range(count))  # read once
+    error = ValidationError("Thing", problems)
+    assert error.problem_count == count
+    assert error.paths == tuple(f"items[{i}]" for i in range(min(count, LIMIT)))
+    more = count - LIMIT
+    if more > 0:
+        assert str(error).endswith(f"... and {more} more problem{'s' if more > 1 else ''}")
+    else:
+        assert "more problem" not in str(error)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (copy.problem_count, copy.problems, str(copy)) == (count, error.problems, str(error))
+
+
+def test_long_paths_and_messages_are_shortened() -> None:
+    error = ValidationError("Thing", [("p" * 10_000, "m" * 10_000)])
+    (problem,) = error.problems
+    assert len(problem.path) <= 300 and problem.path.endswith("...")
+    assert len(problem.message) <= 1_000 and problem.message.endswith("...")
