@@ -42,7 +42,8 @@ def _problems(build: Any) -> ValidationError:
     "field", ["contact_points", "purchases", "segments", "attributes"], ids=str
 )
 def test_a_100_kb_string_for_a_collection_is_one_problem(field: str) -> None:
-    error = _problems(lambda: Customer(id="cus_1", display_name="A", **{field: "x" * 100_000}))
+    fields: dict[str, Any] = {field: "x" * 100_000}
+    error = _problems(lambda: Customer(id="cus_1", display_name="A", **fields))
     assert error.paths == (field,) and error.problem_count == 1
     assert len(str(error)) < 300
 
