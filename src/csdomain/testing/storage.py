@@ -1447,9 +1447,10 @@ class StoreContract:
         with store.transaction():
             store.backend.outbox_append(
                 [
-                    ("tickets", "tkt_1", 2, "MessageAdded", "{not json"),
-                    ("tickets", "tkt_1", 3, "MessageAdded", '{"type": "no_such_event"}'),
-                    ("tickets", "tkt_1", 4, "MessageAdded", "[]"),
+                    # JSON (an adapter may keep documents in a JSON column), not events
+                    ("tickets", "tkt_1", 2, "message", '{"type": "no_such_event"}'),
+                    ("tickets", "tkt_1", 3, "message", '{"type": "message", "at": "noon"}'),
+                    ("tickets", "tkt_1", 4, "message", "[]"),
                 ]
             )
         store.tickets.add(sample_ticket("tkt_2", messages=0))
@@ -1869,6 +1870,11 @@ class StoreComparison(RuleBasedStateMachine):
                         raise _AbortError
             except _AbortError:
                 pass
+            except ConflictError:
+                # Adapters may check batched writes at commit: a unit of work rolled
+                # back before it need not report the conflict; a committed one must.
+                if not fail:
+                    raise
             return store.tickets.count()
 
         self.both(work)
