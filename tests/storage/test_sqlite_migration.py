@@ -310,7 +310,7 @@ def test_a_damaged_version_1_file_is_a_schema_error_and_is_left_as_it_was(
     assert _query(path, "SELECT version FROM csdomain_schema") == [(1,)]
 
 
-def test_processes_racing_to_migrate_one_file_migrate_it_once(v1: tuple[Path, Any]) -> None:
+def test_threads_racing_to_migrate_one_file_migrate_it_once(v1: tuple[Path, Any]) -> None:
     path, written = v1
 
     backends: list[SqliteBackend] = []

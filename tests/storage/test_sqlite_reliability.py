@@ -23,7 +23,8 @@ import pytest
 
 from csdomain.customers import ContactPoint, Customer
 from csdomain.errors import ConflictError, SchemaError, ValidationError
-from csdomain.storage import SCHEMA_VERSION, Store, open_store
+from csdomain.storage import Store, open_store
+from csdomain.storage.sqlite import MIGRATIONS, open_backend
 from csdomain.testing.storage import AGENT, T0, sample_ticket
 from csdomain.tickets import Ticket
 
@@ -37,7 +38,7 @@ def url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def store(url: str) -> Iterator[Store]:
-    with open_store(url, tenant="acme") as store:
+    with open_store(url, tenant="acme", create=True) as store:
         yield store
 
 
@@ -73,7 +74,7 @@ def _race(stores: list[Store], ticket: Ticket, round: int) -> tuple[list[str], l
 @pytest.mark.parametrize("shared", [True, False], ids=["one-store", "two-stores"])
 def test_two_concurrent_saves_of_one_version_lose_no_update(url: str, shared: bool) -> None:
     """Exactly one of two simultaneous saves at the same version wins; its change is kept."""
-    stores = [open_store(url, tenant="acme")]
+    stores = [open_store(url, tenant="acme", create=True)]
     stores.append(stores[0] if shared else open_store(url, tenant="acme"))
     try:
         for round in range(100 if SOAK else 20):
@@ -98,7 +99,7 @@ def test_threads_doing_mixed_work_lose_nothing(url: str) -> None:
     back) and read; afterwards every committed change is there and nothing rolled back is."""
     threads_n, operations = 8, 500 if SOAK else 60
     shared = [f"shared_{i}" for i in range(4)]
-    with open_store(url, tenant="acme") as setup:
+    with open_store(url, tenant="acme", create=True) as setup:
         for key in shared:
             setup.tickets.add(sample_ticket(key, messages=0))
         for w in range(threads_n):
@@ -260,7 +261,7 @@ def test_a_killed_process_leaves_all_or_none_of_its_transaction(tmp_path: Path) 
     rng = random.Random(7)
     size = 2_000
     outcomes: dict[str, int] = {"none": 0, "all": 0}
-    with open_store(url, tenant="crash") as store:
+    with open_store(url, tenant="crash", create=True) as store:
         store.tickets.add(sample_ticket("before"))  # committed before any crash
     for run in range(100 if SOAK else 20):
         mode = run % 4  # 0, 1: while adding; 2: while committing; 3: at a random instant
@@ -369,9 +370,9 @@ def test_nul_characters_are_refused_by_the_domain_before_storage(store: Store) -
 
 def test_a_database_from_a_newer_csdomain_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "desk.db"
-    with open_store(f"sqlite:///{path}", tenant="acme") as store:
+    with open_store(f"sqlite:///{path}", tenant="acme", create=True) as store:
         store.tickets.add(sample_ticket())
-    newer = SCHEMA_VERSION + 2
+    newer = len(MIGRATIONS) + 2
     raw = sqlite3.connect(path)
     try:
         with raw:
@@ -382,30 +383,11 @@ def test_a_database_from_a_newer_csdomain_is_refused(tmp_path: Path) -> None:
         open_store(f"sqlite:///{path}", tenant="acme")
     message = str(info.value)
     assert f"newer csdomain: schema {newer}" in message
-    assert f"reads up to {SCHEMA_VERSION}" in message and "upgrade csdomain" in message
+    assert f"reads up to {len(MIGRATIONS)}" in message and "upgrade csdomain" in message
     raw = sqlite3.connect(path)
     try:  # refused, not touched
         assert raw.execute("SELECT version FROM csdomain_schema").fetchall() == [(newer,)]
-        assert raw.execute("SELECT count(*) FROM tickets").fetchone() == (1,)
-    finally:
-        raw.close()
-
-
-def test_an_empty_file_or_one_with_other_tables_gets_the_schema(tmp_path: Path) -> None:
-    path = tmp_path / "app.db"
-    raw = sqlite3.connect(path)
-    try:
-        with raw:
-            raw.execute("CREATE TABLE app_settings (name TEXT, value TEXT)")
-            raw.execute("INSERT INTO app_settings VALUES ('theme', 'dark')")
-    finally:
-        raw.close()
-    with open_store(f"sqlite:///{path}", tenant="acme") as store:
-        store.tickets.add(sample_ticket())
-    raw = sqlite3.connect(path)
-    try:
-        assert raw.execute("SELECT * FROM app_settings").fetchall() == [("theme", "dark")]
-        assert raw.execute("SELECT version FROM csdomain_schema").fetchall() == [(SCHEMA_VERSION,)]
+        assert raw.execute("SELECT count(*) FROM c_tickets").fetchone() == (1,)
     finally:
         raw.close()
 
@@ -419,7 +401,7 @@ def test_processes_opening_a_new_file_at_once_create_the_schema_once(tmp_path: P
         from csdomain.storage import open_store
         from csdomain.tickets import Ticket
 
-        store = open_store(sys.argv[1], tenant="t" + sys.argv[2])
+        store = open_store(sys.argv[1], tenant="t" + sys.argv[2], create=True)
         store.tickets.add(Ticket.open(
             id="tkt_1", customer_id="cus_1", channel="email", subject="Race",
             at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc),
@@ -439,7 +421,99 @@ def test_processes_opening_a_new_file_at_once_create_the_schema_once(tmp_path: P
     assert [child.returncode for child in children] == [0] * 4 and outputs == ["1"] * 4
     raw = sqlite3.connect(path)
     try:
-        assert raw.execute("SELECT version FROM csdomain_schema").fetchall() == [(SCHEMA_VERSION,)]
-        assert raw.execute("SELECT count(*) FROM tickets").fetchone() == (4,)
+        assert raw.execute("SELECT version FROM csdomain_schema").fetchall() == [(len(MIGRATIONS),)]
+        assert raw.execute("SELECT count(*) FROM c_tickets").fetchone() == (4,)
     finally:
         raw.close()
+
+
+# -- (6) relays racing, one killed mid-lease -----------------------------------------
+
+_RELAY = textwrap.dedent(
+    """
+    import sys, time
+    from csdomain.storage.sqlite import open_backend
+
+    url, relay, now, lease = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    backend = open_backend(url, "relay")
+    batches = 0
+    while True:
+        with backend.transaction():
+            claimed = backend.outbox_claim(relay, 10, now, lease)
+        if not claimed:
+            break
+        ids = [m.id for m in claimed]
+        batches += 1
+        if relay == "doomed" and batches == 4:  # published, not acknowledged: killed here
+            print("claimed", *ids, flush=True)
+            time.sleep(600)
+        with backend.transaction():
+            assert backend.outbox_ack(relay, ids) == len(ids)
+        print("acked", *ids, flush=True)
+    print("done", flush=True)
+    """
+)
+
+
+def test_relays_racing_with_one_killed_mid_lease_lose_nothing_and_ack_nothing_twice(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'relay.db'}"
+    script = tmp_path / "relay.py"
+    script.write_text(_RELAY)
+    now, lease = 1_800_000_000_000_000, 60_000_000
+    backend = open_backend(url, "relay", create=True)
+    with backend.transaction():
+        backend.outbox_append([("tickets", f"tkt_{i}", 0, "opened", "{}") for i in range(1_000)])
+    every = {m.id for m in backend.outbox_pending(2_000)}
+    assert len(every) == 1_000
+
+    def start(relay: str, at: int) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, str(script), url, relay, str(at), str(lease)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    doomed = start("doomed", now)
+    assert doomed.stdout is not None
+    healthy: subprocess.Popen[str] | None = None
+    leased: set[int] = set()
+    acked: dict[str, list[int]] = {"doomed": [], "healthy": []}
+    while not leased:  # kill the doomed relay holding a lease it has not acknowledged
+        word, *ids = doomed.stdout.readline().split()
+        if healthy is None:  # the doomed relay is claiming: race it
+            healthy = start("healthy", now)
+        if word == "claimed":
+            leased = {int(i) for i in ids}
+            doomed.send_signal(signal.SIGKILL)
+        else:
+            assert word == "acked"
+            acked["doomed"].extend(int(i) for i in ids)
+    doomed.wait(timeout=60)
+    doomed.stdout.close()
+    assert healthy is not None
+    out, _ = healthy.communicate(timeout=120)
+    acked["healthy"] = [
+        int(i) for line in out.splitlines() if line.startswith("acked") for i in line.split()[1:]
+    ]
+    assert healthy.returncode == 0
+    # While the lease lasts nobody takes the doomed relay's messages; after it, one does.
+    late = start("healthy", now + lease)
+    out, _ = late.communicate(timeout=120)
+    taken_over = [
+        int(i) for line in out.splitlines() if line.startswith("acked") for i in line.split()[1:]
+    ]
+    assert late.returncode == 0
+    assert set(taken_over) == leased - set(acked["doomed"])
+    published = acked["doomed"] + acked["healthy"] + taken_over
+    assert len(published) == len(set(published))  # no message acknowledged twice
+    assert set(published) <= every
+    assert backend.outbox_pending(2_000) == []  # none lost: everything was published
+    raw = sqlite3.connect(tmp_path / "relay.db")
+    try:
+        attempts = dict(raw.execute("SELECT id, attempts FROM outbox").fetchall())
+    finally:
+        raw.close()
+    assert len(leased) == 10 and {attempts[i] for i in taken_over} == {2}
+    backend.close()

@@ -30,10 +30,14 @@ machine (the WAL is synced at every commit; ``NORMAL`` would be faster but may
 lose the last commits on power loss). A process killed in the middle of a
 transaction leaves none of it behind. Erasure: connections run with
 ``secure_delete`` on, so deleted and replaced text is overwritten in the file,
-and a transaction that erased (``rewrite``, ``rewrite_events``,
-``set_columns``, ``outbox_redact``) checkpoints and truncates the WAL after it
-commits, so the old text is left neither in the file nor in its WAL (the
-checkpoint waits up to the busy timeout for readers of older snapshots).
+and a transaction that erased or deleted (``rewrite``, ``rewrite_events``,
+``set_columns``, ``outbox_redact``, ``delete``, or a save that removed values
+of a multiple column, such as contact points) checkpoints and truncates the
+WAL after it commits, so the old text is left neither in the file nor in its
+WAL. The checkpoint waits up to the busy timeout for other writers and for
+readers of older snapshots; if they outlast it, the old text stays in the WAL
+until a later checkpoint overwrites it. A save that only replaces a document
+is not taken for an erasure: its old text goes with the next checkpoint.
 
 Threading: a store may be shared by threads. Each thread gets its own
 connection to the file, opened on its first use and closed when the thread
@@ -292,8 +296,9 @@ def _path(url: str) -> str | None:
 
 
 def _uri(path: str, mode: str) -> str:
-    """A ``file:`` URI for ``path``: ``mode=rw`` never creates the file, ``rwc`` may."""
-    return f"file://{quote(os.path.abspath(path))}?mode={mode}"
+    """A ``file:`` URI for the absolute ``path``: ``mode=rw`` never creates the file,
+    ``rwc`` may."""
+    return f"file://{quote(path)}?mode={mode}"
 
 
 def _busy(exc: sqlite3.Error) -> bool:
@@ -651,7 +656,8 @@ class _Holder:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.transaction = False
-        self.erased = False  # the open transaction erased text: truncate the WAL after it
+        # The open transaction erased or deleted text: truncate the WAL after it.
+        self.erased = False
         self.close = weakref.finalize(self, _close, connection)
 
 
@@ -673,6 +679,8 @@ class SqliteBackend:
     ) -> None:
         self.tenant = tenant
         self.path = path
+        # Resolved once: threads connecting later find the file whatever the directory.
+        self._file = None if path is None else os.path.abspath(path)
         self._label = "the in-memory database" if path is None else f"the database {path!r}"
         self._timeout = timeout
         self._local = threading.local()
@@ -756,10 +764,10 @@ class SqliteBackend:
             return memory
         holder: _Holder | None = getattr(self._local, "holder", None)
         if holder is None:
-            if self.path is None:
+            if self._file is None:
                 raise StorageError(f"this store of {self._label} is closed")
             # mode=rw: a file deleted meanwhile is an error, never a new empty database.
-            holder = _Holder(self._connect(_uri(self.path, "rw")))
+            holder = _Holder(self._connect(_uri(self._file, "rw")))
             self._adopt(holder)
         return holder
 
@@ -820,14 +828,15 @@ class SqliteBackend:
             create = True  # a private in-memory database is always new
             connection = self._holder().connection
         else:
-            exists = os.path.exists(self.path)
+            assert self._file is not None
+            exists = os.path.exists(self._file)
             if not exists and not create:
                 raise NoStoreError(
                     f"{self._label} does not exist; pass create=True to create a csdomain "
                     "store there"
                 )
             # Inspected before WAL mode is set, so a refused file is left unchanged.
-            connection = self._connect(_uri(self.path, "rw" if exists else "rwc"), configure=False)
+            connection = self._connect(_uri(self._file, "rw" if exists else "rwc"), configure=False)
             holder = _Holder(connection)
             self._adopt(holder)
         try:
@@ -1235,10 +1244,11 @@ class SqliteBackend:
                 )
             }
             gone = [(tenant, value, key) for value in old if value not in kept]
-            if gone:
+            if gone:  # a contact point removed: keep no copy of it (see _Holder.erased)
                 connection.executemany(
                     f"DELETE FROM {entries} WHERE tenant = ? AND value = ? AND key = ?", gone
                 )
+                self._holder().erased = True
             added = [(tenant, value, key) for value in new if value not in old]
             if added:
                 try:
@@ -1354,6 +1364,7 @@ class SqliteBackend:
                         )
         except _DRIVER as exc:
             raise self._error(f"deleting {table.what} {key!r}", exc) from exc
+        self._holder().erased = True
 
     # -- queries ----------------------------------------------------------------------
 
