@@ -245,6 +245,42 @@ def test_far_apart_answers_agree_with_the_answers_of_one_run(
         assert len(index._months) <= kept
 
 
+_PLANNED: dict[str, Any] = {
+    "cn": _cn,
+    "partial": lambda name: BusinessCalendar.weekdays(
+        name,
+        "Europe/London",
+        "08:00-12:00",
+        "13:00-17:00",
+        holidays=[Holiday(date(y, 12, 24), "Christmas Eve", ["12:00-17:00"]) for y in (1900, 2199)],
+    ),
+    "night": _night,
+    "ny": _ny,
+    "sparse": _sparse,
+    "lord_howe": lambda name: BusinessCalendar.weekdays(
+        name, "Australia/Lord_Howe", "01:00-03:00", "09:00-17:30"
+    ),
+    "casablanca": lambda name: BusinessCalendar.weekdays(
+        name, "Africa/Casablanca", "00:00-02:30", "22:00-24:00", days=range(7)
+    ),
+}
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(_PLANNED)),
+    month=st.one_of(
+        st.integers(1900 * 12, 2199 * 12 + 11),
+        st.sampled_from([1900 * 12, 2199 * 12 + 11, 2026 * 12 + 9, 1986 * 12 + 4, 1900 * 12 + 11]),
+    ),
+)
+def test_a_months_total_is_the_sum_of_its_intervals(kind: str, month: int) -> None:
+    """The far path's arithmetic for quiet months agrees with the month's intervals."""
+    plan = _PLANNED[kind](f"{kind}-{next(_names)}")._plan()
+    chunk = _index.open_month(plan, month)
+    assert _index.month_total(plan, month) == sum(end - start for start, end in chunk)
+
+
 def test_a_ticket_of_1900_evaluated_in_2199_keeps_the_index_small() -> None:
     """Open time across the whole span, exact, with only the months at its ends kept."""
     cal = _ny(f"ny-{next(_names)}")

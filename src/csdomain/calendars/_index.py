@@ -25,8 +25,10 @@ afresh. The answers are the same on either path (a property test checks it).
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Final, TypeAlias
 
 from csdomain._kernel.time import EPOCH, INSTANT_END, INSTANT_MIN, US, delta_us, zone
@@ -37,10 +39,12 @@ __all__ = [
     "MAX_KEPT_MONTHS",
     "MAX_RUN_MONTHS",
     "Chunk",
+    "DayPlan",
     "Index",
     "View",
     "day_plan",
     "merge",
+    "month_total",
     "open_month",
 ]
 
@@ -132,7 +136,10 @@ def merge(pieces: Chunk) -> Chunk:
 #: Local opening ranges in µs since local midnight: the 7 weekdays (Monday first)
 #: and the dates (as ordinals) whose hours differ, holidays and extra working days.
 DayPlan: TypeAlias = tuple[
-    str, tuple[tuple[tuple[int, int], ...], ...], dict[int, tuple[tuple[int, int], ...]]
+    str,
+    tuple[tuple[tuple[int, int], ...], ...],
+    dict[int, tuple[tuple[int, int], ...]],
+    list[int],
 ]
 
 
@@ -141,7 +148,8 @@ def day_plan(
     weekly: Sequence[Sequence[tuple[int, int]]],
     special: dict[int, Sequence[tuple[int, int]]],
 ) -> DayPlan:
-    """A calendar's plan from ranges in seconds (``weekly``, and ``special`` by ordinal)."""
+    """A calendar's plan from ranges in seconds (``weekly``, and ``special`` by ordinal);
+    the plan also lists the special dates in order."""
 
     def scaled(ranges: Sequence[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
         return tuple((start * US, end * US) for start, end in ranges)
@@ -150,6 +158,7 @@ def day_plan(
         zone_name,
         tuple(scaled(day) for day in weekly),
         {ordinal: scaled(ranges) for ordinal, ranges in special.items()},
+        sorted(special),
     )
 
 
@@ -186,8 +195,17 @@ def _year_transitions(zone_name: str, year: int) -> tuple[int, list[tuple[int, i
     day_us = (first_day - _EPOCH_ORDINAL) * DAY_US
     before = start = offset_us(day_us)
     changes: list[tuple[int, int]] = []
+    one_day = timedelta(days=1)
+    midnight = base + timedelta(0, 0, day_us)
+    sampled = fromutc(midnight) - midnight  # the offset at each midnight, as a timedelta
     for _ in range(days):
-        after = offset_us(day_us + DAY_US)
+        midnight += one_day
+        offset = fromutc(midnight) - midnight
+        if offset == sampled:  # the common case: compared as timedeltas, no conversion
+            day_us += DAY_US
+            continue
+        sampled = offset
+        after = delta_us(offset)
         lo = day_us
         while after != before:  # offset(lo) == before; find each change up to midnight
             hi = day_us + DAY_US
@@ -229,7 +247,7 @@ def _transitions(
 
 def open_month(plan: DayPlan, month: int) -> Chunk:
     """Open intervals (UTC µs) of the calendar ``plan`` describes, clipped to UTC ``month``."""
-    zone_name, weekly, special = plan
+    zone_name, weekly, special, _ = plan
     lo_day, hi_day = _month_days(month)
     month_lo = (lo_day - _EPOCH_ORDINAL) * DAY_US
     month_hi = (hi_day - _EPOCH_ORDINAL) * DAY_US
@@ -271,6 +289,46 @@ def open_month(plan: DayPlan, month: int) -> Chunk:
                 if lo < hi:
                     append((lo, hi))
     return merge(pieces)
+
+
+def month_total(plan: DayPlan, month: int) -> int:
+    """Open µs of the calendar ``plan`` describes in UTC ``month``: ``open_month``'s total,
+    computed arithmetically when the month is quiet (one UTC offset throughout and no
+    special date near it), as most months are.
+
+    With one offset ``o`` the open time in UTC ``[lo, hi)`` is the weekly hours' open
+    time in local wall time ``[lo + o, hi + o)``: whole weeks times the week's hours,
+    plus the days and the part of a day at each end.
+    """
+    zone_name, weekly, _, specials = plan
+    lo_day, hi_day = _month_days(month)
+    offset, changes = _transitions(zone_name, lo_day - 3, hi_day + 3)  # as open_month
+    if changes or bisect_left(specials, lo_day - 2) != bisect_left(specials, hi_day + 2):
+        return sum(end - start for start, end in open_month(plan, month))
+    month_lo = (lo_day - _EPOCH_ORDINAL) * DAY_US
+    month_hi = (hi_day - _EPOCH_ORDINAL) * DAY_US
+    return _wall_open(weekly, month_hi + offset) - _wall_open(weekly, month_lo + offset)
+
+
+@lru_cache(maxsize=256)
+def _week_sums(weekly: tuple[tuple[tuple[int, int], ...], ...]) -> tuple[int, ...]:
+    sums = [0]
+    for ranges in weekly:
+        sums.append(sums[-1] + sum(end - start for start, end in ranges))
+    return tuple(sums)
+
+
+def _wall_open(weekly: tuple[tuple[tuple[int, int], ...], ...], wall: int) -> int:
+    """Open µs of the weekly hours before the local wall time ``wall`` (µs from the
+    epoch's wall midnight), counted from an arbitrary Monday."""
+    day, in_day = divmod(wall, DAY_US)
+    weeks, weekday = divmod(day + _EPOCH_ORDINAL - 1, 7)  # ordinal 1 (0001-01-01) is a Monday
+    before = _week_sums(weekly)  # open µs of the week before each weekday, and in all 7
+    total = weeks * before[7] + before[weekday]
+    for start, end in weekly[weekday]:
+        if in_day > start:
+            total += (in_day if in_day < end else end) - start
+    return total
 
 
 # -- views --------------------------------------------------------------------------
@@ -388,8 +446,11 @@ def _open_in(chunk: Chunk, lo: int, hi: int) -> int:
 class Index:
     """Open intervals of one calendar, by UTC month, grown on demand into runs."""
 
-    def __init__(self, month: Callable[[int], Chunk]) -> None:
+    def __init__(
+        self, month: Callable[[int], Chunk], total: Callable[[int], int] | None = None
+    ) -> None:
         self._compute = month
+        self._compute_total = total
         self._lock = threading.Lock()
         self._months: dict[int, Chunk] = {}
         self._runs: dict[int, _Run] = {}  # each built month -> the run holding it
@@ -434,7 +495,12 @@ class Index:
         """Open µs in UTC ``month`` (one integer kept per month)."""
         found = self._totals.get(month)
         if found is None:
-            found = self._totals[month] = sum(e - s for s, e in self.peek(month))
+            chunk = self._months.get(month)
+            if chunk is None and self._compute_total is not None:
+                found = self._compute_total(month)
+            else:
+                found = sum(e - s for s, e in (chunk if chunk is not None else self.peek(month)))
+            self._totals[month] = found
         return found
 
     # -- the far path: whole months added up, never made into runs ----------------------

@@ -57,10 +57,12 @@ from csdomain.calendars._index import (
     FIRST,
     LAST,
     Chunk,
+    DayPlan,
     Index,
     View,
     day_plan,
     merge,
+    month_total,
     open_month,
 )
 from csdomain.errors import NotFoundError, ValidationError
@@ -758,6 +760,11 @@ class BusinessCalendar(_Queries, Checked):
 
     def _new_index(self) -> Index:
         """A new index of this calendar's open time, by UTC month."""
+        plan = self._plan()
+        return Index(lambda month: open_month(plan, month), lambda month: month_total(plan, month))
+
+    def _plan(self) -> DayPlan:
+        """The calendar's hours by weekday and by special date, as the index reads them."""
         special: dict[int, Sequence[tuple[int, int]]] = {}
         for holiday in self.holidays:
             hours = self.weekly[holiday.date.weekday()]
@@ -766,8 +773,7 @@ class BusinessCalendar(_Queries, Checked):
         for extra in self.extra_workdays:
             special[extra.date.toordinal()] = [(r.start, r.end) for r in extra.hours]
         weekly = [[(r.start, r.end) for r in day] for day in self.weekly]
-        plan = day_plan(self.timezone, weekly, special)
-        return Index(lambda month: open_month(plan, month))
+        return day_plan(self.timezone, weekly, special)
 
 
 declare_document("business_calendar", BusinessCalendar)
