@@ -352,6 +352,8 @@ def _values(table: _Table, column: str, values: Any) -> list[Any]:
 
 
 def _check_columns(table: _Table, columns: ColumnValues) -> None:
+    if columns.keys() <= table.columns.keys():  # the usual case, checked in C
+        return
     for name in columns:
         if name not in table.columns:
             raise StorageError(
@@ -1283,25 +1285,36 @@ class SqliteBackend:
     ) -> None:
         """Replace the row if its version is ``expected_version`` (then +1)."""
         table = self._table(collection)
-        connection = self._writer(f"saving {table.what} {key!r}")
+        connection = self._writer("saving")
         _check_columns(table, columns)
         params = (text, *[columns.get(n) for n in table.single], self.tenant, key, expected_version)
         try:
-            with self._atomic(connection, bool(table.multiple)):
-                try:
-                    cursor = connection.execute(table.update, params)
-                except sqlite3.IntegrityError as exc:
-                    if not _duplicate(exc):
-                        raise
-                    raise self._unique_conflict(
-                        connection, table, key, columns, single=True
-                    ) from exc
-                if cursor.rowcount != 1:
-                    raise self._missing_or_stale(connection, table, key, expected_version)
-                if table.multiple:
-                    self._replace_entries(connection, table, key, columns)
+            if not table.multiple:  # the common save: one statement, atomic by itself
+                self._update_row(connection, table, key, columns, expected_version, params)
+                return
+            with self._atomic(connection):
+                self._update_row(connection, table, key, columns, expected_version, params)
+                self._replace_entries(connection, table, key, columns)
         except _DRIVER as exc:
             raise self._error(f"saving {table.what} {key!r}", exc) from exc
+
+    def _update_row(
+        self,
+        connection: sqlite3.Connection,
+        table: _Table,
+        key: str,
+        columns: ColumnValues,
+        expected_version: int,
+        params: tuple[Any, ...],
+    ) -> None:
+        try:
+            cursor = connection.execute(table.update, params)
+        except sqlite3.IntegrityError as exc:
+            if not _duplicate(exc):
+                raise
+            raise self._unique_conflict(connection, table, key, columns, single=True) from exc
+        if cursor.rowcount != 1:
+            raise self._missing_or_stale(connection, table, key, expected_version)
 
     def set_columns(self, collection: str, key: str, columns: ColumnValues) -> None:
         """Replace a row's column values, keeping its document and version."""
