@@ -60,7 +60,8 @@ def _v1_columns(ticket: Ticket, next_deadline: Any) -> tuple[Any, ...]:
 
 def _write_v1(path: Path, tenants: dict[str, list[Ticket]]) -> dict[str, list[tuple[Any, ...]]]:
     """A version 1 file holding these tickets and a few records per tenant; returns the
-    rows written per tenant as ``(collection, key, version, text)``."""
+    rows written per tenant as ``(collection, key, version, text)``, and a ticket's
+    ``next_deadline`` (microseconds or None)."""
     raw = sqlite3.connect(path, isolation_level=None)
     written: dict[str, list[tuple[Any, ...]]] = {}
     try:
@@ -90,7 +91,8 @@ def _write_v1(path: Path, tenants: dict[str, list[Ticket]]) -> dict[str, list[tu
                         for i, event in enumerate(events)
                     ],
                 )
-                rows.append(("tickets", ticket.id, version, text))
+                micros = None if deadline is None else to_epoch_us(deadline)
+                rows.append(("tickets", ticket.id, version, text, micros))
             customer = Customer(
                 id="cus_1",
                 display_name="王芳",
@@ -215,16 +217,16 @@ def test_legacy_rows_give_back_what_version_1_stored_and_drop_legacy_forgets_the
     assert acme.legacy_rows(5) == written["acme"][:5]  # records, then tickets
     assert acme.legacy_rows(0) == []
     with acme.transaction():
-        acme.drop_legacy([(c, k) for c, k, _, _ in rows[:5]])
+        acme.drop_legacy([(row[0], row[1]) for row in rows[:5]])
     assert acme.legacy_rows(100) == written["acme"][5:]
     with acme.transaction():
-        acme.drop_legacy([(c, k) for c, k, _, _ in rows[5:]])
+        acme.drop_legacy([(row[0], row[1]) for row in rows[5:]])
     assert acme.legacy_rows(100) == []
     # Another tenant's rows are still there: the tables stay.
     assert {"legacy_records", "legacy_tickets"} <= _tables(path)
     assert beta.legacy_rows(100) == written["beta"]
     with beta.transaction():
-        beta.drop_legacy([(c, k) for c, k, _, _ in written["beta"]])
+        beta.drop_legacy([(row[0], row[1]) for row in written["beta"]])
     assert not {"legacy_records", "legacy_tickets"} & _tables(path)
     assert acme.legacy_rows(100) == beta.legacy_rows(100) == []
     acme.close()
@@ -259,7 +261,7 @@ def test_a_new_store_and_a_migrated_one_have_the_same_schema(
     for tenant, rows in written.items():
         backend = open_backend(f"sqlite:///{path}", tenant)
         with backend.transaction():
-            backend.drop_legacy([(c, k) for c, k, _, _ in rows])
+            backend.drop_legacy([(row[0], row[1]) for row in rows])
         backend.close()
     fresh = tmp_path / "fresh.db"
     open_backend(f"sqlite:///{fresh}", "acme", create=True).close()
@@ -286,6 +288,8 @@ def test_opening_a_version_1_file_through_the_store_moves_its_rows(
         opened = sum(1 for t in tickets if t.status is Status.OPEN)
         assert store.tickets.count(status=Status.OPEN) == opened
         assert store.tickets.count() == len(tickets)
+        due = store.tickets.due_before(T0 + timedelta(days=1))  # the deadlines moved too
+        assert [s.value.id for s in due.items] == ["tkt_2"]
         assert store.backend.legacy_rows(10) == []
     with open_store(f"sqlite:///{path}", tenant="beta") as store:
         assert store.tickets.get("tkt_1").value == tickets[0]

@@ -1863,13 +1863,15 @@ class SqliteBackend:
             )
         }
 
-    def legacy_rows(self, limit: int) -> list[tuple[str, str, int, str]]:
-        """Up to ``limit`` version 1 rows left to move: ``(collection, key, version, text)``."""
+    def legacy_rows(self, limit: int) -> list[tuple[Any, ...]]:
+        """Up to ``limit`` version 1 rows left to move: ``(collection, key, version,
+        text)``, and for a ticket its indexed ``next_deadline`` (microseconds or None)."""
         present = self._legacy_tables()
-        rows: list[tuple[str, str, int, str]] = []
+        rows: list[tuple[Any, ...]] = []
         if "legacy_records" in present and limit > 0:
             rows.extend(
-                self._fetch(
+                (collection, key, int(version), text)
+                for collection, key, version, text in self._fetch(
                     "reading version 1 rows",
                     "SELECT collection, key, version, document FROM legacy_records "
                     "WHERE tenant = ? ORDER BY collection, key LIMIT ?",
@@ -1878,14 +1880,15 @@ class SqliteBackend:
             )
         if "legacy_tickets" in present and len(rows) < limit:
             rows.extend(
-                self._fetch(
+                ("tickets", key, int(version), text, deadline)
+                for key, version, text, deadline in self._fetch(
                     "reading version 1 rows",
-                    "SELECT 'tickets', key, version, document FROM legacy_tickets "
+                    "SELECT key, version, document, next_deadline FROM legacy_tickets "
                     "WHERE tenant = ? ORDER BY key LIMIT ?",
                     (self.tenant, limit - len(rows)),
                 )
             )
-        return [(c, k, int(v), t) for c, k, v, t in rows]
+        return rows
 
     def drop_legacy(self, rows: Sequence[tuple[str, str]]) -> None:
         """Forget these ``(collection, key)`` version 1 rows, moved by the store; the
