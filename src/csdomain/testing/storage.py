@@ -293,6 +293,8 @@ def _raw_texts(store: Store) -> list[str]:
     backend = store.backend
     texts: list[str] = []
     for collection in declared_collections.values():
+        if collection.events and collection.name != "tickets":
+            continue  # another aggregate's event streams: read by its own repository
         if not collection.events:
             store.collection(collection)  # declared to the database, if it was not yet
         rows = [row for _, row in backend.select(collection.name, Select(limit=10**6))]
