@@ -379,6 +379,9 @@ def fill_personal_data(store: Store) -> list[Ticket]:
     store.tickets.add(sample_ticket("tkt_other", customer_id="cus_2", subject="From 13900000000"))
     pending = store.outbox.pending(1000)
     store.outbox.mark_published([m.id for m in pending[::2]])
+    # A dead letter and a message leased to a relay hold the number too.
+    dead, _leased = store.outbox.claim(relay="relay_1", limit=2)
+    assert store.outbox.fail([dead.id], relay="relay_1", reason="broker down") == 1
     return saved
 
 

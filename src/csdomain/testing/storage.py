@@ -1632,6 +1632,10 @@ class StoreContract:
         # Relay part of the ticket's events: published rows go, pending ones are rewritten.
         mine = [m for m in store.outbox.pending(100) if m.ticket_id == "tkt_1"]
         store.outbox.mark_published([m.id for m in mine[:3]])
+        # One set aside as a dead letter, one leased to a relay: both hold personal data.
+        dead, leased = store.outbox.claim(relay="relay_1", limit=2)
+        assert (dead.id, leased.id) == (mine[3].id, mine[4].id)
+        assert store.outbox.fail([dead.id], relay="relay_1", reason="broker down") == 1
         at = T0 + timedelta(days=2)
 
         erasure = store.erase_customer("cus_1", reason="PIPL request 88", at=at)
@@ -1674,7 +1678,8 @@ class StoreContract:
         assert [m.handle_time for m in stored.messages] == [m.handle_time for m in ticket.messages]
         assert [
             (m.sequence, m.ticket_id) for m in store.outbox.pending(100) if m.ticket_id == "tkt_1"
-        ] == [(m.sequence, "tkt_1") for m in mine[3:]] + [(len(ticket.timeline), "tkt_1")]
+        ] == [(m.sequence, "tkt_1") for m in mine[4:]] + [(len(ticket.timeline), "tkt_1")]
+        assert [(f.id, f.reason) for f in store.outbox.failed().items] == [(dead.id, "broker down")]
         assert store.tickets.count(customer_id="cus_1") == 1
         assert [s.value.id for s in store.tickets.due_before(at).items] == []  # solved
         # Everything else is untouched.
