@@ -1497,7 +1497,7 @@ class PostgresBackend:
                 "leave its transaction block before using the store again"
             )
 
-    def _abort(self, unit: _Unit, error: BaseException) -> None:
+    def _abort(self, unit: _Unit, error: BaseException, pipelined: bool = False) -> None:
         """Roll the unit of work back (what was sent, and forget what was not)."""
         if unit.failed is None:
             unit.failed = error
@@ -1515,6 +1515,10 @@ class PostgresBackend:
             ):
                 for statement in unit.rollback:
                     conn.execute(statement)
+            if pipelined:
+                # psycopg (3.3) counts a statement it prepared in an aborted pipeline as
+                # prepared: forget them all (it deallocates them before the next call).
+                conn._prepared.clear()
         except _DRIVER:
             pass  # the connection is gone, and the transaction with it
 
@@ -1589,7 +1593,7 @@ class PostgresBackend:
             first = first or exc
         if first is not None:
             failed = _failed_write(writes, cursors, sending, first)
-            self._abort(unit, first)
+            self._abort(unit, first, pipelined=True)
             error: BaseException = (
                 _failure(what, first)
                 if failed is None
