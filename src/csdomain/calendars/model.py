@@ -140,7 +140,9 @@ class TimeRange(Checked):
         parsed = [_TIME.fullmatch(b.strip()) for b in bounds]
         if len(parsed) != 2 or not all(parsed):
             raise ValidationError.single(
-                "TimeRange", "", f"expected 'HH:MM-HH:MM' such as '09:00-12:00', got {text!r}"
+                "TimeRange",
+                "",
+                f"expected 'HH:MM-HH:MM' such as '09:00-12:00', got {describe(text)}",
             )
         seconds = []
         for match in parsed:
@@ -322,7 +324,7 @@ def _extra_workdays(value: Iterable[ExtraWorkday]) -> tuple[ExtraWorkday, ...]:
 
 def _weekly_explain(value: object) -> Iterator[tuple[str, str]]:
     if not isinstance(value, tuple) or len(value) != 7:
-        yield "", f"expected 7 days of ranges, Monday first, got {value!r}"
+        yield "", f"expected 7 days of ranges, Monday first, got {describe(value)}"
         return
     for i, day in enumerate(value):
         for sub, message in _ranges_explain(day):
