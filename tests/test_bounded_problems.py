@@ -11,8 +11,9 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
+import attrs
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csdomain.customers import Customer
@@ -151,3 +152,49 @@ def test_long_paths_and_messages_are_shortened() -> None:
     (problem,) = error.problems
     assert len(problem.path) <= 300 and problem.path.endswith("...")
     assert len(problem.message) <= 1_000 and problem.message.endswith("...")
+
+
+# -- every field of every class -------------------------------------------------------------
+
+
+def _checked_classes() -> list[type]:
+    import csdomain.testing.strategies  # noqa: F401  # fills the registry
+    from csdomain._kernel.validation import Checked
+    from csdomain.testing.strategies.registry import registered
+
+    return sorted(
+        (cls for cls in registered() if attrs.has(cls) and issubclass(cls, Checked)),
+        key=lambda cls: cls.__qualname__,
+    )
+
+
+@pytest.mark.parametrize("cls", _checked_classes(), ids=lambda cls: cls.__qualname__)
+@settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_a_huge_string_in_any_field_is_at_most_one_problem(cls: type, data: Any) -> None:
+    """Whatever field of whatever class gets a 100 kB string, construction either accepts
+    it or reports at most one problem for that field, in a small message, and never
+    raises anything but ValidationError."""
+    from csdomain.testing.strategies.registry import strategy_for
+
+    strategy = strategy_for(cls)
+    assert strategy is not None
+    value = data.draw(strategy)
+    for field in attrs.fields(cls):
+        if not field.init:
+            continue
+        error = _refusal(lambda: attrs.evolve(value, **{field.alias: "x" * 100_000}))
+        if error is not None:
+            mine = [p for p in error.paths if p.split("[")[0].split(".")[0] == field.name]
+            assert len(mine) <= 1, (field.name, error.paths[:5])
+            assert len(str(error)) < 5_000
+
+
+def _refusal(build: Any) -> ValidationError | None:
+    """The ValidationError ``build`` raises, or None when it accepts (any other exception
+    propagates, failing the test)."""
+    try:
+        build()
+    except ValidationError as error:
+        return error
+    return None
