@@ -18,11 +18,18 @@ when it stores event streams, a unique index per unique column and one index
 per declared query. Table and index names come from the declaration's
 validated names only, never from values. ``declare`` records each declaration
 (table ``csdomain_collections``) and, when it changes, adds the new columns and
-indexes; columns are never dropped. A multiple column's ``None`` values are not
-stored: asked for ``None``, such a column matches records holding no value.
+indexes; columns are never dropped. A multiple column holds no NULL (``None``
+among its values is refused, and matches no record in a filter). A page reads
+the index of the declared query serving it; a filter of several values on an
+indexed column reads each value's range in order and merges them, so a page
+costs a page per value whatever the number of matches.
+
 The outbox is one table with a state (pending, published or failed) and a
 lease (owner and end) per message: a claim leases messages in one write
-transaction, so two relays never hold the same message at once.
+transaction (``UPDATE ... RETURNING``), so two relays never hold the same
+message at once. Ids increase across tenants and a committed message's id is
+never handed out again, even after the message is deleted; the id of a
+message whose transaction rolled back may be (nobody else saw it).
 
 Durability: a file database runs in WAL mode with ``synchronous=FULL``, so a
 transaction that has committed survives a crash of the process *and* of the
