@@ -543,9 +543,14 @@ class _Queries:
             lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
         if type(lo) is not timedelta or type(hi) is not timedelta:  # pandas Timestamp and such
             lo, hi = _instant(a, self, "elapsed", "a"), _instant(b, self, "elapsed", "b")
-        if hi <= lo or self._always:
-            _check_span(self, "elapsed", lo, "a", hi, "b")
-            return hi - lo if hi > lo else _ZERO
+        if hi <= lo:
+            if hi >= FIRST and lo < LAST:
+                return _ZERO
+            _check_span(self, "elapsed", lo, "a", hi, "b")  # raises
+        if self._always:
+            if lo >= FIRST and hi < LAST:
+                return hi - lo
+            _check_span(self, "elapsed", lo, "a", hi, "b")  # raises
         index = self._index or self._idx()
         # one snapshot: another thread may publish another run meanwhile
         span_lo, span_hi, starts, ends, shift, through, day0, first, _, base = index.view
@@ -637,7 +642,8 @@ class _Queries:
 
     def _add_plain(self, at: timedelta, d: timedelta) -> datetime:
         """``add`` for a zero span or an always-open calendar: ``t + d`` in UTC."""
-        _check_span(self, "add", at, "t", at, "t")
+        if not FIRST <= at < LAST:
+            raise _out_of_range(self, "add", "t", at)
         if d > DURATION_MAX:
             raise _too_long(self, d)
         if at + d >= LAST:
