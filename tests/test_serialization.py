@@ -58,8 +58,11 @@ def _contact_rules() -> st.SearchStrategy[Any]:
 def _erasures() -> st.SearchStrategy[Any]:
     from csdomain.storage.erasure import Erasure
 
-    reasons = st.text(st.characters(codec="utf-8"), min_size=1, max_size=20).filter(str.strip)
-    return st.builds(Erasure, cst.ids(prefix="cus"), reasons, cst.aware_datetimes(), st.integers(0, 99))
+    letters = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs"))
+    reasons = st.text(letters, min_size=1, max_size=20).filter(str.strip)
+    return st.builds(
+        Erasure, cst.ids(prefix="cus"), reasons, cst.aware_datetimes(), st.integers(0, 99)
+    )
 
 
 DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {

@@ -93,6 +93,7 @@ _BOMS: Final = (
     (b"\xfe\xff", "a UTF-16 byte order mark"),
     (b"\x00\x00\xfe\xff", "a UTF-32 byte order mark"),
 )
+_ODD_FIRST_BYTES: Final = b"\xef\xff\xfe\x00"  # byte order marks, UTF-16BE and UTF-32BE
 _ACCEPTED: Final = "JSON text is UTF-8 (str, bytes, bytearray or memoryview)"
 
 
@@ -244,15 +245,23 @@ def loads(
     text the rules refuse (see the module's documentation); ``max_bytes`` bounds its
     size in bytes of UTF-8, checked before parsing.
     """
-    if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
-        raise ValidationError.single(
-            subject, "", f"max_bytes must be a non-negative integer or None, got {max_bytes!r}"
-        )
-    data = _utf8(text, subject, max_bytes)
-    size = len(data)
-    if max_bytes is not None and size > max_bytes:
-        _too_large(subject, size, max_bytes)
-    if not data or data[0] in b"\xef\xff\xfe\x00" or 0 in data[:4]:
+    if type(text) is str and max_bytes is None:  # the common case, in short
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            _lone_surrogate(subject, exc.start)
+    else:
+        if max_bytes is not None and (type(max_bytes) is not int or max_bytes < 0):
+            raise ValidationError.single(
+                subject,
+                "",
+                f"max_bytes must be a non-negative integer or None, got {max_bytes!r}",
+            )
+        data = _utf8(text, subject, max_bytes)
+        if max_bytes is not None and len(data) > max_bytes:
+            _too_large(subject, len(data), max_bytes)
+    # UTF-16 and UTF-32 put a zero byte beside the first (ASCII) character of JSON text.
+    if not data or data[0] in _ODD_FIRST_BYTES or data[1:2] == b"\x00":
         _check_encoding(data, subject)
     scan = data.translate(_SCAN)
     long_digits = _LONG_DIGITS in scan
@@ -272,12 +281,7 @@ def _utf8(text: object, subject: str, max_bytes: int | None) -> bytes:
         try:
             return text.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise ValidationError.single(
-                subject,
-                "",
-                f"JSON text holds a lone surrogate at character {exc.start}, which is not "
-                f"valid Unicode text; {_ACCEPTED}",
-            ) from None
+            _lone_surrogate(subject, exc.start)
     if type(text) is bytes:
         return text
     if isinstance(text, (bytes, bytearray, memoryview)):
@@ -287,6 +291,15 @@ def _utf8(text: object, subject: str, max_bytes: int | None) -> bytes:
         return bytes(text)
     raise ValidationError.single(
         subject, "", f"expected JSON text, got {type(text).__name__}; {_ACCEPTED}"
+    )
+
+
+def _lone_surrogate(subject: str, at: int) -> NoReturn:
+    raise ValidationError.single(
+        subject,
+        "",
+        f"JSON text holds a lone surrogate at character {at}, which is not valid Unicode "
+        f"text; {_ACCEPTED}",
     )
 
 

@@ -13,9 +13,28 @@ fails with a clear :class:`~csdomain.errors.ValidationError` rather than a
 silent misreading. Every loading error is a ``ValidationError`` listing each
 bad path (``timeline[3].at``), never a bare ``KeyError`` or ``TypeError``.
 
-With the ``fast`` extra (orjson) installed, :func:`to_json` and
-:func:`from_json` use orjson; the documents are the same JSON values either
-way (compact, UTF-8, non-ASCII text kept as is).
+JSON text is read and written by one codec (``csdomain._kernel.codec``): with
+the ``fast`` extra (orjson) installed through orjson, else the stdlib's
+:mod:`json`, with the same results either way. Documents are compact UTF-8
+with non-ASCII text kept as is. :func:`from_json` follows one set of rules on
+both, refusing with a ``ValidationError`` a byte order mark or UTF-16/32 text,
+nesting deeper than 1024 levels, integers outside the signed 64-bit range, NaN
+and infinite numbers, lone surrogates, and (with ``max_bytes``) a text longer
+than that, before parsing it.
+
+Storage that keeps a ticket's events as rows writes them with
+:func:`events_json` and loads the ticket back with
+:func:`ticket_from_events_json`:
+
+>>> from datetime import datetime, timezone
+>>> from csdomain import Ticket
+>>> ticket = Ticket.open(id="tkt_1", customer_id="cus_1", channel="email",
+...                      subject="Refund", at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+>>> rows = serialization.events_json(ticket.timeline)
+>>> rows[0][:40]
+'{"type":"created","at":"2026-11-23T00:00'
+>>> serialization.ticket_from_events_json(rows, key="tkt_1") == ticket
+True
 """
 
 from __future__ import annotations
@@ -662,9 +681,15 @@ def from_dict(doc: Any, cls: type[T] | None = None) -> T | object:
 
     Raises :class:`~csdomain.errors.ValidationError` listing every problem.
     """
+    return _load(doc, cls, copy=True)
+
+
+def _load(doc: Any, cls: type[T] | None, *, copy: bool) -> T | object:
+    """:func:`from_dict` of ``doc``; without ``copy`` (a dict nobody else holds) the
+    envelope's keys are taken out of ``doc`` itself."""
     target = _check_envelope(doc, cls)
-    body = dict(doc)  # the envelope checked above holds both keys
-    del body["schema_version"], body["document"]
+    body = dict(doc) if copy else doc
+    del body["schema_version"], body["document"]  # the envelope checked above holds both
     subject = cls.__name__ if cls is not None else target.__name__
     try:
         value: object = _converter(False).structure(body, target)
@@ -813,6 +838,8 @@ def from_json(
     """
     subject = cls.__name__ if cls is not None else "document"
     doc = codec.loads(text, subject=subject, max_bytes=max_bytes)
+    if type(doc) is dict:  # made here and held by nobody else: no copy needed
+        return _load(doc, cls, copy=False)
     return from_dict(doc) if cls is None else from_dict(doc, cls)
 
 
