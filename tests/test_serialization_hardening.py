@@ -215,6 +215,18 @@ def test_deep_text_loads_from_an_already_deep_stack() -> None:
         assert value == "bottom"
 
 
+def test_the_depth_limit_holds_where_the_recursion_limit_was_raised() -> None:
+    # The C scanner then reads deeper than MAX_DEPTH itself; what it read is measured.
+    saved = sys.getrecursionlimit()
+    sys.setrecursionlimit(5_000)
+    try:
+        assert "more than 1024 levels" in refused(_nested(codec.MAX_DEPTH + 1))
+        assert "more than 1024 levels" in refused(_nested(2_000, "{"))
+        assert type(loaded(_nested(codec.MAX_DEPTH))) is list
+    finally:
+        sys.setrecursionlimit(saved)
+
+
 def test_malformed_deep_text_read_by_the_loop_is_explained_like_the_scanner() -> None:
     for text in ["[" * 1000 + "1,]" + "]" * 999, "[" * 1000 + '{"a" 1}' + "]" * 1000]:
         with using("json"):
