@@ -1032,3 +1032,97 @@ def test_a_failure_inside_a_transaction_rolls_back_everything(db: SqliteBackend)
     assert db.count("things", {"tags": ("x",)}) == 0
     assert db.read_events("things", [("a", 1)]) == {"a": []}
     assert db.outbox_pending(10) == []
+
+
+# -- laws -----------------------------------------------------------------------------
+
+_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("insert"), st.sampled_from("abcd"), st.sampled_from(["n1", "n2"])),
+        st.tuples(st.just("update"), st.sampled_from("abcd"), st.sampled_from(["h1", "h2"])),
+        st.tuples(st.just("delete"), st.sampled_from("abcd"), st.integers(1, 2)),
+        st.tuples(st.just("events"), st.sampled_from("abcd"), st.integers(0, 2)),
+        st.tuples(st.just("outbox"), st.sampled_from("abcd"), st.integers(0, 2)),
+        st.tuples(st.just("claim"), st.sampled_from(["r1", "r2"]), st.integers(0, 3)),
+        st.tuples(st.just("ack"), st.sampled_from(["r1", "r2"]), st.integers(1, 6)),
+        st.tuples(st.just("fail"), st.sampled_from(["r1", "r2"]), st.integers(1, 6)),
+        st.tuples(st.just("redact"), st.sampled_from("abcd"), st.integers(0, 2)),
+    ),
+    max_size=12,
+)
+
+
+def _state(backend: SqliteBackend) -> Any:
+    """Everything the tenant can read, for before/after comparisons."""
+    keys = [(key, 1_000) for key in "abcdx"]
+    return (
+        backend.select("things", Select(limit=10_000)),
+        backend.select("things", Select(order="name", limit=10_000)),
+        backend.count("things", {"handles": ("h1", "h2")}),
+        backend.read_events("things", keys),
+        backend.outbox_pending(10_000),
+        backend.outbox_failed(None, 10_000),
+        [row[1:] for row in backend._fetch("", "SELECT * FROM outbox", ())],  # leases too
+    )
+
+
+def _run(backend: SqliteBackend, operation: tuple[str, str, Any]) -> bool:
+    """Apply one operation; False when it was refused (ConflictError, NotFoundError)."""
+    kind, name, arg = operation
+    nth = (
+        [m.id for m in backend.outbox_pending(100)][arg - 1 : arg]
+        if kind in ("ack", "fail")
+        else []
+    )
+    try:
+        if kind == "insert":
+            backend.insert_many("things", [(name, "{}", {"name": arg, "handles": (arg,)})])
+        elif kind == "update":
+            row = backend.get("things", name)
+            version = 1 if row is None else row.version
+            backend.update("things", name, version, arg, {"name": arg, "handles": (arg,)})
+        elif kind == "delete":
+            backend.delete("things", name, arg)
+        elif kind == "events":
+            backend.append_events("things", [(name, arg, f"{name}{arg}"), (name, 0, "zero")])
+        elif kind == "outbox":
+            backend.outbox_append([("things", name, arg, "made", f"{name}{arg}")])
+        elif kind == "claim":
+            backend.outbox_claim(name, 2, now=arg * 10, lease=15)
+        elif kind == "ack":
+            backend.outbox_ack(name, nth)
+        elif kind == "fail":
+            backend.outbox_fail(name, nth, "bad")
+        else:
+            backend.outbox_redact("things", name, {arg: "redacted"})
+    except (ConflictError, NotFoundError):
+        return False
+    return True
+
+
+@settings(deadline=None)
+@given(_operations, _operations)
+def test_refused_writes_and_rolled_back_transactions_change_nothing(
+    setup: list[tuple[str, str, Any]], undone: list[tuple[str, str, Any]]
+) -> None:
+    """Laws: a refused write changes nothing, even when its error is caught and the
+    transaction goes on; a transaction ended by an exception changes nothing."""
+    backend = open_backend("sqlite://", "t1")
+    backend.declare(THINGS)
+    with backend.transaction():
+        for operation in setup:
+            before = _state(backend)
+            if not _run(backend, operation):
+                assert _state(backend) == before, operation
+    committed = _state(backend)
+
+    def undo() -> None:
+        with backend.transaction():
+            for operation in undone:
+                _run(backend, operation)
+            raise _RollbackError
+
+    with pytest.raises(_RollbackError):
+        undo()
+    assert _state(backend) == committed
+    backend.close()
