@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from csdomain.errors import (
@@ -1080,7 +1080,9 @@ def _run(backend: SqliteBackend, operation: tuple[str, str, Any]) -> bool:
         elif kind == "update":
             row = backend.get("things", name)
             version = 1 if row is None else row.version
-            backend.update("things", name, version, arg, {"name": arg, "handles": (arg,)})
+            # A name of its own, a handle perhaps taken: refused after the row changed.
+            columns = {"name": f"{name}-{arg}", "handles": (arg,), "tags": (name,)}
+            backend.update("things", name, version, arg, columns)
         elif kind == "delete":
             backend.delete("things", name, arg)
         elif kind == "events":
@@ -1102,6 +1104,17 @@ def _run(backend: SqliteBackend, operation: tuple[str, str, Any]) -> bool:
 
 @settings(deadline=None)
 @given(_operations, _operations)
+@example(  # refused after a statement changed something: the savepoint undoes it
+    setup=[
+        ("insert", "a", "n1"),
+        ("insert", "b", "n2"),
+        ("update", "a", "h1"),
+        ("update", "b", "h1"),  # its handle is taken once its row was updated
+        ("events", "a", 1),
+        ("events", "a", 2),  # (a, 2) inserted, then (a, 0) refused
+    ],
+    undone=[("outbox", "a", 0), ("claim", "r1", 1), ("ack", "r1", 1)],
+)
 def test_refused_writes_and_rolled_back_transactions_change_nothing(
     setup: list[tuple[str, str, Any]], undone: list[tuple[str, str, Any]]
 ) -> None:
