@@ -69,23 +69,12 @@ MAX_DEPTH: Final = 1024
 
 # One pass over the bytes answers the cheap questions: digits become "0" (an integer
 # beyond 64 bits has at least 19 of them in a row), openers become "[" (the stdlib path
-# counts them), an exponent's "e" stays (a float overflows only with a 3-digit
-# exponent), the rest is blank.
+# counts them), the rest is blank.
 _SCAN: Final = bytes(
-    ord("0")
-    if chr(c).isdigit()
-    else ord("[")
-    if c in b"[{"
-    else ord("e")
-    if c in b"eE"
-    else ord("+")
-    if c == ord("+")
-    else ord(" ")
-    for c in range(256)
+    ord("0") if c in b"0123456789" else ord("[") if c in b"[{" else ord(" ") for c in range(256)
 )
 _LONG_DIGITS: Final = b"0" * 19
-_BIG_EXPONENTS: Final = (b"e000", b"e+000")
-_SURROGATE_ESCAPE: Final = (b"\\ud", b"\\uD")
+_SURROGATE_ESCAPE: Final = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE: Final = re.compile("[\ud800-\udfff]")
 _BOMS: Final = (
     (b"\xef\xbb\xbf", "a UTF-8 byte order mark"),
@@ -178,7 +167,7 @@ def _stdlib_dumps(doc: Any, indent: int | None) -> str:
         raise ValidationError.single(
             "JSON document", "", f"{exc}; JSON numbers are finite"
         ) from None
-    if not text.isascii() and _SURROGATE.search(text) is not None:
+    if not text.isascii() and not _encodes(text):
         raise ValidationError.single(
             "JSON document",
             "",
@@ -186,6 +175,15 @@ def _stdlib_dumps(doc: Any, indent: int | None) -> str:
             "text; pair it or remove it",
         )
     return text
+
+
+def _encodes(text: str) -> bool:
+    """Whether ``text`` has a UTF-8 form (holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -227,7 +225,6 @@ def _checked_float(literal: str) -> float:
 
 _INF: Final = float("inf")
 
-_PLAIN: Final = json.JSONDecoder(parse_constant=_refuse_constant)
 _CHECKED_FLOATS: Final = json.JSONDecoder(
     parse_constant=_refuse_constant, parse_float=_checked_float
 )
@@ -270,7 +267,7 @@ def loads(
             return _orjson.loads(data)  # refuses more than MAX_DEPTH levels itself
         except _orjson.JSONDecodeError:
             pass  # explained by the stdlib path, in its words
-    return _stdlib_loads(data, scan, long_digits, subject)
+    return _stdlib_loads(data, text if type(text) is str else None, scan, long_digits, subject)
 
 
 def _utf8(text: object, subject: str, max_bytes: int | None) -> bytes:
@@ -325,19 +322,18 @@ def _check_encoding(data: bytes, subject: str) -> None:
         )
 
 
-def _stdlib_loads(data: bytes, scan: bytes, long_digits: bool, subject: str) -> Any:
+def _stdlib_loads(
+    data: bytes, given: str | None, scan: bytes, long_digits: bool, subject: str
+) -> Any:
+    """Read ``data`` (the UTF-8 of ``given``, when that is a str) with the stdlib."""
     try:
-        text = data.decode("utf-8")
+        text = given if given is not None else data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationError.single(
             subject, "", f"JSON text is not valid UTF-8 at byte {exc.start}; {_ACCEPTED}"
         ) from None
-    if long_digits:
-        decoder = _CHECKED
-    elif _BIG_EXPONENTS[0] in scan or _BIG_EXPONENTS[1] in scan:
-        decoder = _CHECKED_FLOATS
-    else:
-        decoder = _PLAIN
+    # Floats are few in documents: each is checked for overflow (1e400) as it is read.
+    decoder = _CHECKED if long_digits else _CHECKED_FLOATS
     try:
         try:
             value = decoder.decode(text)
@@ -364,7 +360,8 @@ def _stdlib_loads(data: bytes, scan: bytes, long_digits: bool, subject: str) -> 
             f"JSON text nests arrays and objects more than {MAX_DEPTH} levels deep; "
             f"at most {MAX_DEPTH} are accepted",
         ) from None
-    if (_SURROGATE_ESCAPE[0] in data or _SURROGATE_ESCAPE[1] in data) and _has_surrogate(value):
+    # A surrogate escape needs a backslash (memchr finds one fast); it may be paired.
+    if b"\\" in data and _SURROGATE_ESCAPE.search(data) is not None and _has_surrogate(value):
         raise ValidationError.single(
             subject,
             "",
