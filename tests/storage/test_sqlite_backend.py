@@ -1139,3 +1139,18 @@ def test_refused_writes_and_rolled_back_transactions_change_nothing(
         undo()
     assert _state(backend) == committed
     backend.close()
+
+
+def test_a_second_transaction_on_the_file_in_one_thread_is_refused_not_awaited(
+    path: Path,
+) -> None:
+    first, second = _open(path, "t1"), _open(path, "t2")
+    with first.transaction():
+        with pytest.raises(StorageError, match="would wait for it forever"):
+            second.transaction().__enter__()
+        first.insert_many("plain", [("a", "{}", {})])
+    with second.transaction():  # once the first ended, the file takes the other one
+        second.insert_many("plain", [("a", "{}", {})])
+    assert first.get("plain", "a") is not None and second.get("plain", "a") is not None
+    first.close()
+    second.close()

@@ -58,10 +58,11 @@ database is locked) instead of failing when they first write, and the version
 checks inside a transaction see the latest commit, so no update is lost.
 Readers never wait for writers (WAL). Calls outside a transaction read in
 autocommit mode, each statement on its own snapshot. As the lock is per file,
-a thread with a transaction open should not write through another store
-(another tenant) of the same file until it ends: that write would wait for the
-thread's own lock. The private in-memory database has a single connection; a
-lock serializes its users, and a transaction holds it from start to end.
+a thread with a transaction open cannot open another one on the same file
+through another store (another tenant's): it would wait for itself, so it is
+refused with a :class:`~csdomain.errors.StorageError`. The private in-memory
+database has a single connection; a lock serializes its users, and a
+transaction holds it from start to end.
 
 Schema: the file records the schema version (table ``csdomain_schema``); a
 file written by csdomain 0.1 (version 1) is migrated forward in place, in one
@@ -265,6 +266,9 @@ _KINDS: Final = {
 # UPDATE ... RETURNING (the one-statement claim) needs SQLite 3.35.
 _RETURNING: Final = sqlite3.sqlite_version_info >= (3, 35)
 _OUTBOX_COLUMNS: Final = "id, stream, key, sequence, event_type, document, attempts, failure"
+# (file, thread) of every transaction open in this process: a second one in the same
+# thread, through another store of the file, would wait for the first one's lock.
+_WRITERS: set[tuple[str, int]] = set()
 # Driver errors, and what the driver raises for values it cannot bind.
 _DRIVER: Final = (sqlite3.Error, sqlite3.Warning, OverflowError, UnicodeEncodeError)
 
@@ -1024,6 +1028,13 @@ class SqliteBackend:
             )
         holder = self._holder()
         connection = holder.connection
+        writer = (self._file or "", threading.get_ident())
+        if self._file is not None and writer in _WRITERS:
+            raise StorageError(
+                f"a transaction on {self._label} is already open in this thread through "
+                "another store (another tenant's, perhaps); SQLite has one writer per "
+                "file, so this one would wait for it forever: end that one first"
+            )
         with self._reading():
             try:
                 connection.execute("BEGIN IMMEDIATE")
@@ -1031,6 +1042,8 @@ class SqliteBackend:
                 raise self._error("starting a transaction", exc) from exc
             self._mark(holder, True)
             holder.erased = False
+            if self._file is not None:
+                _WRITERS.add(writer)
             try:
                 try:
                     yield
@@ -1044,6 +1057,7 @@ class SqliteBackend:
                     raise self._error("committing a transaction", exc) from exc
             finally:
                 self._mark(holder, False)
+                _WRITERS.discard(writer)
             if holder.erased and self.path is not None:
                 holder.erased = False
                 # Erased text must not outlive the commit in the WAL: copy it into the
