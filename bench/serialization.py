@@ -9,7 +9,7 @@ and loads it back into its own objects:
 
 * **csdomain + json** / **csdomain + orjson**: ``serialization.to_json`` and
   ``serialization.from_json``. The ``fast`` extra only makes orjson importable;
-  the stdlib variant is measured by setting ``csdomain.serialization._orjson``
+  the stdlib variant is measured by setting ``csdomain._kernel.codec._orjson``
   to ``None`` for the run (exactly what a missing extra does), then restoring it.
 * **pydantic v2**: ``BaseModel`` classes of the same shape (state fields and a
   timeline that is a discriminated union on ``type``; aware datetimes, enums,
@@ -67,6 +67,7 @@ from csdomain import (
     Visibility,
 )
 from csdomain import serialization as ser
+from csdomain._kernel import codec  # the benchmark switches its JSON backend
 
 try:
     import orjson
@@ -454,21 +455,19 @@ class Contender:
     value: Any  # what gets dumped
     dump: Callable[[Any], str | bytes]
     load: Callable[[str | bytes], Any]
-    fast_csdomain: bool | None = None  # csdomain.serialization._orjson on (True) or off (False)
+    fast_csdomain: bool | None = None  # csdomain's codec with orjson (True) or without (False)
 
 
 @contextmanager
 def csdomain_backend(fast: bool | None) -> Iterator[None]:
     """Run with csdomain's JSON backend forced to orjson (True) or stdlib json (False)."""
-    if not hasattr(ser, "_orjson"):
-        raise RuntimeError("csdomain.serialization._orjson is gone; update csdomain_backend()")
-    saved = ser._orjson
+    saved = codec._orjson
     if fast is not None:
-        ser._orjson = orjson if fast else None  # type: ignore[assignment]
+        codec._orjson = orjson if fast else None
     try:
         yield
     finally:
-        ser._orjson = saved
+        codec._orjson = saved
 
 
 def contenders(ticket: Ticket) -> tuple[list[Contender], list[str]]:

@@ -87,10 +87,10 @@ class ConfigurationRepository:
         row = self._context.backend.get(CONFIG.name, f"{family}:{self._name(name)}")
         if row is None:
             raise self._context.missing(cls.__name__, name)
-        stored = self._read(DOCUMENT_TYPES[family], row)  # any document filed there
+        stored: Stored[Any] = self._read(DOCUMENT_TYPES[family], row)  # any filed there
         if not isinstance(stored.value, cls):
             raise self._context.missing(cls.__name__, name)
-        return stored
+        return Stored(stored.value, stored.version)
 
     def _read(self, cls: type[T], row: Row) -> Stored[T]:
         try:
@@ -131,7 +131,6 @@ class ConfigurationRepository:
         return self._documents.of_type(
             family, limit, cursor, lambda row: (row.key.partition(":")[2], self._read(cls, row))
         )
-
 
 
 @contextmanager
