@@ -198,3 +198,10 @@ def _refusal(build: Any, *args: Any, **kwargs: Any) -> ValidationError | None:
     except ValidationError as error:
         return error
     return None
+
+
+def test_an_error_is_text_even_when_it_quotes_a_lone_surrogate() -> None:
+    """A message that quotes bad input raw still encodes, so the error can be logged."""
+    error = ValidationError("Thing", [("name\ud800", "got 'a\udfff'")])
+    assert str(error) == "invalid Thing: name\\ud800: got 'a\\udfff'"
+    str(error).encode("utf-8")

@@ -9,6 +9,7 @@ been accepted.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar, Final
 
@@ -134,7 +135,15 @@ _MAX_MESSAGE: Final = 1000
 
 
 def _shortened(text: str, most: int) -> str:
-    return text if len(text) <= most else text[: most - 3] + "..."
+    if len(text) > most:
+        text = text[: most - 3] + "..."
+    if not text.isascii() and _SURROGATE.search(text) is not None:
+        # a message quoting bad text raw must still be text (loggable, sendable)
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
+_SURROGATE: Final = re.compile("[\ud800-\udfff]")
 
 
 class NotFoundError(CSDomainError, LookupError):
