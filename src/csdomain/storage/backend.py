@@ -59,7 +59,7 @@ __all__ = [
 #: The version of the storage schema this csdomain writes and reads. Version 1
 #: (csdomain 0.1) kept documents in ``records`` and ``tickets`` tables; version 2
 #: keeps declared collections, event rows and a leased outbox.
-SCHEMA_VERSION: Final = 1  # 2 once the adapters move to it
+SCHEMA_VERSION: Final = 2
 
 #: What version 1 stored in its generic ``records`` table (tickets had a table of
 #: their own; configuration documents went to ``"config:<document name>"``).
