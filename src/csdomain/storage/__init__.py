@@ -172,10 +172,9 @@ class Store:
     @property
     def contact_rules(self) -> ContactRules:
         """The tenant's contact rules (the defaults until :meth:`set_contact_rules`)."""
-        found = self.backend.get("config", f"contact_rules:{CONTACT_RULES_NAME}")
-        if found is None:
-            return ContactRules()
-        return self.config.get(ContactRules, CONTACT_RULES_NAME).value
+        found = self.config.get_many(ContactRules, [CONTACT_RULES_NAME])  # one read
+        stored = found.get(CONTACT_RULES_NAME)
+        return ContactRules() if stored is None else stored.value
 
     def set_contact_rules(self, rules: ContactRules) -> None:
         """Adopt ``rules`` for the tenant's contact points, re-indexing every customer.

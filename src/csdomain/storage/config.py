@@ -8,7 +8,7 @@ is filed as a ``condition`` and ``config.get(Condition, "vip")`` finds it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Final, TypeVar
 
@@ -91,6 +91,19 @@ class ConfigurationRepository:
         if not isinstance(stored.value, cls):
             raise self._context.missing(cls.__name__, name)
         return Stored(stored.value, stored.version)
+
+    def get_many(self, cls: type[T], names: Iterable[str]) -> dict[str, Stored[T]]:
+        """The documents of type ``cls`` stored under these names, by name (missing
+        names, and documents of another subclass, are left out)."""
+        family = document_name(cls)
+        keys = [f"{family}:{self._name(name)}" for name in names]
+        rows = self._context.backend.get_many(CONFIG.name, keys) if keys else []
+        found: dict[str, Stored[T]] = {}
+        for row in rows:
+            stored: Stored[Any] = self._read(DOCUMENT_TYPES[family], row)
+            if isinstance(stored.value, cls):
+                found[row.key.partition(":")[2]] = Stored(stored.value, stored.version)
+        return found
 
     def _read(self, cls: type[T], row: Row) -> Stored[T]:
         try:
