@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -154,12 +155,17 @@ class Schema:
             )
 
 
-@pytest.fixture
-def schema() -> Iterator[Schema]:
+def fresh_schema() -> Iterator[Schema]:
+    """A schema of the test's own, dropped afterwards (the body of a ``schema`` fixture)."""
     require_server()
     fresh = Schema()
     yield fresh
     fresh.drop()
+
+
+@pytest.fixture
+def schema() -> Iterator[Schema]:
+    yield from fresh_schema()
 
 
 @pytest.fixture
@@ -197,16 +203,15 @@ def traced(backend: Any) -> Iterator[list[str]]:
     with backend._source.lease() as conn:
         pass
     pgconn = conn.pgconn
-    read, write = os.pipe()
-    with os.fdopen(read) as reader:
-        pgconn.trace(write)
+    with tempfile.TemporaryFile("w+") as trace:
+        pgconn.trace(trace.fileno())
         pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS)
         try:
             yield lines
         finally:
             pgconn.untrace()
-            os.close(write)
-            lines += reader.read().splitlines()
+            trace.seek(0)
+            lines += trace.read().splitlines()
 
 
 def round_trips(lines: list[str]) -> int:
