@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Final
 
-from csdomain._kernel.time import ensure_aware, zone
+from csdomain._kernel.time import INSTANT_END, INSTANT_MIN, ensure_aware, zone
 from csdomain._kernel.validation import describe
 from csdomain.calendars import BusinessCalendar, CalendarUnion
 from csdomain.conditions import AllOf
@@ -468,7 +468,14 @@ def arguments(
                 "calendars",
                 f"an SlaSetup holds its calendars; call {subject}(ticket, setup, now)",
             )
-        if type(now) is not datetime or now.tzinfo is None:
+        try:  # the sweep's case costs one chained comparison; ensure_aware explains the rest
+            if (
+                type(now) is not datetime
+                or now.tzinfo is None
+                or not INSTANT_MIN <= now < INSTANT_END
+            ):
+                now = ensure_aware(now, subject, "now")
+        except TypeError:  # a tzinfo giving no offset: not comparable
             now = ensure_aware(now, subject, "now")
         return policies.policies, policies._by_name, now
     if isinstance(calendars, datetime) or calendars is None:
@@ -479,7 +486,10 @@ def arguments(
             f"call {subject}(ticket, policies, calendars, now) or {subject}(ticket, setup, now) "
             "with an SlaSetup",
         )
-    if type(now) is not datetime or now.tzinfo is None:
+    try:  # the sweep's case costs one chained comparison; ensure_aware explains the rest
+        if type(now) is not datetime or now.tzinfo is None or not INSTANT_MIN <= now < INSTANT_END:
+            now = ensure_aware(now, subject, "now")
+    except TypeError:  # a tzinfo giving no offset: not comparable
         now = ensure_aware(now, subject, "now")
     return policies, _calendar_map(calendars, subject), now
 
