@@ -9,8 +9,9 @@ calendar queries have their own cases in test_calendars_index.py.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,12 +27,15 @@ from csdomain import (
     MetricPolicy,
     Priority,
     SlaPolicy,
+    SlaSetup,
     Target,
     Ticket,
 )
+from csdomain._kernel import codec
 from csdomain.calendars import DURATION_MAX, INSTANT_END, INSTANT_MIN, TARGET_MAX, always_open
 from csdomain.customers import ContactPoint, Purchase
 from csdomain.errors import ValidationError
+from csdomain.serialization import from_json, ticket_from_events_json, to_json
 from csdomain.sla import SlaMetric, SlaState, evaluate, next_deadline
 from csdomain.testing import strategies as cst
 from csdomain.tickets import MessageAdded
@@ -131,15 +135,11 @@ def test_every_entry_point_refuses_an_instant_outside_the_span(
     assert "1900-01-01T00:00:00+00:00" in str(raised.value)
 
 
-_ENGINE = pytest.mark.xfail(
-    strict=True,
-    reason="sla/_engine.py calls ensure_aware only for naive or odd datetimes (change requested)",
-)
+def _evaluated_with_setup(at: datetime) -> object:
+    return evaluate(_opened(datetime(2026, 1, 1, tzinfo=UTC)), SlaSetup([_POLICY]), at)
 
 
-@pytest.mark.parametrize(
-    "build", [pytest.param(_evaluated, marks=_ENGINE), pytest.param(_deadline, marks=_ENGINE)]
-)
+@pytest.mark.parametrize("build", [_evaluated, _deadline, _evaluated_with_setup])
 @pytest.mark.parametrize("at", OUTSIDE, ids=str)
 def test_sla_evaluation_refuses_a_now_outside_the_span(
     build: Callable[[datetime], Any], at: datetime
@@ -147,10 +147,34 @@ def test_sla_evaluation_refuses_a_now_outside_the_span(
     with pytest.raises(ValidationError) as raised:
         build(at)
     assert raised.value.paths == ("now",)
+    assert "outside the accepted instants" in str(raised.value)
+
+
+class _NoOffset(tzinfo):
+    """A tzinfo that gives no offset: its datetimes are naive."""
+
+    def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+
+@pytest.mark.parametrize("build", [_evaluated, _deadline, _evaluated_with_setup])
+def test_sla_evaluation_refuses_a_now_whose_tzinfo_gives_no_offset(
+    build: Callable[[datetime], Any],
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        build(datetime(2026, 1, 2, tzinfo=_NoOffset()))
+    assert raised.value.paths == ("now",)
+    assert "naive datetime" in str(raised.value)
 
 
 @pytest.mark.parametrize(
-    ("build", "path"), [*ENTRY_POINTS, (_evaluated, "now"), (_deadline, "now")]
+    ("build", "path"),
+    [
+        *ENTRY_POINTS,
+        (_evaluated, "now"),
+        (_deadline, "now"),
+        (_evaluated_with_setup, "now"),
+    ],
 )
 @pytest.mark.parametrize("at", ENDS, ids=str)
 def test_every_entry_point_accepts_the_ends_of_the_span(
@@ -283,3 +307,64 @@ def test_instants_drawn_over_the_whole_span_are_accepted(at: datetime) -> None:
     assert _opened(at).created_at == at
     assert FrozenClock(at).now() == at
     assert _DESK.is_open(at) == _DESK.is_open(at.astimezone(UTC))
+
+
+# -- documents ------------------------------------------------------------------------------
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - the fast extra is absent
+    orjson = None  # type: ignore[assignment, unused-ignore]
+
+
+@pytest.fixture(
+    params=[
+        "json",
+        pytest.param(
+            "orjson", marks=pytest.mark.skipif(orjson is None, reason="the fast extra is absent")
+        ),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The codec on each JSON backend in turn (the stdlib one as without the fast extra)."""
+    saved = codec._orjson
+    codec._orjson = None if request.param == "json" else orjson
+    try:
+        yield request.param
+    finally:
+        codec._orjson = saved
+
+
+_OUTSIDE_TEXTS = [
+    "0001-01-01T00:00:00+00:00",
+    "1899-12-31T23:59:59.999999+00:00",
+    "2200-01-01T00:00:00+00:00",
+    "9999-12-31T23:59:59+00:00",
+]
+
+
+@pytest.mark.parametrize("text", _OUTSIDE_TEXTS)
+def test_a_ticket_document_with_an_instant_outside_the_span_is_refused(
+    backend: str, text: str
+) -> None:
+    """A ticket document loads only with its instants in the span, on the loader's fast
+    path (instants written with +00:00, as to_json writes them) as on the converter's."""
+    ticket = _opened(datetime(2026, 1, 1, tzinfo=UTC)).add_message(
+        at=datetime(2026, 1, 2, tzinfo=UTC), actor=AGENT, body="hi"
+    )
+    document = json.loads(to_json(ticket))
+    document["timeline"][1]["at"] = text
+    with pytest.raises(ValidationError) as raised:
+        from_json(json.dumps(document))
+    assert raised.value.paths == ("timeline[1].at",)
+    assert "outside the accepted instants" in str(raised.value)
+    rows = [json.dumps(event) for event in document["timeline"]]
+    with pytest.raises(ValidationError) as raised:
+        ticket_from_events_json(rows, key="T-1")
+    assert raised.value.paths == ("timeline[1].at",)
+
+
+def test_a_ticket_document_at_the_ends_of_the_span_loads(backend: str) -> None:
+    for at in (INSTANT_MIN, LAST):
+        ticket = _opened(at)
+        assert from_json(to_json(ticket)) == ticket

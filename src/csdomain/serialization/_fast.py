@@ -30,7 +30,7 @@ from typing import Any, Final, Union, get_args, get_origin
 
 import attrs
 
-from csdomain._kernel.time import to_utc
+from csdomain._kernel.time import INSTANT_END, INSTANT_MIN, to_utc
 from csdomain._kernel.validation import (
     CHECK,
     Check,
@@ -188,8 +188,13 @@ def _structure(
             indent += 1
         code.add(indent, f"if {test}: return None")
         code.add(indent, f"{var} = {parse}({var})")
-        # fromisoformat of a "+00:00" text is an aware datetime in UTC: an instant.
-        return inner is None and check is instant
+        if inner is None and check is instant:
+            # fromisoformat of a "+00:00" text is an aware datetime in UTC: an instant
+            # once it lies in the span, which is all of the check left to test.
+            lo, hi = code.name("_INSTANT_MIN", INSTANT_MIN), code.name("_INSTANT_END", INSTANT_END)
+            code.add(indent, f"if not {lo} <= {var} < {hi}: return None")
+            return True
+        return False
     elif get_origin(tp) is frozenset and get_args(tp) == (str,):
         if check is not None and check.shape == tp:  # the check tests every item
             code.add(indent, f"if type({var}) is not list: return None")
