@@ -10,7 +10,7 @@ calendar queries have their own cases in test_calendars_index.py.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -154,6 +154,12 @@ class _NoOffset(tzinfo):
     """A tzinfo that gives no offset: its datetimes are naive."""
 
     def utcoffset(self, dt: datetime | None) -> None:
+        return None
+
+    def dst(self, dt: datetime | None) -> None:
+        return None
+
+    def tzname(self, dt: datetime | None) -> None:
         return None
 
 
@@ -325,14 +331,10 @@ except ImportError:  # pragma: no cover - the fast extra is absent
         ),
     ]
 )
-def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """The codec on each JSON backend in turn (the stdlib one as without the fast extra)."""
-    saved = codec._orjson
-    codec._orjson = None if request.param == "json" else orjson
-    try:
-        yield request.param
-    finally:
-        codec._orjson = saved
+    monkeypatch.setattr(codec, "_orjson", None if request.param == "json" else orjson)
+    return str(request.param)
 
 
 _OUTSIDE_TEXTS = [
