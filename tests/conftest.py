@@ -7,7 +7,11 @@ cores. No deadline: CI machines are shared and timing is not what we test.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
+
+# The storage contract's assertions show their values when they fail.
+pytest.register_assert_rewrite("csdomain.testing.storage")
 
 settings.register_profile("default", deadline=None, max_examples=60)
 settings.register_profile(
