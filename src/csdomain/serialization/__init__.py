@@ -40,11 +40,14 @@ True
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
+from types import GenericAlias, UnionType
 from typing import (
     Any,
     Final,
@@ -52,6 +55,7 @@ from typing import (
     TypeVar,
     Union,
     cast,
+    get_args,
     get_origin,
     get_type_hints,
     overload,
@@ -59,6 +63,13 @@ from typing import (
 
 import attrs
 import cattrs
+from cattrs.cols import (
+    homogenous_tuple_structure_factory,
+    is_any_set,
+    is_mutable_sequence,
+    is_sequence,
+    list_structure_factory,
+)
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.fns import identity
 from cattrs.strategies import configure_union_passthrough
@@ -259,6 +270,74 @@ def _sorted_list(value: frozenset[Any]) -> list[Any]:
     return sorted(items)
 
 
+def _is_collection(cls: Any) -> bool:
+    """Homogeneous tuples, lists, sequences and sets (not deques): what cattrs fills by
+    iterating the given value."""
+    return (is_sequence(cls) or is_any_set(cls)) and not (cls is deque or get_origin(cls) is deque)
+
+
+def _item_name(cls: Any) -> str:
+    """How a message names the items of a collection type: ``strings``, ``ContactPoint``."""
+    if cls is str:
+        return "strings"
+    if isinstance(cls, type):
+        return cls.__name__
+    if get_origin(cls) in (Union, UnionType):
+        return " or ".join(_item_name(arg) for arg in get_args(cls))
+    if _is_collection(cls):
+        return "lists"
+    return str(cls)
+
+
+def _not_a_list(value: Any) -> str | None:
+    """Why ``value`` cannot be read as a list: a str, bytes and a mapping iterate (by
+    character, byte and key) but are no list, whatever their size."""
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"{type(value).__name__}"
+    if isinstance(value, Mapping):
+        return "an object (a mapping)"
+    if value is None:
+        return "null"
+    if not isinstance(value, Iterable):
+        return f"{type(value).__name__} {describe(value)}"
+    return None
+
+
+def _collection_structure_factory(
+    cls: Any, converter: cattrs.Converter
+) -> Callable[[Any, Any], Any]:
+    """cattrs' own hook for the collection type ``cls``, refusing first, as one problem,
+    a value that is no list (a 100 kB string would otherwise be 100,000 problems)."""
+    args = get_args(cls)
+    item = args[0] if args and args[0] is not Any else None
+    items: Callable[[Any, Any], Any]
+    if is_any_set(cls):
+        make = frozenset if (get_origin(cls) or cls) in (frozenset, AbstractSet) else set
+        as_list: Any = list if item is None else GenericAlias(list, (item,))
+        listed = list_structure_factory(as_list, converter)
+
+        def set_items(value: Any, _: Any) -> Any:
+            return make(listed(value, list))
+
+        items = set_items
+    elif is_mutable_sequence(cls):
+        items = list_structure_factory(cls, converter)
+    else:
+        items = homogenous_tuple_structure_factory(cls, converter)
+    expected = "expected a list" if item is None else f"expected a list of {_item_name(item)}"
+
+    def structure(value: Any, tp: Any) -> Any:
+        if type(value) is not list:  # JSON gives lists: anything else is looked at first
+            wrong = _not_a_list(value)
+            if wrong is not None:
+                raise TypeError(f"{expected}, got {wrong}")
+        return items(value, tp)
+
+    return structure
+
+
 def _is_enum(cls: Any) -> bool:
     return isinstance(cls, type) and issubclass(cls, Enum)
 
@@ -312,6 +391,7 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
       ``timeline``; structuring replays the timeline and rejects a document
       whose state fields disagree with it.
     """
+    converter.register_structure_hook_factory(_is_collection, _collection_structure_factory)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
     converter.register_structure_hook(float, _structure_float)
