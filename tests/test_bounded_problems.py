@@ -8,6 +8,7 @@ character. (bench/rejection.py times the 100 kB case.)
 
 from __future__ import annotations
 
+import json
 import pickle
 from datetime import datetime, timezone
 from typing import Any
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from csdomain.customers import Customer
 from csdomain.errors import ValidationError
-from csdomain.serialization import from_dict, to_dict
+from csdomain.serialization import from_dict, ticket_from_events_json, to_dict
 from csdomain.tickets import Actor, Ticket
 
 LIMIT = ValidationError.MAX_PROBLEMS
@@ -289,3 +290,45 @@ def test_an_error_is_text_even_when_it_quotes_a_lone_surrogate() -> None:
     error = ValidationError("Thing", [("name\ud800", "got 'a\udfff'")])
     assert str(error) == "invalid Thing: name\\ud800: got 'a\\udfff'"
     str(error).encode("utf-8")
+
+
+# -- counts kept where problems are re-pathed ----------------------------------------------
+
+_BAD_TAGS = [f"bad tag {i}" for i in range(1_000)]
+
+
+def _ticket_document_with_bad_tags() -> dict[str, Any]:
+    document = to_dict(
+        Ticket.open(id="T-1", customer_id="cus_1", channel="email", subject="s", at=_T0)
+    )
+    document["timeline"][0]["tags"] = _BAD_TAGS
+    return document
+
+
+@pytest.mark.parametrize(
+    ("build", "path"),
+    [
+        (lambda: from_dict(_customer_document(segments=_BAD_TAGS)), "segments[0]"),
+        (lambda: from_dict(_ticket_document_with_bad_tags()), "timeline[0].tags[0]"),
+        (
+            lambda: ticket_from_events_json(
+                [json.dumps(e) for e in _ticket_document_with_bad_tags()["timeline"]], key="T-1"
+            ),
+            "timeline[0].tags[0]",
+        ),
+        (
+            lambda: Ticket.open(
+                id="T-1", customer_id="cus_1", channel="email", subject="s", at=_T0, tags=_BAD_TAGS
+            ),
+            "tags[0]",
+        ),
+    ],
+    ids=["from_dict", "ticket document", "ticket_from_events_json", "Ticket.open"],
+)
+def test_a_re_pathed_error_still_counts_every_problem(build: Any, path: str) -> None:
+    """Loaders and Ticket.open re-path the problems of the objects they build: the count
+    of those left out goes along."""
+    error = _problems(build)
+    assert error.problem_count == 1_000 and len(error.problems) == LIMIT
+    assert error.paths[0] == path
+    assert str(error).endswith("\n  ... and 900 more problems")

@@ -582,7 +582,7 @@ def _configure_ticket(
             try:
                 timeline = structure_timeline(items, tuple[TicketEvent, ...])
             except Exception as exc:  # reported with the timeline's paths
-                raise ValidationError("Ticket", list(_walk(exc, "timeline"))) from None
+                raise _repathed("Ticket", exc, "timeline") from None
         ticket = Ticket(timeline=timeline)
         problems = disagreements(doc, ticket)
         if problems:
@@ -774,8 +774,7 @@ def _load(doc: Any, cls: type[T] | None, *, copy: bool) -> T | object:
     try:
         value: object = _converter(False).structure(body, target)
     except Exception:  # re-run in detail to list every path
-        problems = _detailed_problems(body, target)
-        raise ValidationError(subject, problems) from None
+        raise _detailed_error(subject, body, target) from None
     if cls is not None and not isinstance(value, cls):
         raise ValidationError.single(
             subject, "document", f"holds a {type(value).__name__}, not a {cls.__name__}"
@@ -812,12 +811,22 @@ def _check_envelope(doc: Any, cls: type | None) -> type:
     return target
 
 
-def _detailed_problems(body: Any, target: type) -> list[tuple[str, str]]:
+def _detailed_error(subject: str, body: Any, target: type) -> ValidationError:
     try:
         _converter(True).structure(body, target)
     except Exception as exc:  # every failure becomes a listed problem
-        return list(_walk(exc, "")) or [("", str(exc))]
-    return [("", "the document could not be loaded")]  # pragma: no cover - fast path agreed
+        return _repathed(subject, exc, "")
+    return ValidationError.single(  # pragma: no cover - the fast path agreed
+        subject, "", "the document could not be loaded"
+    )
+
+
+def _repathed(subject: str, exc: BaseException, path: str) -> ValidationError:
+    """The error listing every problem of ``exc`` under ``path``, counting those its
+    ValidationErrors counted without keeping them."""
+    omitted = [0]
+    problems = list(_walk(exc, path, omitted)) or [(path, str(exc))]
+    return ValidationError(subject, problems, len(problems) + omitted[0])
 
 
 def _join(path: str, sub: str) -> str:
@@ -828,22 +837,25 @@ def _join(path: str, sub: str) -> str:
     return f"{path}.{sub}"
 
 
-def _walk(exc: BaseException, path: str) -> Iterator[tuple[str, str]]:
+def _walk(exc: BaseException, path: str, omitted: list[int]) -> Iterator[tuple[str, str]]:
+    """The problems of ``exc`` under ``path``; adds to ``omitted[0]`` how many more its
+    ValidationErrors counted."""
     if isinstance(exc, ValidationError):
+        omitted[0] += exc.problem_count - len(exc.problems)
         for problem in exc.problems:
             yield _join(path, problem.path), problem.message
     elif isinstance(exc, IterableValidationError):
         with_notes, without = exc.group_exceptions()
         for inner, note in with_notes:
-            yield from _walk(inner, _join(path, f"[{note.index!r}]"))
+            yield from _walk(inner, _join(path, f"[{note.index!r}]"), omitted)
         for inner in without:
-            yield from _walk(inner, path)
+            yield from _walk(inner, path, omitted)
     elif isinstance(exc, ClassValidationError):
         attribute_errors, other_errors = exc.group_exceptions()
         for inner, attribute in attribute_errors:
-            yield from _walk(inner, _join(path, attribute.name))
+            yield from _walk(inner, _join(path, attribute.name), omitted)
         for inner in other_errors:
-            yield from _walk(inner, path)
+            yield from _walk(inner, path, omitted)
     elif isinstance(exc, KeyError):
         yield path, "required field missing"
     elif isinstance(exc, RecursionError):
@@ -960,7 +972,9 @@ def ticket_from_events_json(
     except ValidationError as exc:
         if exc.subject == subject:
             raise
-        raise ValidationError(subject, [(p.path, p.message) for p in exc.problems]) from None
+        raise ValidationError(
+            subject, [(p.path, p.message) for p in exc.problems], exc.problem_count
+        ) from None
 
 
 def _event_doc(text: str, subject: str, index: int) -> Any:
@@ -968,5 +982,7 @@ def _event_doc(text: str, subject: str, index: int) -> Any:
         return codec.loads(text, subject=subject)
     except ValidationError as exc:
         raise ValidationError(
-            subject, [(_join(f"timeline[{index}]", p.path), p.message) for p in exc.problems]
+            subject,
+            [(_join(f"timeline[{index}]", p.path), p.message) for p in exc.problems],
+            exc.problem_count,
         ) from None

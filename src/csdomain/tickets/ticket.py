@@ -85,8 +85,19 @@ def _plain_dict(values: Mapping[str, JsonScalar] | None) -> dict[str, JsonScalar
     return dict(values) if isinstance(values, Mapping) else values
 
 
+class _Problems(list[tuple[str, str]]):
+    """Problems gathered from the events an operation builds, and how many more those
+    events' errors counted without keeping them."""
+
+    omitted: int = 0
+
+    def error(self, subject: str) -> ValidationError:
+        """The error listing these problems, counting the omitted ones too."""
+        return ValidationError(subject, self, len(self) + self.omitted)
+
+
 def _build(
-    problems: list[tuple[str, str]], renames: Mapping[str, str], cls: type[E], **kwargs: Any
+    problems: _Problems, renames: Mapping[str, str], cls: type[E], **kwargs: Any
 ) -> E | None:
     """``cls(**kwargs)``, or None after adding its problems under the caller's argument
     names (``renames`` maps an event field to the argument that fed it; ``""`` drops a
@@ -94,6 +105,7 @@ def _build(
     try:
         return cls(**kwargs)
     except ValidationError as exc:
+        problems.omitted += exc.problem_count - len(exc.problems)
         for path, message in exc.problems:
             head, sep, rest = (
                 path.partition("[") if "[" in path.split(".")[0] else path.partition(".")
@@ -153,7 +165,7 @@ class Ticket(TicketState):
                 ) from None
             if isinstance(error, ValidationError):
                 raise ValidationError(
-                    "Ticket", [(path, p.message) for p in error.problems]
+                    "Ticket", [(path, p.message) for p in error.problems], error.problem_count
                 ) from None
             raise ValidationError.single("Ticket", path, str(error)) from None
         self._take(state)
@@ -205,7 +217,7 @@ class Ticket(TicketState):
         """
         if actor is None:
             actor = _customer_or_system(customer_id)
-        problems: list[tuple[str, str]] = []
+        problems = _Problems()
         links: tuple[TicketLink, ...] = ()
         if follow_up_of is not None:
             link = _build(
@@ -252,7 +264,7 @@ class Ticket(TicketState):
             if message is not None:
                 events.append(message)
         if problems:
-            raise ValidationError("Ticket.open", problems)
+            raise problems.error("Ticket.open")
         return cls(timeline=tuple(events))
 
     def follow_up(
