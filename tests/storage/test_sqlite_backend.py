@@ -798,6 +798,7 @@ def test_events_append_and_read_in_order_many_streams_in_one_statement(
     assert len(statements) == 1
     assert db.read_events("things", [("a", 2)]) == {"a": ["a0", "a1"]}
     assert db.read_events("things", [("a", 10)]) == {"a": ["a0", "a1", "a2"]}
+    assert db.read_events("things", [("a", 3), ("a", 1)]) == {"a": ["a0"]}  # the last count
     keys = [f"k{i}" for i in range(1_100)]
     with db.transaction():
         db.append_events("things", [(key, s, f"{key}/{s}") for key in keys for s in range(2)])
