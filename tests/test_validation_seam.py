@@ -258,17 +258,29 @@ def test_lone_surrogates_are_refused_where_they_are_given(build: object, path: s
     str(caught.value).encode("utf-8")  # the message itself is text
 
 
-@pytest.mark.xfail(
-    strict=True, reason="conditions' values are checked in csdomain.conditions (change requested)"
+@pytest.mark.parametrize(
+    ("op", "values", "path"),
+    [
+        ("Equals", _LONE, "value"),
+        ("In", ("ok", _LONE), "values[1]"),
+        ("Contains", _LONE, "value"),
+    ],
+    ids=["Equals", "In", "Contains"],
 )
-@pytest.mark.parametrize("values", [_LONE, ("ok", _LONE)], ids=["Equals", "In"])
-def test_condition_values_refuse_lone_surrogates(values: object) -> None:
-    from csdomain.conditions import Equals, In
+@pytest.mark.parametrize("field", ["ticket.custom_fields.order", "customer.attributes.plan"])
+def test_condition_values_refuse_lone_surrogates(
+    op: str, values: object, path: str, field: str
+) -> None:
+    import csdomain.conditions
 
-    cls = Equals if isinstance(values, str) else In
+    cls = getattr(csdomain.conditions, op)
     with pytest.raises(ValidationError) as caught:
-        cls("ticket.custom_fields.order", values)  # type: ignore[arg-type]
+        cls(field, values)
+    assert caught.value.paths == (path,)
     assert "lone surrogate" in str(caught.value)
+    assert "are not text" in str(caught.value)
+    str(caught.value).encode("utf-8")  # the message itself is text
+    cls(field, "工单😀" if isinstance(values, str) else ("ok", "工单😀"))  # astral text is text
 
 
 def test_astral_characters_are_text_and_their_surrogate_halves_are_not() -> None:

@@ -93,6 +93,8 @@ from csdomain._kernel.validation import (
     checked,
     each,
     instance,
+    is_text,
+    surrogate_problem,
     tuple_of,
 )
 from csdomain.channels import Channel, ChannelKind, channel_key
@@ -237,6 +239,8 @@ def _equality_problem(field: _Field, value: object) -> str | None:
     elif not _is_scalar(value):
         hint = "; use Exists to test for a missing value" if value is None else ""
         return f"{field.path} takes text, a finite number or true/false, got {_show(value)}{hint}"
+    elif type(value) is str and not is_text(value):
+        return f"{field.path} takes text; the value {surrogate_problem(value)}"
     return None
 
 
@@ -601,6 +605,8 @@ class Contains(Condition):
             yield "field", f"{self.field} is neither a set nor text; {_SEARCHABLE}"
         elif type(value) is not str or not value:
             yield "value", f"expected non-empty text to search for, got {_show(value)}"
+        elif not is_text(value):
+            yield "value", f"expected text to search for; the value {surrogate_problem(value)}"
 
     def holds(self, facts: Mapping[str, object]) -> bool:
         actual = _field_of(self.field).value(facts)
