@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from csdomain import (
@@ -370,3 +371,15 @@ def test_a_ticket_document_at_the_ends_of_the_span_loads(backend: str) -> None:
     for at in (INSTANT_MIN, LAST):
         ticket = _opened(at)
         assert from_json(to_json(ticket)) == ticket
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    ticket=cst.tickets(
+        min_events=3, start=st.just(LAST - timedelta(hours=1)), max_gap=timedelta(days=30)
+    )
+)
+def test_tickets_drawn_at_the_end_of_the_span_stay_in_it(ticket: Ticket) -> None:
+    """Gaps that would pass the span's end leave a change at the last event's instant."""
+    assert all(INSTANT_MIN <= event.at < INSTANT_END for event in ticket.timeline)
+    assert ticket.updated_at <= LAST

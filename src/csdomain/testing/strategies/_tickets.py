@@ -10,6 +10,7 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
+from csdomain._kernel.time import INSTANT_END
 from csdomain.priorities import Priority
 from csdomain.privacy import redacted
 from csdomain.testing.strategies._channels import (
@@ -301,6 +302,8 @@ def _next_instant(draw: DrawFn, ticket: Ticket, gaps: SearchStrategy[timedelta])
     try:
         at = last + draw(gaps)
     except OverflowError:
+        at = last
+    if not at < INSTANT_END:  # the span's end is not an instant: stay at the last one
         at = last
     try:
         return at.astimezone(draw(_zones()))
