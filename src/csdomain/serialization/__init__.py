@@ -372,6 +372,10 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     * ``timedelta``: seconds as a JSON number (an integer when whole).
     * ``Enum``: by value; structuring names the allowed values on error.
     * ``frozenset``: a sorted list, so documents are deterministic.
+    * tuples, lists and sets: structured from a list (or another iterable given
+      in Python); a string, bytes, an object or a scalar is refused as one
+      problem (``expected a list of ContactPoint, got a string``), never one per
+      character or key.
     * ``str``, ``int``, ``float``, ``bool``: strict; no silent ``str(5)`` or
       ``bool("false")`` coercions.
     * ``str | int | float | bool | None`` (custom fields, attributes): passed through.
