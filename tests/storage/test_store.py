@@ -325,3 +325,27 @@ def test_erasure_reasons_are_checked_before_anything_changes(store: Store) -> No
     with pytest.raises(ValidationError, match="at most 200"):
         store.erase_customer("cus_1", reason="x" * 201)
     assert store.tickets.get("tkt_1").version == 1
+
+
+def test_an_adapter_advertised_by_entry_point_opens_its_scheme(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint
+
+    from csdomain.storage import adapters
+
+    advertised = EntryPoint(
+        name="storetestep",
+        value="csdomain.storage.memory:open_backend",
+        group=adapters.ENTRY_POINT_GROUP,
+    )
+    monkeypatch.setattr(
+        adapters, "entry_points", lambda group: [advertised] if group == advertised.group else []
+    )
+    assert "storetestep" in adapters.schemes()
+    store = open_store("storetestep://x", tenant="acme")  # served by the memory opener
+    assert store.tickets.count() == 0
+    broken = EntryPoint(name="storetestep", value="no_such_module_here:x", group=advertised.group)
+    monkeypatch.setattr(adapters, "entry_points", lambda group: [broken])
+    with pytest.raises(StorageError, match="cannot load the storage adapter"):
+        open_store("storetestep://x", tenant="acme")
