@@ -36,6 +36,7 @@ from csdomain.errors import (
 )
 from csdomain.storage import Store, open_store
 from csdomain.storage.backend import (
+    SCHEMA_VERSION,
     Collection,
     Column,
     ColumnType,
@@ -399,7 +400,7 @@ def test_a_schema_name_is_an_identifier_never_sql() -> None:
 
 def test_a_newer_schema_version_is_refused_naming_both(schema: Schema) -> None:
     schema.backend()
-    current = len(postgres.MIGRATIONS)
+    current = SCHEMA_VERSION
     with admin() as conn:
         conn.execute(
             sql.SQL("INSERT INTO {} (version) VALUES (%s)").format(schema.table("csdomain_schema")),
@@ -449,7 +450,7 @@ def test_first_use_from_many_processes_at_once_migrates_once(schema: Schema) -> 
         thread.join()
     assert errors == [] and len(schema.opened) == 6
     versions = schema.rows("SELECT version FROM {}.csdomain_schema ORDER BY version")
-    assert versions == [(v,) for v in range(1, len(postgres.MIGRATIONS) + 1)]
+    assert versions == [(v,) for v in range(1, SCHEMA_VERSION + 1)]
     tables = {
         name
         for (name,) in schema.rows(

@@ -298,11 +298,7 @@ MIGRATIONS: Final[dict[int, tuple[_Step, ...]]] = {
     ),
 }
 
-# The schema version this adapter writes; backend.SCHEMA_VERSION names the same
-# number once the store moves to version 2.
-_VERSION: Final = len(MIGRATIONS)
-assert sorted(MIGRATIONS) == list(range(1, _VERSION + 1)), "a migration is missing"
-assert SCHEMA_VERSION in (1, _VERSION), "backend.SCHEMA_VERSION is not this adapter's"
+assert sorted(MIGRATIONS) == list(range(1, SCHEMA_VERSION + 1)), "a migration is missing"
 
 # Tables csdomain creates outside collections: present without csdomain_schema, they
 # are another application's, and the schema is refused.
@@ -399,7 +395,7 @@ def _stored_version(cur: _Cursor, schema: str) -> int | None:
 def _newer(schema: str, version: int) -> StorageError:
     return SchemaError(
         f"the PostgreSQL schema {schema!r} holds csdomain storage schema version {version}, "
-        f"newer than version {_VERSION} that this csdomain reads and writes; "
+        f"newer than version {SCHEMA_VERSION} that this csdomain reads and writes; "
         "upgrade csdomain (migrations are forward-only)"
     )
 
@@ -429,9 +425,9 @@ def _prepare(connection: _Connection, schema: str, create: bool, where: str) -> 
         connection.cursor(row_factory=tuple_row) as cur,
     ):
         version = _stored_version(cur, schema)
-        if version == _VERSION:
+        if version == SCHEMA_VERSION:
             return version
-        if version is not None and version > _VERSION:
+        if version is not None and version > SCHEMA_VERSION:
             raise _newer(schema, version)
         if not version:
             foreign = _tables(cur, schema, _OWN_TABLES)
@@ -456,9 +452,9 @@ def _migrate_locked(cur: _Cursor, schema: str) -> int:
         ).format(sql.Identifier(schema, "csdomain_schema"))
     )
     version = _stored_version(cur, schema) or 0  # again, now under the lock
-    if version > _VERSION:
+    if version > SCHEMA_VERSION:
         raise _newer(schema, version)
-    for target in range(version + 1, _VERSION + 1):
+    for target in range(version + 1, SCHEMA_VERSION + 1):
         for step in MIGRATIONS[target]:
             if not isinstance(step, sql.SQL):
                 step(cur, schema)
@@ -474,7 +470,7 @@ def _migrate_locked(cur: _Cursor, schema: str) -> int:
             ),
             (target,),
         )
-    return _VERSION
+    return SCHEMA_VERSION
 
 
 def migrate(connection: psycopg.Connection[Any], schema: str = DEFAULT_SCHEMA) -> int:
@@ -2187,11 +2183,12 @@ class PostgresBackend:
         )
         return sorted(name for (name,) in rows)
 
-    def legacy_rows(self, limit: int) -> list[tuple[str, str, int, str]]:
+    def legacy_rows(self, limit: int) -> list[tuple[Any, ...]]:
         """Up to ``limit`` version 1 rows left to move: ``(collection, key, version,
-        text)``; when none are left in any tenant, the version 1 tables are dropped."""
+        text)``, and a ticket's ``next_deadline`` (microseconds or None) fifth; when
+        none are left in any tenant, the version 1 tables are dropped."""
         present = self._legacy_tables()
-        rows: list[tuple[str, str, int, str]] = []
+        rows: list[tuple[Any, ...]] = []
         what = "read version 1 rows"
         if "legacy_records" in present and limit > 0:
             rows += self._rows(
@@ -2209,7 +2206,7 @@ class PostgresBackend:
                 what,
                 _q(
                     sql.SQL(
-                        "SELECT 'tickets', key, version, document::text FROM {}"
+                        "SELECT 'tickets', key, version, document::text, next_deadline FROM {}"
                         " WHERE tenant = %s ORDER BY key LIMIT %s"
                     ).format(self._legacy_tickets)
                 ),
@@ -2226,7 +2223,7 @@ class PostgresBackend:
                     "SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (_LOCK_CLASS, self.schema)
                 )
                 _drop_empty_legacy(cur, self.schema)
-        return [(c, k, int(v), t) for c, k, v, t in rows]
+        return [(c, k, int(v), *rest) for c, k, v, *rest in rows]
 
     def drop_legacy(self, rows: Sequence[tuple[str, str]]) -> None:
         """Forget these ``(collection, key)`` version 1 rows, moved by the store."""
