@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_postgres import THINGS, URL, Schema, add, fresh_schema, round_trips, traced
+from test_postgres import PLAIN, THINGS, URL, Schema, add, fresh_schema, round_trips, traced
 
 from csdomain.errors import ConflictError, NotFoundError
 from csdomain.storage.backend import Collection, Column, ColumnType, Row, Select, StorageError
@@ -68,6 +68,22 @@ def test_a_save_of_a_collection_without_multiple_columns_is_five_statements(db: 
     assert round_trips(lines) == 1
     # BEGIN, the UPDATE of the state row, the events, the messages and COMMIT.
     assert sum(1 for line in lines if "\tExecute" in line) == 5
+
+
+def test_a_unit_of_work_of_one_write_is_that_statement_alone(db: Any) -> None:
+    """No BEGIN or COMMIT around it: one statement is a transaction of its own."""
+    db.declare(PLAIN)
+    with db.transaction():
+        db.insert_many("plain", [("a", "{}", {})])
+    with traced(db) as lines, db.transaction():
+        db.update("plain", "a", 1, '"saved"', {})
+    assert round_trips(lines) == 1
+    assert sum(1 for line in lines if "\tExecute" in line) == 1
+    assert db.get("plain", "a") == Row(("a", 2, '"saved"'))
+    with pytest.raises(ConflictError) as info, db.transaction():
+        db.update("plain", "a", 1, '"stale"', {})
+    assert (info.value.expected_version, info.value.stored_version) == (1, 2)
+    assert db.get("plain", "a") == Row(("a", 2, '"saved"'))
 
 
 def test_many_saves_in_one_unit_of_work_are_still_one_round_trip(db: Any) -> None:

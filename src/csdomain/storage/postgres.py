@@ -1144,6 +1144,7 @@ class _Unit:
         self.declared: list[str] = []  # collections declared inside: forgotten on rollback
 
 
+_BEGIN: Final = b"BEGIN"
 _SAVEPOINT: Final = b"SAVEPOINT csdomain_unit"
 
 
@@ -1151,7 +1152,7 @@ def _unit_on(conn: _Connection) -> _Unit:
     """A unit of work on ``conn``: its own transaction, or a savepoint of the open one."""
     status = conn.info.transaction_status
     if status == TransactionStatus.IDLE:
-        begin = b"BEGIN" if conn.autocommit else None
+        begin = _BEGIN if conn.autocommit else None
         return _Unit(conn, begin, (b"COMMIT",), (b"ROLLBACK",))
     if status == TransactionStatus.INTRANS:
         return _Unit(
@@ -1545,21 +1546,34 @@ class PostgresBackend:
         elif commit and not unit.begun:
             return None  # nothing was sent, so there is nothing to commit
         begin = None if unit.begun else unit.begin
+        closing = unit.commit if commit else ()
+        if commit and begin == _BEGIN and len(writes) == 1:
+            # Nothing else sent, on an autocommit connection: one statement is a
+            # transaction of its own. (Several need BEGIN: a value the driver cannot
+            # send stops the pipeline midway, and the server would commit the rest.)
+            begin, closing = None, ()
         unit.begun = True
-        if not writes and begin is None:  # one statement: no pipeline needed
+        if begin is None and len(writes) + (final is not None) + len(closing) <= 1:
+            # One statement: no pipeline needed.
+            write = writes[0] if writes else None
             try:
-                if commit:
-                    for statement in unit.commit:
-                        conn.execute(statement)
-                    return None
-                if final is None:
-                    return None
-                cur = conn.cursor(row_factory=tuple_row)
-                cur.execute(*final)
-                return cur
+                if write is not None:
+                    conn.cursor(row_factory=tuple_row).execute(write.query, write.params)
+                elif final is not None:
+                    cur = conn.cursor(row_factory=tuple_row)
+                    cur.execute(*final)
+                    return cur
+                for statement in closing:
+                    conn.execute(statement)
+                return None
             except _DRIVER as exc:
-                failure = _failure(what, exc)
-                self._abort(unit, failure)
+                self._abort(unit, exc)
+                failure = (
+                    _failure(what, exc)
+                    if write is None
+                    else _explain(conn, self.tenant, write, writes, exc)
+                )
+                unit.failed = failure
                 raise failure from exc
         cursors: list[_Cursor] = []
         sending: int | None = None
@@ -1579,9 +1593,8 @@ class PostgresBackend:
                     if final is not None:
                         result = conn.cursor(row_factory=tuple_row)
                         result.execute(*final)
-                    if commit:
-                        for statement in unit.commit:
-                            conn.execute(statement)
+                    for statement in closing:
+                        conn.execute(statement)
                 except _DRIVER as exc:
                     # Caught here, so that leaving the pipeline does not log what follows.
                     first = exc
