@@ -64,21 +64,24 @@ Round trips
     Inside a unit of work, writes are queued and sent together in one
     pipeline (psycopg's pipeline mode): before the unit of work next reads,
     and at its end together with ``BEGIN`` and ``COMMIT``, so a unit of work
-    that only writes (a save) is one round trip. Each update and delete
-    checks on the server that it found its row at the expected version; a
-    failed check, a key or unique value taken, or an event already stored
-    aborts the transaction before ``COMMIT`` runs, and the call that sent
-    the writes (the next read, or the end of the unit of work) raises the
+    that only writes (a save) is one round trip, and one of a single write is
+    that statement alone. Each update and delete checks on the server that
+    it found its row at the expected version; a failed check, a key or
+    unique value taken, or an event already stored aborts the transaction
+    before ``COMMIT`` runs, and the call that sent the writes (the next read,
+    or the end of the unit of work) raises the
     :class:`~csdomain.errors.ConflictError` or
-    :class:`~csdomain.errors.NotFoundError`. The unit of work is then rolled
-    back: any further call in it raises ``StorageError``.
+    :class:`~csdomain.errors.NotFoundError`, asking the database after the
+    rollback for the stored version or the key holding the value. The unit
+    of work is then rolled back: any further call in it raises
+    ``StorageError``.
 
 Threading
     Without a pool, each thread that uses the store gets a connection of its
     own, opened on first use (autocommit, with every unit of work an explicit
-    ``BEGIN ... COMMIT``), so threads never share a transaction; a call
-    outside a unit of work is one statement and never leaves a connection
-    idle in a transaction. The connections of finished threads are closed
+    ``BEGIN ... COMMIT`` or a single statement), so threads never share a
+    transaction; a call outside a unit of work is one statement and never
+    leaves a connection idle in a transaction. The connections of finished threads are closed
     when another thread opens one, and all of them by
     :meth:`PostgresBackend.close`. With a pool, a call borrows a connection
     for its duration and a unit of work holds one from start to end: prefer a
