@@ -54,7 +54,7 @@ try:
 
     from csdomain.storage import postgres
 except (ImportError, StorageError):  # without csdomain[postgres]: see require_server
-    psycopg = None  # type: ignore[assignment]
+    psycopg = psycopg_pool = sql = postgres = None  # type: ignore[assignment]
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 URL = os.environ.get("CSDOMAIN_TEST_POSTGRES_URL") or DEFAULT_URL

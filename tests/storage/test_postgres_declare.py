@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_postgres import PLAIN, THINGS, Schema, add, admin, fresh_schema, rolled_back
+from test_postgres import PLAIN, THINGS, Schema, add, admin, fresh_schema, postgres, rolled_back
 
 from csdomain.errors import SchemaError, ValidationError
-from csdomain.storage import postgres
 from csdomain.storage.backend import (
     Collection,
     Column,

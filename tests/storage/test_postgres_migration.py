@@ -12,13 +12,10 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
-from test_postgres import URL, Schema, admin, fresh_schema, rolled_back
+from test_postgres import URL, Schema, admin, fresh_schema, postgres, psycopg, rolled_back, sql
 
 from csdomain.errors import NoStoreError
-from csdomain.storage import postgres
 from csdomain.storage.backend import SCHEMA_VERSION, OutboxRow
 
 TICKET = '{"schema_version": 1, "document": "ticket", "id": "tkt_1"}'

@@ -13,7 +13,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_postgres import PLAIN, THINGS, URL, Schema, add, fresh_schema, round_trips, traced
+from test_postgres import (
+    PLAIN,
+    THINGS,
+    URL,
+    Schema,
+    add,
+    fresh_schema,
+    postgres,
+    psycopg,
+    round_trips,
+    traced,
+)
 
 from csdomain.errors import ConflictError, NotFoundError
 from csdomain.storage.backend import Collection, Column, ColumnType, Row, Select, StorageError
@@ -266,10 +277,6 @@ def test_an_update_is_one_statement_on_the_row_only(db: Any, schema: Schema) -> 
 def test_a_unit_of_work_on_an_apps_transaction_keeps_the_app_transaction_usable(
     schema: Schema,
 ) -> None:
-    import psycopg
-
-    from csdomain.storage import postgres
-
     schema.backend()
     with psycopg.connect(URL) as conn:
         backend = postgres.PostgresBackend.from_connection(conn, "acme", schema=schema.name)
