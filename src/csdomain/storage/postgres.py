@@ -920,12 +920,21 @@ class _Layout:
                 " FROM unnest(%b::text[], %b::bigint[], %b::text[]) AS r(k, s, d)"
             ).format(events)
         )
+        self.q_events_read_one = _q(
+            sql.SQL(
+                "SELECT document::text FROM {} WHERE tenant = %s AND key = %s"
+                " AND sequence >= 0 AND sequence < %s ORDER BY sequence"
+            ).format(events)
+        )
+        # Each stream read through its primary key whatever the plan: OFFSET 0 keeps
+        # the planner from turning the lateral read into a join over every event.
         self.q_events_read = _q(
             sql.SQL(
-                "SELECT e.key, e.document::text FROM {} AS e"
-                " JOIN unnest(%b::text[], %b::bigint[]) AS s(k, n) ON e.key = s.k"
-                " WHERE e.tenant = %s AND e.sequence >= 0 AND e.sequence < s.n"
-                " ORDER BY e.key, e.sequence"
+                "SELECT s.k, e.document::text"
+                " FROM unnest(%b::text[], %b::bigint[]) WITH ORDINALITY AS s(k, n, o)"
+                " CROSS JOIN LATERAL (SELECT sequence, document FROM {}"
+                " WHERE tenant = %s AND key = s.k AND sequence >= 0 AND sequence < s.n"
+                " OFFSET 0) AS e ORDER BY s.o, e.sequence"
             ).format(events)
         )
         self.q_events_stored = _q(
@@ -2056,11 +2065,14 @@ class PostgresBackend:
         counts = dict(streams)  # a key asked twice: the last count, as the other adapters
         found: dict[str, list[str]] = {key: [] for key in counts}
         wanted = {key: count for key, count in counts.items() if count > 0}
-        if wanted:
+        what = f"read {layout.what} events"
+        if len(wanted) == 1:  # a get: the simplest statement
+            ((key, count),) = wanted.items()
+            rows = self._rows(what, layout.q_events_read_one, [self.tenant, key, count])
+            found[key] = [text for (text,) in rows]
+        elif wanted:
             rows = self._rows(
-                f"read {layout.what} events",
-                layout.q_events_read,
-                [list(wanted), list(wanted.values()), self.tenant],
+                what, layout.q_events_read, [list(wanted), list(wanted.values()), self.tenant]
             )
             for key, text in rows:
                 found[key].append(text)
