@@ -1115,12 +1115,24 @@ class _Write:
         """What the write does, for messages."""
         if self.layout is None:
             return "write to the outbox" if self.kind == "outbox" else "write"
+        verb = _VERBS.get(self.kind, "write")
         what = self.layout.what
-        if self.kind == "events":
-            return f"append events of {what} {self.keys[0]!r}"
-        if len(self.keys) == 1:
-            return f"{self.kind.replace('_', ' ')} {what} {self.keys[0]!r}"
-        return f"{self.kind.replace('_', ' ')} {len(self.keys)} {what} rows"
+        keys = list(dict.fromkeys(self.keys))
+        if len(keys) == 1:
+            return f"{verb} {what} {keys[0]!r}"
+        return f"{verb} {len(keys)} {what} records"
+
+
+#: What each kind of write does, for messages.
+_VERBS: Final = {
+    "insert": "insert",
+    "update": "update",
+    "set_columns": "set the columns of",
+    "rewrite": "rewrite",
+    "delete": "delete",
+    "entries": "index the values of",
+    "events": "append events of",
+}
 
 
 class _Unit:
