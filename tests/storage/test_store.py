@@ -14,6 +14,8 @@ from typing import Any
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csdomain import ChannelKind, ContactPoint, Customer, FrozenClock
 from csdomain._kernel.documents import declare_document
@@ -30,8 +32,9 @@ from csdomain.storage import (
     register_adapter,
 )
 from csdomain.storage import memory as memory_adapter
+from csdomain.testing import strategies as cst
 from csdomain.testing.storage import sample_ticket
-from csdomain.tickets import Actor
+from csdomain.tickets import Actor, Ticket
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 
@@ -160,9 +163,14 @@ def test_a_rolled_back_save_teaches_the_store_nothing(store: Store) -> None:
     ticket = sample_ticket()
     store.tickets.add(ticket)
     longer = ticket.add_message(at=T0 + timedelta(hours=1), actor=Actor.agent("a"), body="x")
-    with pytest.raises(RuntimeError), store.transaction():
-        store.tickets.save(longer, expected_version=1)
-        raise RuntimeError("the unit of work fails")
+
+    def failing_unit_of_work() -> None:
+        with store.transaction():
+            store.tickets.save(longer, expected_version=1)
+            raise RuntimeError("the unit of work fails")
+
+    with pytest.raises(RuntimeError):
+        failing_unit_of_work()
     # Version 2 was never stored: a save based on it conflicts, one based on 1 works.
     with pytest.raises((ConflictError, ValidationError)):
         store.tickets.save(longer, expected_version=2)
@@ -349,3 +357,17 @@ def test_an_adapter_advertised_by_entry_point_opens_its_scheme(
     monkeypatch.setattr(adapters, "entry_points", lambda group: [broken])
     with pytest.raises(StorageError, match="cannot load the storage adapter"):
         open_store("storetestep://x", tenant="acme")
+
+
+@settings(max_examples=40)
+@given(ticket=cst.tickets(max_events=8), deadline=st.none() | cst.aware_datetimes())
+def test_a_tickets_columns_are_what_its_declaration_gives(
+    ticket: Ticket, deadline: datetime | None
+) -> None:
+    from csdomain.storage._context import columns_for
+    from csdomain.storage.tickets import TICKETS, TicketRepository
+
+    declared = columns_for(
+        TICKETS, {**TICKETS.columns_of(ticket), "next_deadline": deadline}, "test"
+    )
+    assert TicketRepository._state_and_columns(ticket, deadline)[1] == declared
