@@ -341,7 +341,7 @@ class TicketRepository:
         context = self._context
         with context.unit():
             start = self._stored_prefix(ticket, expected)
-            texts = self._events(ticket, start)
+            texts = self._events(ticket, start) if start < len(ticket.timeline) else []
             context.backend.update(TICKETS.name, ticket.id, expected, state, columns)
             if texts:
                 self._append(ticket, start, texts)
