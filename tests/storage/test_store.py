@@ -371,3 +371,24 @@ def test_a_tickets_columns_are_what_its_declaration_gives(
         TICKETS, {**TICKETS.columns_of(ticket), "next_deadline": deadline}, "test"
     )
     assert TicketRepository._state_and_columns(ticket, deadline)[1] == declared
+
+
+@pytest.mark.parametrize("adapter", ["memory", "sqlite"])
+def test_every_tenant_gets_the_columns_added_after_it_stored_values(
+    adapter: str, tmp_path: Any
+) -> None:
+    url = f"memory:{uuid.uuid4().hex}" if adapter == "memory" else f"sqlite:///{tmp_path}/d.db"
+    plain = Collection("store_test_memos", "memo", Visit, key_of=lambda v: v.id)
+    indexed = attrs.evolve(
+        plain,
+        columns=[Column("agent", ColumnType.TEXT)],
+        queries=[Query("by_agent", where=["agent"])],
+        columns_of=lambda v: {"agent": v.agent},
+    )
+    for tenant in ("acme", "globex"):
+        with open_store(url, tenant=tenant, create=True) as store:
+            store.collection(plain).add(Visit(f"{tenant}_1", agent="a1", due=T0))
+    for tenant in ("acme", "globex"):  # the first declares the column, each recomputes
+        with open_store(url, tenant=tenant) as store:
+            found = store.collection(indexed).find("by_agent", where={"agent": "a1"})
+            assert [s.value.id for s in found.items] == [f"{tenant}_1"]

@@ -168,9 +168,10 @@ class Backend(Protocol):
     def declare(self, collection: Collection[Any]) -> bool:
         """Make the tables and indexes ``collection`` needs (idempotent, safe to race).
 
-        Returns True when columns were added to a collection stored before, so
-        that rows written earlier lack their values: the store then recomputes
-        them with :meth:`set_columns`.
+        Returns True, once per tenant, when this backend's tenant has rows stored
+        before columns were added to the collection, so that they lack those
+        columns' values: the store then recomputes them with :meth:`set_columns`.
+        (Every tenant's store gets True once, whichever declared the columns.)
         """
 
     # -- documents -----------------------------------------------------------

@@ -79,7 +79,7 @@ class _Part:
 class _Table:
     """A declared collection: its columns (every one ever declared) and its rows."""
 
-    __slots__ = ("collection", "columns", "events", "parts", "unique")
+    __slots__ = ("collection", "columns", "events", "parts", "stale", "unique")
 
     def __init__(self, collection: Collection[Any]) -> None:
         self.collection = collection
@@ -87,6 +87,8 @@ class _Table:
         self.unique: tuple[Column, ...] = ()
         self.events = False
         self.parts: dict[str, _Part] = {}
+        #: Tenants whose rows were stored before columns were added, until they declare.
+        self.stale: set[str] = set()
         self.add(collection)
 
     def add(self, collection: Collection[Any]) -> bool:
@@ -320,14 +322,20 @@ class MemoryBackend:
     # -- declarations -------------------------------------------------------------
 
     def declare(self, collection: Collection[Any]) -> bool:
-        """Make ``collection``'s table, or add the columns it declares anew (then True)."""
+        """Make ``collection``'s table, or add the columns it declares anew; True, once
+        per tenant, when this tenant has rows stored before the columns were added."""
         self._check_open()
         with self._db.lock:
             table = self._db.tables.get(collection.name)
             if table is None:
                 self._db.tables[collection.name] = _Table(collection)
                 return False
-            return table.add(collection)
+            if table.add(collection):
+                table.stale = {tenant for tenant, part in table.parts.items() if part.rows}
+            if self.tenant in table.stale:  # each tenant's store recomputes its own rows
+                table.stale.discard(self.tenant)
+                return True
+            return False
 
     def _table(self, collection: str) -> _Table:
         table = self._db.tables.get(collection)

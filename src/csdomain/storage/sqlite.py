@@ -226,6 +226,12 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             name TEXT PRIMARY KEY,
             declaration TEXT NOT NULL
         )""",
+        # Tenants whose rows of a collection lack the values of columns added since.
+        """CREATE TABLE csdomain_reindex (
+            collection TEXT NOT NULL,
+            tenant TEXT NOT NULL,
+            PRIMARY KEY (collection, tenant)
+        ) WITHOUT ROWID""",
     ),
 )
 
@@ -243,6 +249,7 @@ _OWN_TABLES: Final = frozenset(
         "outbox",
         "outbox_v2",
         "csdomain_collections",
+        "csdomain_reindex",
         "legacy_records",
         "legacy_tickets",
     }
@@ -948,7 +955,8 @@ class SqliteBackend:
 
     def declare(self, collection: Collection[Any]) -> bool:
         """Create or extend the tables and indexes of ``collection`` (see the module
-        documentation); True when columns were added to a collection stored before."""
+        documentation); True, once per tenant, when this tenant has rows stored before
+        columns were added (recorded in ``csdomain_reindex`` for every tenant)."""
         wanted = _declaration(collection)
         name = collection.name
         found = self._fetch(
@@ -957,14 +965,26 @@ class SqliteBackend:
             (name,),
         )
         stored = _parse_declaration(name, found[0][0]) if found else None
-        added = False
         if stored is None or not _covers(stored, wanted):
             # Under the writer lock, and again from what is stored: racing processes agree.
             with nullcontext() if self.in_transaction() else self.transaction():
-                stored, added = self._apply(name, wanted)
+                stored, _ = self._apply(name, wanted)
         self._collections[name] = collection
         self._tables[name] = _Table(collection, stored)
-        return added
+        # Each tenant recomputes its own rows once after columns were added.
+        stale = self._fetch(
+            f"reading whether {name!r} needs reindexing",
+            "SELECT 1 FROM csdomain_reindex WHERE collection = ? AND tenant = ?",
+            (name, self.tenant),
+        )
+        if not stale:
+            return False
+        with nullcontext() if self.in_transaction() else self.transaction():
+            taken = self._writer(f"reindexing {name!r}").execute(
+                "DELETE FROM csdomain_reindex WHERE collection = ? AND tenant = ?",
+                (name, self.tenant),
+            )
+            return taken.rowcount == 1  # one store of the tenant recomputes, not each
 
     def _apply(self, name: str, wanted: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         connection = self._writer(f"declaring collection {name!r}")
@@ -982,6 +1002,12 @@ class SqliteBackend:
                 statements, added, merged = _change_ddl(name, stored, wanted)
             for statement in statements:
                 connection.execute(statement)
+            if added:
+                connection.execute(
+                    "INSERT OR IGNORE INTO csdomain_reindex (collection, tenant) "
+                    f"SELECT DISTINCT ?, tenant FROM c_{name}",
+                    (name,),
+                )
             connection.execute(
                 "INSERT INTO csdomain_collections (name, declaration) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET declaration = excluded.declaration",
