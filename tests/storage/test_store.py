@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from csdomain import ChannelKind, ContactPoint, Customer, FrozenClock
-from csdomain._kernel.documents import declare_document
 from csdomain.conditions import AllOf, Condition, Equals
 from csdomain.errors import ConflictError, NotFoundError, StorageError, ValidationError
+from csdomain.serialization import declare_document
 from csdomain.storage import (
     Collection,
     Column,

@@ -82,7 +82,7 @@ import csdomain.people
 import csdomain.priorities
 import csdomain.sla.policy  # noqa: F401
 from csdomain._kernel import codec
-from csdomain._kernel.documents import document_types
+from csdomain._kernel.documents import declare_document, document_types
 from csdomain._kernel.time import is_aware
 from csdomain._kernel.validation import describe
 from csdomain.calendars import TimeRange
@@ -110,6 +110,7 @@ __all__ = [
     "DOCUMENT_TYPES",
     "SCHEMA_VERSION",
     "configure_converter",
+    "declare_document",
     "events_json",
     "from_dict",
     "from_json",
@@ -127,7 +128,7 @@ T = TypeVar("T")
 SCHEMA_VERSION: Final = 1
 
 #: Document name -> type, for every type that can be a top-level document. Each module
-#: declares its own (``csdomain._kernel.documents.declare_document``).
+#: declares its own with :func:`declare_document`, an application's modules too.
 DOCUMENT_TYPES: Final[Mapping[str, type]] = document_types
 
 _ENVELOPE: Final = ("schema_version", "document")

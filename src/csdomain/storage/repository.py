@@ -8,7 +8,7 @@ aggregate a later feature or an application declares, with no adapter change::
 
     >>> import attrs
     >>> from csdomain.storage import Collection, Column, ColumnType, Query, open_store
-    >>> from csdomain._kernel.documents import declare_document
+    >>> from csdomain.serialization import declare_document
     >>> @attrs.frozen
     ... class Note:
     ...     id: str
