@@ -288,3 +288,11 @@ def test_python_dash_m() -> None:
         [sys.executable, "-m", "csdomain", "--version"], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == f"csdomain {csdomain.__version__}"
+
+
+def test_tickets_with_a_url_naming_no_store_is_a_usage_error_and_creates_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.db"
+    code, _, err = run(capsys, "tickets", "--url", f"sqlite:///{missing}")
+    assert code == 2 and "no csdomain store at" in err and not missing.exists()

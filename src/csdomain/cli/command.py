@@ -11,7 +11,7 @@ import csdomain
 from csdomain._kernel.validation import explain, key
 from csdomain.cli.demo import DEMO_DB, run_demo
 from csdomain.cli.tickets import list_tickets
-from csdomain.errors import CSDomainError, ValidationError
+from csdomain.errors import CSDomainError, NoStoreError, ValidationError
 from csdomain.i18n import translation
 from csdomain.privacy import mask_url
 from csdomain.storage import MAX_PAGE, Store, open_store
@@ -125,6 +125,8 @@ def _open(args: argparse.Namespace, command: argparse.ArgumentParser) -> tuple[S
     try:
         # Only the demo creates a store: listing a mistyped path or URL must not make one.
         return open_store(url, tenant=args.tenant, create=args.command == "demo"), location
+    except NoStoreError:
+        command.error(f"argument {option}: no csdomain store at {location}")
     except CSDomainError as error:
         command.error(f"argument {option}: {_reason(error)}")
 
