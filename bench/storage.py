@@ -1421,8 +1421,8 @@ def sqlite_table(res: SqliteResults, n: int) -> list[str]:
         f"| {g['csdomain'].us / g['raw sqlite3'].us:.2f}x raw's time |",
         f"| (raw: the two selects only, no loading) | µs/call | | {g['raw fetch only'].us:.1f} "
         "| | |",
-        f"| due_before first page ({res.due_rows} tickets) | µs/page | {d['csdomain'].us:.0f} "
-        f"| {d['raw sqlite3'].us:.0f} | "
+        f"| due_before first page ({res.due_rows} tickets) | µs/page | {d['csdomain'].us:,.0f} "
+        f"| {d['raw sqlite3'].us:,.0f} | "
         f"| {d['csdomain'].us / d['raw sqlite3'].us:.2f}x raw's time |",
         f"| list(status={LISTED.value}), {res.listed:,} tickets in pages of {PAGE} | tickets/s "
         f"| {_rate(li['csdomain'])} | {_rate(li['raw sqlite3'])} | "
