@@ -305,3 +305,11 @@ def test_one_number_on_two_channels_is_two_contact_points() -> None:
 @pytest.mark.parametrize("spelling", ["zh-CN", "zh_CN", "zh-Hant-TW", "en-GB"])
 def test_customer_locales_accept_the_spellings_browsers_send(spelling: str) -> None:
     assert Customer(id="cus_1", display_name="A", locale=spelling).locale == spelling
+
+
+def test_a_duplicate_contact_point_is_named_by_position_never_shown() -> None:
+    point = ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+86 138 0013 8000")
+    with pytest.raises(ValidationError) as info:
+        Customer(id="cus_1", display_name="Li", contact_points=(point, point))
+    assert "the same as [0]" in str(info.value)
+    assert "138" not in str(info.value)

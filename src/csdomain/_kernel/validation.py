@@ -536,11 +536,13 @@ def unique_by(*attributes: str, what: str) -> Check:
         return len(set(found)) == len(found)
 
     def explain(value: object) -> Iterator[tuple[str, str]]:
-        seen: set[object] = set()
+        # The duplicate is named by position, not shown: it may be personal data.
+        first: dict[object, int] = {}
         for i, k in enumerate(values(value)):
-            if k in seen:
-                yield f"[{i}].{attributes[-1]}", f"duplicate {what} {k!r}"
-            seen.add(k)
+            if k in first:
+                yield f"[{i}].{attributes[-1]}", f"duplicate {what}: the same as [{first[k]}]"
+            else:
+                first[k] = i
 
     return Check(ok, explain)
 
