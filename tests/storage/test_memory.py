@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from backend_collections import PLAIN, THINGS
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,31 +40,6 @@ class TestMemoryStore(StoreContract):
 
 
 # -- a collection declared for these tests ------------------------------------------
-
-THINGS: Collection[dict[str, Any]] = Collection(
-    name="things",
-    what="thing",
-    document=dict,
-    key_of=lambda value: str(value["key"]),
-    columns=(
-        Column("name", ColumnType.TEXT, unique=True),
-        Column("size", ColumnType.INTEGER),
-        Column("due", ColumnType.INSTANT),
-        Column("open", ColumnType.BOOLEAN),
-        Column("tags", ColumnType.TEXT, multiple=True),
-        Column("handles", ColumnType.TEXT, unique=True, multiple=True),
-    ),
-    queries=(
-        Query("open_by_due", ("open",), "due"),
-        Query("by_tag", ("tags",), "key"),
-        Query("by_size", ("size",), "key"),
-        Query("by_name", (), "name"),
-    ),
-    events=True,
-)
-PLAIN: Collection[dict[str, Any]] = Collection(
-    name="plain", what="plain record", document=dict, key_of=lambda value: str(value["key"])
-)
 
 
 def _url() -> str:

@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from backend_collections import PLAIN, THINGS
 
 from csdomain.errors import (
     ConflictError,
@@ -37,10 +38,6 @@ from csdomain.errors import (
 from csdomain.storage import Store, open_store
 from csdomain.storage.backend import (
     SCHEMA_VERSION,
-    Collection,
-    Column,
-    ColumnType,
-    Query,
     Row,
     Select,
     StorageError,
@@ -91,31 +88,6 @@ def admin() -> Any:
 
 
 # -- collections declared for these tests --------------------------------------------
-
-THINGS: Collection[dict[str, Any]] = Collection(
-    name="things",
-    what="thing",
-    document=dict,
-    key_of=lambda value: str(value["key"]),
-    columns=(
-        Column("name", ColumnType.TEXT, unique=True),
-        Column("size", ColumnType.INTEGER),
-        Column("due", ColumnType.INSTANT),
-        Column("open", ColumnType.BOOLEAN),
-        Column("tags", ColumnType.TEXT, multiple=True),
-        Column("handles", ColumnType.TEXT, unique=True, multiple=True),
-    ),
-    queries=(
-        Query("open_by_due", ("open",), "due"),
-        Query("by_tag", ("tags",), "key"),
-        Query("by_size", ("size",), "key"),
-        Query("by_name", (), "name"),
-    ),
-    events=True,
-)
-PLAIN: Collection[dict[str, Any]] = Collection(
-    name="plain", what="plain record", document=dict, key_of=lambda value: str(value["key"])
-)
 
 
 class Schema:

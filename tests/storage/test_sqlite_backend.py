@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 import pytest
+from backend_collections import PLAIN, THINGS
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -40,31 +41,6 @@ from csdomain.storage.sqlite import SqliteBackend, open_backend
 
 T = ColumnType
 
-THINGS: Collection[dict[str, Any]] = Collection(
-    name="things",
-    what="thing",
-    document=dict,
-    key_of=lambda value: str(value["key"]),
-    columns=(
-        Column("name", T.TEXT, unique=True),
-        Column("size", T.INTEGER),
-        Column("due", T.INSTANT),
-        Column("open", T.BOOLEAN),
-        Column("tags", T.TEXT, multiple=True),
-        Column("handles", T.TEXT, unique=True, multiple=True),
-    ),
-    queries=(
-        Query("open_by_due", ("open",), "due"),
-        Query("by_tag", ("tags",)),
-        Query("by_size", ("size",)),
-        Query("by_name", (), "name"),
-        Query("by_due", (), "due"),
-    ),
-    events=True,
-)
-PLAIN: Collection[dict[str, Any]] = Collection(
-    name="plain", what="plain record", document=dict, key_of=lambda value: ""
-)
 
 HOUR = 3_600_000_000  # microseconds
 NOW = 1_800_000_000_000_000
