@@ -11,7 +11,6 @@ own, dropped when it ends. Without a reachable server the tests are skipped, unl
 
 from __future__ import annotations
 
-import functools
 import os
 import secrets
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import pytest
+from test_postgres import URL, require_server
 from test_reliability_sqlite import (
     PHONE,
     PHONE_SPELLINGS,
@@ -48,36 +48,10 @@ from csdomain.testing.storage import CONTRACT_TASKS, T0, ContractTask, sample_ti
 try:
     import psycopg
     from psycopg import sql
-except ImportError:  # without csdomain[postgres]: see _require_server
+except ImportError:  # without csdomain[postgres]: see require_server
     psycopg = None  # type: ignore[assignment]
 
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-URL = os.environ.get("CSDOMAIN_TEST_POSTGRES_URL") or DEFAULT_URL
-REQUIRED = os.environ.get("CSDOMAIN_REQUIRE_POSTGRES", "") not in ("", "0")
 SOAK = os.environ.get("CSDOMAIN_SOAK") == "1"
-
-
-@functools.cache
-def _unavailable() -> str | None:
-    """Why the tests cannot run here, or None."""
-    if psycopg is None:
-        return "psycopg is not installed (pip install 'csdomain[postgres]')"
-    try:
-        with psycopg.connect(URL, connect_timeout=5):
-            pass
-    except psycopg.Error as exc:
-        reason = " ".join(str(exc).split())
-        return f"no PostgreSQL server at CSDOMAIN_TEST_POSTGRES_URL ({reason})"
-    return None
-
-
-def _require_server() -> None:
-    problem = _unavailable()
-    if problem is None:
-        return
-    if REQUIRED:
-        pytest.fail(f"{problem}; CSDOMAIN_REQUIRE_POSTGRES is set, so this is a failure")
-    pytest.skip(f"{problem}; set CSDOMAIN_TEST_POSTGRES_URL to run the PostgreSQL tests")
 
 
 class Schema:
@@ -117,7 +91,7 @@ class Schema:
 
 @pytest.fixture
 def schema() -> Iterator[Schema]:
-    _require_server()
+    require_server()
     fresh = Schema()
     yield fresh
     fresh.drop()
