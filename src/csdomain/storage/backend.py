@@ -53,6 +53,7 @@ __all__ = [
     "Select",
     "StorageError",
     "check_key",
+    "check_lease",
     "chunks",
 ]
 
@@ -217,6 +218,34 @@ class Backend(Protocol):
     def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
         """How many rows match ``where`` (as in :class:`Select`)."""
 
+    def lease(self, collection: str, query: Select, until: int) -> list[Row]:
+        """Atomically take the lowest due rows of ``collection`` and push them to ``until``.
+
+        Takes up to ``query.limit`` rows matching ``query.where`` (as in
+        :meth:`select`, multiple columns included) whose ``query.order`` column
+        is not NULL, is ``< query.high`` and, when ``query.low`` is given,
+        ``>= query.low``: the lowest by ``(order value, key)``. Sets that column
+        of each to ``until`` and adds 1 to its version, in one write; returns
+        the rows in ``(old order value, key)`` order with their *new* versions
+        and their documents unchanged. A later save of a row must therefore
+        pass the returned version (an older one raises ``ConflictError``).
+
+        ``query.order`` is a single-valued, non-unique ``INSTANT`` or
+        ``INTEGER`` column (not ``"key"``), and ``query.after`` is None:
+        ``StorageError`` otherwise. ``query.high`` is required; ``high``,
+        ``low`` and ``until`` are 64-bit integers (microseconds for an instant):
+        ``ValidationError`` otherwise. A limit of 0 or less takes nothing.
+
+        Two leases never take the same row: PostgreSQL locks the rows it
+        takes and skips rows another open transaction has locked (``FOR
+        UPDATE SKIP LOCKED``, so concurrent leases get disjoint rows without
+        waiting); SQLite (one writer, ``BEGIN IMMEDIATE``) and memory (one
+        lock) run leases one after the other. Inside an open transaction the
+        lease is part of it (it commits or rolls back with it); outside, it is
+        a transaction of its own. Writes queued in the transaction are sent
+        (and checked) first, as before any read.
+        """
+
     # -- event streams (collections declared with ``events=True``) ------------
 
     def append_events(self, collection: str, events: Sequence[tuple[str, int, str]]) -> None:
@@ -334,6 +363,42 @@ def decode_cursor(cursor: str) -> tuple[Any, str]:
     raise ValidationError.single(
         "cursor", "", f"{cursor!r} is not a cursor this store returned; pass next_cursor as given"
     )
+
+
+def check_lease(collection: str, query: Select, until: object, column: Column | None) -> bool:
+    """Refuse a lease adapters do not serve (see :meth:`Backend.lease`); False when it
+    takes nothing (a limit of 0 or less).
+
+    ``column`` is the stored declaration of ``query.order`` (None: no such column).
+    """
+    order = query.order
+    if column is None or column.multiple or column.unique or column.type not in _LEASABLE:
+        raise StorageError(
+            f"collection {collection!r} cannot be leased by {order!r}: a lease sets a "
+            "single-valued, non-unique instant or integer column"
+        )
+    if query.after is not None:
+        raise StorageError(
+            f"a lease of {collection!r} takes the lowest due rows: it has no position "
+            f"(after), got {query.after!r}"
+        )
+    subject = f"lease of {collection!r} by {order!r}"
+    for name, value in (("high", query.high), ("low", query.low), ("until", until)):
+        if value is None and name == "low":
+            continue
+        if type(value) is not int or not -(2**63) <= value < 2**63:
+            raise ValidationError.single(
+                subject,
+                name,
+                f"expected a 64-bit integer ({_LEASABLE[column.type]}), got {value!r}",
+            )
+    return query.limit > 0
+
+
+_LEASABLE: Final = {
+    ColumnType.INSTANT: "microseconds since the epoch",
+    ColumnType.INTEGER: "the column's value",
+}
 
 
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:

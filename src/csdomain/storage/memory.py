@@ -43,6 +43,7 @@ from csdomain.storage.backend import (
     Row,
     Select,
     StorageError,
+    check_lease,
 )
 
 __all__ = ["MemoryBackend", "MemoryDatabase", "open_backend"]
@@ -624,6 +625,42 @@ class MemoryBackend:
         else:
             page = sorted(found)
         return [(value, Row((key, version, text))) for value, key, version, text in page]
+
+    def lease(self, collection: str, query: Select, until: int) -> list[Row]:
+        """Take the lowest due rows, set their order column to ``until`` and bump their
+        versions (see :meth:`Backend.lease <csdomain.storage.backend.Backend.lease>`);
+        the database's lock makes leases run one at a time."""
+        self._check_open()
+        if not self.in_transaction():
+            with self.transaction():
+                return self.lease(collection, query, until)
+        undo = self._writing(f"leasing {collection!r}")
+        table = self._table(collection)
+        matches = self._matcher(table, query.where)
+        if not check_lease(collection, query, until, table.columns.get(query.order)):
+            return []
+        part = table.parts.get(self.tenant)
+        if part is None:
+            return []
+        name, low, high = query.order, query.low, query.high
+        due: list[tuple[Any, str]] = []
+        for key, record in part.rows.items():
+            value = record.columns.get(name)
+            if (
+                value is not None
+                and value < high
+                and (low is None or value >= low)
+                and matches(record)
+            ):
+                due.append((value, key))
+        taken: list[Row] = []
+        for _value, key in heapq.nsmallest(query.limit, due):
+            old = part.rows[key]
+            new = _Record(old.version + 1, old.text, {**old.columns, name: until})
+            _apply(table, part, key, old, new)  # the column is not unique: nothing clashes
+            undo.append((_apply, (table, part, key, new, old)))
+            taken.append(Row((key, new.version, new.text)))
+        return taken
 
     def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
         """How many rows match ``where``."""

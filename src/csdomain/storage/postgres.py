@@ -138,6 +138,7 @@ from csdomain.privacy import mask_url
 from csdomain.storage.backend import (
     SCHEMA_VERSION,
     Collection,
+    Column,
     ColumnType,
     ColumnValues,
     NewRow,
@@ -147,6 +148,7 @@ from csdomain.storage.backend import (
     StorageError,
     _store_for,
     check_key,
+    check_lease,
 )
 
 try:
@@ -1010,26 +1012,7 @@ class _Layout:
         found = self._selects.get(shape)
         if found is not None:
             return found
-        conditions: list[sql.Composable] = [sql.SQL("m.tenant = %s")]
-        for name, values, null in where:
-            spec = self.specs[name]
-            array = sql.SQL(_ARRAYS[spec.type])
-            if spec.multiple:  # served by the entries table and its primary key
-                conditions.append(
-                    sql.SQL(
-                        "EXISTS (SELECT 1 FROM {} AS e WHERE e.tenant = m.tenant"
-                        " AND e.key = m.key AND e.value = ANY(%b::{}))"
-                    ).format(self.entries[name], array)
-                )
-                continue
-            column = sql.Identifier("m", name)
-            tests: list[sql.Composable] = []
-            if values:
-                tests.append(sql.SQL("{} = ANY(%b::{})").format(column, array))
-            if null:
-                tests.append(sql.SQL("{} IS NULL").format(column))
-            joined = sql.SQL(" OR ").join(tests)
-            conditions.append(sql.SQL("({})").format(joined) if len(tests) > 1 else joined)
+        conditions = self._conditions(where)
         table = self.table
         if count:
             statement = sql.SQL("SELECT count(*) FROM {} AS m WHERE {}").format(
@@ -1057,6 +1040,59 @@ class _Layout:
         rendered = _q(statement)
         self._selects[shape] = rendered
         return rendered
+
+    def lease_sql(self, where: tuple[tuple[str, bool, bool], ...], order: str, low: bool) -> bytes:
+        """The one statement of a lease: lock the lowest due rows of the shape
+        (skipping rows others hold), set their order column, bump their versions.
+
+        Parameters: ``until``, the tenant, the filters' values, high, [low], the
+        limit, the tenant again. It returns ``(old order value, key, new version, document)``.
+        """
+        shape = ("lease", where, order, low)
+        found = self._selects.get(shape)
+        if found is not None:
+            return found
+        conditions = self._conditions(where)
+        by = sql.Identifier("m", order)
+        conditions.append(sql.SQL("{} < %s").format(by))  # not NULL, as NULL < x is not true
+        if low:
+            conditions.append(sql.SQL("{} >= %s").format(by))
+        column = sql.Identifier(order)
+        statement = sql.SQL(
+            "UPDATE {} AS t SET {} = %s, version = t.version + 1"
+            " FROM (SELECT m.key, {} AS old FROM {} AS m WHERE {} ORDER BY {}, m.key LIMIT %s"
+            " FOR UPDATE OF m SKIP LOCKED) AS s"
+            " WHERE t.tenant = %s AND t.key = s.key"
+            " RETURNING s.old, t.key, t.version, t.document::text"
+        ).format(self.table, column, by, self.table, sql.SQL(" AND ").join(conditions), by)
+        rendered = _q(statement)
+        self._selects[shape] = rendered
+        return rendered
+
+    def _conditions(self, where: tuple[tuple[str, bool, bool], ...]) -> list[sql.Composable]:
+        """The tests of a filter shape on rows ``m`` (parameters: the tenant, then each
+        filter's values)."""
+        conditions: list[sql.Composable] = [sql.SQL("m.tenant = %s")]
+        for name, values, null in where:
+            spec = self.specs[name]
+            array = sql.SQL(_ARRAYS[spec.type])
+            if spec.multiple:  # served by the entries table and its primary key
+                conditions.append(
+                    sql.SQL(
+                        "EXISTS (SELECT 1 FROM {} AS e WHERE e.tenant = m.tenant"
+                        " AND e.key = m.key AND e.value = ANY(%b::{}))"
+                    ).format(self.entries[name], array)
+                )
+                continue
+            column = sql.Identifier("m", name)
+            tests: list[sql.Composable] = []
+            if values:
+                tests.append(sql.SQL("{} = ANY(%b::{})").format(column, array))
+            if null:
+                tests.append(sql.SQL("{} IS NULL").format(column))
+            joined = sql.SQL(" OR ").join(tests)
+            conditions.append(sql.SQL("({})").format(joined) if len(tests) > 1 else joined)
+        return conditions
 
 
 def _storable(kind: ColumnType, value: Any) -> Any:
@@ -2036,6 +2072,43 @@ class PostgresBackend:
         if spec is None:
             return [(row[0], Row(row)) for row in rows]
         return [(row[0], Row(row[1:])) for row in rows]
+
+    def lease(self, collection: str, query: Select, until: int) -> list[Row]:
+        """Take the lowest due rows, set their order column to ``until`` and bump their
+        versions (see :meth:`Backend.lease <csdomain.storage.backend.Backend.lease>`).
+
+        One statement (``UPDATE ... FROM (SELECT ... FOR UPDATE SKIP LOCKED)
+        RETURNING``), sent after the unit of work's queued writes in the same round
+        trip; outside a unit of work it is a transaction of its own.
+        """
+        layout = self._layout(collection)
+        spec = layout.specs.get(query.order)
+        column = (
+            None
+            if spec is None
+            else Column(query.order, spec.type, unique=spec.unique, multiple=spec.multiple)
+        )
+        if not check_lease(collection, query, until, column):
+            self._check_usable()
+            return []
+        found = self._filters(layout, query.where)
+        if found is None:
+            self._check_usable()
+            return []
+        shape, params = found
+        statement = layout.lease_sql(shape, query.order, query.low is not None)
+        params = [until, self.tenant, *params, query.high]
+        if query.low is not None:
+            params.append(query.low)
+        params += [query.limit, self.tenant]
+        rows = self._rows(f"lease {collection}", statement, params)
+        rows.sort(key=lambda row: (row[0], row[1]))  # RETURNING keeps no order
+        return [Row(row[1:]) for row in rows]
+
+    def _check_usable(self) -> None:
+        unit = self._unit()
+        if unit is not None:
+            self._usable(unit)
 
     def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
         """How many rows match ``where``."""

@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
-from csdomain._kernel.collections import Collection
+from csdomain._kernel.collections import Collection, ColumnType
 from csdomain._kernel.time import ensure_aware, to_epoch_us
 from csdomain.errors import (
     CorruptRecordError,
@@ -46,11 +46,14 @@ from csdomain.errors import (
 from csdomain.serialization import from_json, to_json
 from csdomain.storage._context import Context, column_value, columns_for
 from csdomain.storage.backend import Row, Select, check_key
-from csdomain.storage.paging import Page, check_limit, decode_cursor, page_of
+from csdomain.storage.paging import MAX_PAGE, Page, check_limit, decode_cursor, page_of
 
 __all__ = ["DocumentRepository", "Stored", "check_version", "unreadable"]
 
 T = TypeVar("T")
+
+#: The column types a lease can set.
+_LEASABLE = (ColumnType.INSTANT, ColumnType.INTEGER)
 
 
 @attrs.frozen
@@ -336,6 +339,84 @@ class DocumentRepository(Generic[T]):
         else:
             self._collection.query_for(filters, "key")
         return self._context.backend.count(self._collection.name, filters)
+
+    def lease(
+        self,
+        query: str,
+        *,
+        high: datetime | int,
+        until: datetime | int,
+        limit: int = 100,
+        where: Mapping[str, Any] | None = None,
+        low: datetime | int | None = None,
+    ) -> list[Stored[T]]:
+        """Take the lowest due values of the declared query ``query`` for a while.
+
+        ``query`` names a declared query ordered by an instant or integer column
+        (its *order column*, such as a next sweep instant). The lease takes up to
+        ``limit`` stored values matching ``where`` (as :meth:`find`) whose order
+        column is set and ``< high`` (and ``>= low`` when given), lowest
+        ``(value, id)`` first; sets their order column to ``until`` (so no other
+        lease with a ``high`` at or below ``until`` takes them meanwhile) and
+        adds 1 to their versions; returns them, in that order, with the new
+        versions. Save each with ``expected_version=stored.version``: a save
+        from before the lease raises ``ConflictError``, so nothing taken by one
+        worker is applied by another. The stored documents are unchanged: the
+        order column holds ``until`` until the next save recomputes it from the
+        value.
+
+        Leases racing in several threads or processes take disjoint values
+        (PostgreSQL skips rows another lease holds; SQLite and memory run them
+        one at a time). Runs in the caller's unit of work if one is open (the
+        lease then commits or rolls back with it), else in one of its own.
+        Instants are aware datetimes (or microseconds since the epoch);
+        ``ValidationError`` names the collection and the argument it refuses.
+        """
+        declared = self._collection.query(query)
+        subject = f"lease of {self._collection.name!r}"
+        order = declared.order
+        column = None if order == "key" else self._collection.column(order)
+        if column is None or column.unique or column.type not in _LEASABLE:
+            raise ValidationError.single(
+                subject,
+                "query",
+                f"query {query!r} is ordered by {order!r}; a lease needs a query ordered "
+                "by a non-unique instant or integer column",
+            )
+        filters = self._where(where or {})
+        if set(filters) != set(declared.where):
+            raise ValidationError.single(
+                subject,
+                "where",
+                f"query {query!r} filters on {list(declared.where)}; got {sorted(filters)}",
+            )
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise ValidationError.single(
+                subject, "limit", f"expected an integer from 1 to {MAX_PAGE}, got {limit!r}"
+            )
+        values = {
+            name: self._lease_value(column.type, value, subject, name)
+            for name, value in (("high", high), ("until", until), ("low", low))
+            if value is not None or name != "low"
+        }
+        select = Select(filters, order, None, values.get("low"), values["high"], limit)
+        name = self._collection.name
+        with self._context.unit():
+            rows = self._context.backend.lease(name, select, values["until"])
+            return [self._read(row) for row in rows]
+
+    @staticmethod
+    def _lease_value(kind: ColumnType, value: object, subject: str, name: str) -> int:
+        if kind is ColumnType.INSTANT and isinstance(value, datetime):
+            return to_epoch_us(ensure_aware(value, subject, name))
+        if type(value) is int and -(2**63) <= value < 2**63:
+            return value
+        accepted = (
+            "an aware datetime (or microseconds since the epoch)"
+            if kind is ColumnType.INSTANT
+            else "a 64-bit integer"
+        )
+        raise ValidationError.single(subject, name, f"expected {accepted}, got {value!r}")
 
     def list(self, *, limit: int = 100, cursor: str | None = None) -> Page[Stored[T]]:
         """A page of stored values in key order."""

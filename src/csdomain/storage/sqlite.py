@@ -120,6 +120,7 @@ from csdomain.storage.backend import (
     Row,
     Select,
     StorageError,
+    check_lease,
     chunks,
 )
 
@@ -1615,6 +1616,38 @@ class SqliteBackend:
                 return None
             rest.extend(tests)
         return [[*arm, *rest] for arm in itertools.product(*split)]
+
+    def lease(self, collection: str, query: Select, until: int) -> list[Row]:
+        """Take the lowest due rows, set their order column to ``until`` and bump their
+        versions (see :meth:`Backend.lease <csdomain.storage.backend.Backend.lease>`).
+
+        The rows are chosen by the page statement of :meth:`select` and updated by key
+        in the same write transaction: it holds SQLite's writer lock (``BEGIN
+        IMMEDIATE``), so no other lease or save comes between.
+        """
+        if not self.in_transaction():
+            with self.transaction():
+                return self.lease(collection, query, until)
+        table = self._table(collection)
+        connection = self._writer(f"leasing {table.what} records")
+        if not check_lease(collection, query, until, table.columns.get(query.order)):
+            return []
+        due = self.select(
+            collection, Select(query.where, query.order, None, query.low, query.high, query.limit)
+        )
+        if not due:
+            return []
+        keys = [row.key for _, row in due]
+        try:
+            for part in chunks(keys, _CHUNK):
+                connection.execute(
+                    f"UPDATE {table.table} SET {query.order} = ?, version = version + 1 "
+                    f"WHERE tenant = ? AND key IN ({_marks(len(part))})",
+                    (until, self.tenant, *part),
+                )
+        except _DRIVER as exc:
+            raise self._error(f"leasing {table.what} records", exc) from exc
+        return [Row((row.key, row.version + 1, row.text)) for _, row in due]
 
     def count(self, collection: str, where: Mapping[str, tuple[Any, ...]]) -> int:
         """How many rows match ``where`` (as in :class:`Select`)."""
