@@ -304,6 +304,24 @@ class Ticket(TicketState):
         new._take(state)
         return new
 
+    def record(self, *events: TicketEvent) -> Ticket:
+        """This ticket with ``events`` appended, each checked by its own replay rule.
+
+        For events of other packages (escalation firings, routing notes, an app's own
+        event types); the methods below build the model's own events. Raises as
+        replaying the timeline would (``ValidationError``, ``InvalidTransitionError``)
+        and leaves this ticket as it was. Costs what the new events cost, however long
+        the timeline is.
+        """
+        for i, event in enumerate(events):
+            if not isinstance(event, TicketEvent) or type(event) not in _KNOWN_EVENTS:
+                raise ValidationError.single(
+                    "Ticket.record",
+                    f"events[{i}]",
+                    f"expected a ticket event ({', '.join(EVENT_TYPES)}), got {describe(event)}",
+                )
+        return self._extend(events)
+
     @overload
     def add_message(
         self,
