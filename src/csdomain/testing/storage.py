@@ -253,6 +253,8 @@ CONTRACT_TASKS: Collection[ContractTask] = declare_collection(
             Query("by_handle", where=["handles"]),
             Query("due", order="due"),
             Query("owner_due", where=["owner"], order="due"),
+            Query("tag_due", where=["tags"], order="due"),
+            Query("rank_order", order="rank"),
         ],
         columns_of=_task_columns,
     )
@@ -1345,6 +1347,225 @@ class StoreContract:
         assert store.backend.read_events("tickets", [(ticket.id, len(ticket.timeline))]) == events
         assert store.tickets.save(ticket, expected_version=1).version == 2  # nothing new: fine
 
+    # -- record leases ------------------------------------------------------------------
+
+    def test_a_lease_takes_the_lowest_due_records_and_pushes_them_on(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        hours = {"a": 3, "b": 1, "c": 2, "d": 2, "e": None, "f": 10, "g": -1}
+        tasks.add_many(
+            ContractTask(k, due=None if h is None else T0 + timedelta(hours=h))
+            for k, h in hours.items()
+        )
+        later = T0 + timedelta(hours=5)
+
+        def lease(high: datetime, limit: int = 2, **options: Any) -> list[tuple[str, int]]:
+            taken = tasks.lease("due", high=high, until=later, limit=limit, **options)
+            assert all(s == tasks.get(s.value.id) for s in taken)  # the new versions
+            return [(s.value.id, s.version) for s in taken]
+
+        due = T0 + timedelta(hours=2, minutes=30)
+        assert lease(due) == [("g", 2), ("b", 2)]  # by (due, key), below high
+        assert lease(due, limit=5) == [("c", 2), ("d", 2)]  # not those taken already
+        assert lease(due) == []
+        # The taken records are due at `later` now; the others kept their instants.
+        assert _task_keys(lambda c: tasks.find("due", cursor=c)) == ["a", "b", "c", "d", "g", "f"]
+        assert lease(T0 + timedelta(hours=4), low=T0 + timedelta(hours=3)) == [("a", 2)]
+        # Once `later` is due, they can be leased again (a record without a due
+        # instant never is), and the documents are as they were saved.
+        taken = tasks.lease("due", high=later + timedelta(seconds=1), until=T0 + timedelta(days=1))
+        assert [(s.value.id, s.version) for s in taken] == [
+            (k, 3) for k in ("a", "b", "c", "d", "g")
+        ]
+        assert [s.value for s in taken] == [
+            ContractTask(k, due=T0 + timedelta(hours=h))
+            for k, h in sorted(hours.items())
+            if h is not None and h < 10
+        ]
+        assert tasks.get("e").version == 1 and tasks.get("f").version == 1
+
+    def test_a_lease_respects_its_filters_and_limit(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(
+            ContractTask(
+                f"t{i}",
+                owner=(None, "li", "wu")[i % 3],
+                tags={"vip"} if i % 2 else {"refund", "vip"} if i % 4 == 0 else set(),
+                due=T0 + timedelta(minutes=i),
+                rank=100 - i,
+            )
+            for i in range(12)
+        )
+        high, until = T0 + timedelta(hours=1), T0 + timedelta(days=1)
+
+        def keys(query: str, limit: int = 100, **where: Any) -> list[str]:
+            taken = tasks.lease(query, where=where, high=high, until=until, limit=limit)
+            return [s.value.id for s in taken]
+
+        assert keys("owner_due", limit=2, owner="li") == ["t1", "t4"]
+        assert keys("owner_due", owner="li") == ["t7", "t10"]
+        assert keys("owner_due", limit=6, owner=(None, "wu")) == [
+            "t0",
+            "t2",
+            "t3",
+            "t5",
+            "t6",
+            "t8",
+        ]
+        assert keys("tag_due", tags="refund") == []  # t0, t4 and t8 are taken
+        assert keys("owner_due", owner=("li", "wu", None)) == ["t9", "t11"]
+        assert keys("owner_due", owner="nobody") == []
+        # An integer order column: ranks 100 - i, so the highest keys come first.
+        ranks = tasks.lease("rank_order", high=92, until=1_000, limit=3)
+        assert [(s.value.id, s.version) for s in ranks] == [("t11", 3), ("t10", 3), ("t9", 3)]
+        assert [s.value.id for s in tasks.lease("rank_order", high=92, until=1_000)] == []
+        # Ties go by key (code point order): t10 < t11 < t9.
+        again = tasks.lease("rank_order", high=1_001, until=2_000)
+        assert [s.value.id for s in again] == [f"t{i}" for i in range(8, -1, -1)] + [
+            "t10",
+            "t11",
+            "t9",
+        ]
+
+    def test_a_lease_filters_on_a_multiple_column(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tags = {"a": {"vip"}, "b": {"refund", "vip"}, "c": set(), "d": {"refund"}, "e": {"vip"}}
+        tasks.add_many(
+            ContractTask(k, tags=t, due=T0 + timedelta(hours=i))
+            for i, (k, t) in enumerate(tags.items())
+        )
+        high, until = T0 + timedelta(hours=4), T0 + timedelta(days=1)
+
+        def keys(tag: Any) -> list[str]:
+            return [
+                s.value.id
+                for s in tasks.lease("tag_due", where={"tags": tag}, high=high, until=until)
+            ]
+
+        assert keys("vip") == ["a", "b"]  # e is not due; each record once
+        assert keys(("vip", "refund")) == ["d"]
+        assert keys("refund") == [] and keys("other") == []
+        assert tasks.get("c").version == 1 and tasks.get("e").version == 1
+
+    def test_a_lease_belongs_to_its_unit_of_work(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(ContractTask(f"t{i}", due=T0 + timedelta(hours=i)) for i in range(3))
+        high, until = T0 + timedelta(hours=2), T0 + timedelta(days=1)
+        leased: list[str] = []
+
+        def leasing_then_failing() -> None:
+            with store.transaction():
+                leased.extend(s.value.id for s in tasks.lease("due", high=high, until=until))
+                raise _AbortError
+
+        with pytest.raises(_AbortError):
+            leasing_then_failing()
+        assert leased == ["t0", "t1"]
+        assert [tasks.get(k).version for k in ("t0", "t1", "t2")] == [1, 1, 1]
+        assert _task_keys(lambda c: tasks.find("due", high=high, cursor=c)) == ["t0", "t1"]
+        # Inside a unit of work, a lease sees the writes before it and its saves follow it.
+        with store.transaction():
+            tasks.add(ContractTask("t9", due=T0 - timedelta(hours=1)))
+            tasks.save(ContractTask("t1", note="moved"), expected_version=1)  # no due: not leased
+            taken = tasks.lease("due", high=high, until=until)
+            assert [(s.value.id, s.version) for s in taken] == [("t9", 2), ("t0", 2)]
+            for stored in taken:
+                tasks.save(
+                    attrs.evolve(stored.value, note="swept"), expected_version=stored.version
+                )
+        assert [(tasks.get(k).version, tasks.get(k).value.note) for k in ("t0", "t9")] == [
+            (3, "swept"),
+            (3, "swept"),
+        ]
+        # A save recomputes the column from the value: t0 is due at its own instant again.
+        assert _task_keys(lambda c: tasks.find("due", high=high, cursor=c)) == ["t9", "t0"]
+
+    def test_a_save_from_before_a_lease_is_a_conflict(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        task = ContractTask("t1", owner="li", due=T0)
+        tasks.add(task)
+        (taken,) = tasks.lease("due", high=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
+        assert taken == Stored(task, 2)
+        with pytest.raises(ConflictError) as info:
+            tasks.save(attrs.evolve(task, note="stale"), expected_version=1)
+        assert (info.value.key, info.value.expected_version, info.value.stored_version) == (
+            "t1",
+            1,
+            2,
+        )
+        with pytest.raises(ConflictError):
+            tasks.delete("t1", expected_version=1)
+        assert tasks.get("t1") == Stored(task, 2)
+        assert tasks.save(attrs.evolve(task, note="fresh"), expected_version=2).version == 3
+
+    def test_a_lease_takes_only_its_tenants_records(self, store: Store, other: Store) -> None:
+        mine, theirs = store.collection(CONTRACT_TASKS), other.collection(CONTRACT_TASKS)
+        mine.add(ContractTask("t1", due=T0))
+        theirs.add(ContractTask("t1", due=T0 - timedelta(hours=1)))
+        theirs.add(ContractTask("t2", due=T0))
+        taken = mine.lease("due", high=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
+        assert [(s.value.id, s.version) for s in taken] == [("t1", 2)]
+        assert [s.version for s in theirs.get_many(["t1", "t2"]).values()] == [1, 1]
+        assert [s.value.id for s in theirs.lease("due", high=T0, until=T0)] == ["t1"]
+
+    def test_bad_lease_input_is_refused_and_changes_nothing(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add(ContractTask("t1", owner="li", due=T0, rank=1))
+        high, until = T0 + timedelta(hours=1), T0 + timedelta(hours=2)
+        naive = datetime(2026, 3, 2, 9, 0)
+        bad: list[tuple[str, dict[str, Any]]] = [
+            ("query", {"query": "nothing"}),
+            ("query", {"query": "by_owner", "where": {"owner": "li"}}),  # ordered by key
+            ("where", {"query": "owner_due"}),
+            ("where", {"query": "due", "where": {"owner": "li"}}),
+            ("high", {"high": naive}),
+            ("high", {"high": "soon"}),
+            ("high", {"high": None}),
+            ("until", {"until": naive}),
+            ("until", {"until": 2**63}),
+            ("low", {"low": naive}),
+            ("limit", {"limit": 0}),
+            ("limit", {"limit": 1001}),
+            ("limit", {"limit": True}),
+            ("high", {"query": "rank_order", "high": T0}),  # an integer column takes integers
+        ]
+        for path, given in bad:
+            arguments: dict[str, Any] = {"query": "due", "high": high, "until": until, **given}
+            query = arguments.pop("query")
+            with pytest.raises(ValidationError) as info:
+                tasks.lease(query, **arguments)
+            assert "contract_tasks" in str(info.value), str(info.value)
+            assert path in info.value.paths or path in str(info.value), (path, str(info.value))
+        assert tasks.get("t1").version == 1
+        assert [s.value.id for s in tasks.lease("due", high=high, until=until)] == ["t1"]
+
+    def test_a_backend_lease_takes_nothing_it_is_not_given(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add(ContractTask("t1", due=T0, rank=1))
+        backend = store.backend
+        name = CONTRACT_TASKS.name
+        micros = int(T0.timestamp() * 1_000_000)
+        high = micros + 1
+        assert backend.lease(name, Select(order="due", high=high, limit=0), micros) == []
+        for order in ("key", "owner", "tags", "code", "done", "nothing"):
+            with pytest.raises(StorageError):
+                backend.lease(name, Select(order=order, high=high), micros)
+        with pytest.raises(StorageError):
+            backend.lease(name, Select(order="due", after=(micros, "t0"), high=high), micros)
+        for select, until in (
+            (Select(order="due"), micros),
+            (Select(order="due", high="soon"), micros),
+            (Select(order="due", high=high, low=True), micros),
+            (Select(order="due", high=high), 2**63),
+            (Select(order="due", high=high), None),
+        ):
+            with pytest.raises(ValidationError):
+                backend.lease(name, select, until)  # type: ignore[arg-type]
+        assert tasks.get("t1").version == 1
+        (row,) = backend.lease(name, Select(order="due", high=high), micros + 10)
+        assert (row.key, row.version) == ("t1", 2)
+        stored = backend.get(name, "t1")
+        assert stored is not None and json.loads(row.text) == json.loads(stored.text)
+
     # -- outbox claims ------------------------------------------------------------------
 
     def make_clocked_store(self, tenant: str, clock: Clock) -> Store:
@@ -1937,8 +2158,25 @@ class StoreComparison(RuleBasedStateMachine):
     def delete_task(self, id: str, version: int) -> None:
         self.both(lambda s: s.collection(CONTRACT_TASKS).delete(id, expected_version=version))
 
+    @staticmethod
+    def _task_where(query: str, owner: str | None, tag: str) -> dict[str, Any]:
+        wheres: dict[str, dict[str, Any]] = {
+            "by_owner": {"owner": owner},
+            "by_tag": {"tags": tag},
+            "due": {},
+            "owner_due": {"owner": owner},
+            "tag_due": {"tags": tag},
+            "rank_order": {},
+        }
+        return wheres[query]
+
+    @staticmethod
+    def _task_bound(query: str, hours: int) -> Any:
+        """A bound of ``query``'s order: ranks are the tasks' hours (integers)."""
+        return hours if query == "rank_order" else T0 + timedelta(hours=hours)
+
     @rule(
-        query=st.sampled_from(["by_owner", "by_tag", "due", "owner_due"]),
+        query=st.sampled_from(["by_owner", "by_tag", "due", "owner_due", "tag_due", "rank_order"]),
         owner=st.sampled_from([None, "li", "wu"]),
         tag=st.sampled_from(["vip", "refund"]),
         low=st.none() | st.integers(0, 4),
@@ -1947,16 +2185,10 @@ class StoreComparison(RuleBasedStateMachine):
     def find_tasks(
         self, query: str, owner: str | None, tag: str, low: int | None, limit: int
     ) -> None:
-        wheres: dict[str, dict[str, Any]] = {
-            "by_owner": {"owner": owner},
-            "by_tag": {"tags": tag},
-            "due": {},
-            "owner_due": {"owner": owner},
-        }
-        where = wheres[query]
+        where = self._task_where(query, owner, tag)
         bounds: dict[str, Any] = {}
-        if low is not None and query in ("due", "owner_due"):
-            bounds["low"] = T0 + timedelta(hours=low)
+        if low is not None and query not in ("by_owner", "by_tag"):
+            bounds["low"] = self._task_bound(query, low)
 
         def find(store: Store) -> tuple[list[Any], int]:
             tasks = store.collection(CONTRACT_TASKS)
@@ -1964,6 +2196,48 @@ class StoreComparison(RuleBasedStateMachine):
             return found, tasks.count(query, where=where)
 
         self.both(find)
+
+    @rule(
+        query=st.sampled_from(["due", "owner_due", "tag_due", "rank_order"]),
+        owner=st.sampled_from([None, "li", "wu"]),
+        tag=st.sampled_from(["vip", "refund"]),
+        high=st.integers(0, 6),
+        until=st.integers(0, 8),
+        low=st.none() | st.integers(0, 3),
+        limit=st.integers(1, 3),
+        roll_back=st.booleans(),
+    )
+    def lease_tasks(
+        self,
+        query: str,
+        owner: str | None,
+        tag: str,
+        high: int,
+        until: int,
+        low: int | None,
+        limit: int,
+        roll_back: bool,
+    ) -> None:
+        where = self._task_where(query, owner, tag)
+        bounds = {
+            "high": self._task_bound(query, high),
+            "until": self._task_bound(query, until),
+            "low": None if low is None else self._task_bound(query, low),
+        }
+
+        def lease(store: Store) -> list[Stored[ContractTask]]:
+            tasks = store.collection(CONTRACT_TASKS)
+            if not roll_back:
+                return tasks.lease(query, where=where, limit=limit, **bounds)
+            taken: list[Stored[ContractTask]] = []
+            try:
+                with store.transaction():
+                    taken += tasks.lease(query, where=where, limit=limit, **bounds)
+                    raise _AbortError
+            except _AbortError:
+                return taken
+
+        self.both(lease)
 
     # -- the outbox relay -----------------------------------------------------------------
 
