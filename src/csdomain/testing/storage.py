@@ -1497,6 +1497,24 @@ class StoreContract:
         assert tasks.get("t1") == Stored(task, 2)
         assert tasks.save(attrs.evolve(task, note="fresh"), expected_version=2).version == 3
 
+    def test_a_lease_after_a_failed_write_takes_nothing(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(ContractTask(f"t{i}", due=T0) for i in range(2))
+
+        def stale_save_then_lease() -> None:
+            with store.transaction():
+                # Some adapters check the save only when the unit of work next reads.
+                tasks.save(ContractTask("t0", note="stale"), expected_version=2)
+                tasks.lease("due", high=T0 + timedelta(hours=1), until=T0 + timedelta(hours=2))
+
+        with pytest.raises(ConflictError):
+            stale_save_then_lease()
+        assert [s.version for s in tasks.get_many(["t0", "t1"]).values()] == [1, 1]
+        assert _task_keys(lambda c: tasks.find("due", high=T0 + timedelta(hours=1), cursor=c)) == [
+            "t0",
+            "t1",
+        ]
+
     def test_a_lease_takes_only_its_tenants_records(self, store: Store, other: Store) -> None:
         mine, theirs = store.collection(CONTRACT_TASKS), other.collection(CONTRACT_TASKS)
         mine.add(ContractTask("t1", due=T0))
