@@ -19,6 +19,12 @@ same evaluation with a trace of every interval counted, paused or excluded and
 the rule behind each choice, renderable in English and Chinese
 (:mod:`csdomain.sla.rendering`).
 
+A sweep that evaluates a ticket again and again keeps its
+:class:`SlaClockState` (:func:`clock_state`): :func:`advance_clock` walks only
+the events added since and :func:`evaluate_clock` measures from the state
+alone, equal to :func:`evaluate` at any later instant, at a cost independent
+of the timeline's length (:mod:`~csdomain.sla.clock_state`).
+
 The clocks (see ``docs/sla.md`` for worked examples):
 
 * **first_response** runs from creation to the first public agent reply.
@@ -43,6 +49,7 @@ reply after closing time when the target was due at closing time.
 
 The package's modules: :mod:`~csdomain.sla.policy` (configuration),
 :mod:`~csdomain.sla.status` (results), :mod:`~csdomain.sla.evaluation`,
+:mod:`~csdomain.sla.clock_state` (the walk kept between evaluations),
 :mod:`~csdomain.sla.explanation` (the trace, as data) and
 :mod:`~csdomain.sla.rendering` (text; the only one that needs Babel, imported
 on first use). ``Metric`` is the deprecated name of :class:`SlaMetric`.
@@ -53,6 +60,13 @@ from __future__ import annotations
 import warnings
 from typing import TYPE_CHECKING
 
+from csdomain.sla.clock_state import (
+    CycleState,
+    SlaClockState,
+    advance_clock,
+    clock_state,
+    evaluate_clock,
+)
 from csdomain.sla.evaluation import evaluate, next_deadline
 from csdomain.sla.explanation import SlaExplanation, TraceEntry, TraceKind, explain
 from csdomain.sla.policy import (
@@ -70,10 +84,12 @@ from csdomain.sla.status import MetricStatus, SlaState, SlaStatus
 
 __all__ = [
     "DEFAULT_PAUSE_STATUSES",
+    "CycleState",
     "MetricPolicy",
     "MetricStatus",
     "OnPriorityChange",
     "OnReopen",
+    "SlaClockState",
     "SlaExplanation",
     "SlaMetric",
     "SlaPolicy",
@@ -83,7 +99,10 @@ __all__ = [
     "Target",
     "TraceEntry",
     "TraceKind",
+    "advance_clock",
+    "clock_state",
     "evaluate",
+    "evaluate_clock",
     "explain",
     "next_deadline",
     "select_policy",

@@ -4,6 +4,12 @@
 and :func:`csdomain.sla.explain` share. It runs for every ticket of every sweep,
 so per-event work is kept to identity tests and small loops, and trace notes are
 only made when explaining.
+
+The walk is also what :mod:`csdomain.sla.clock_state` keeps between calls: a
+:class:`_Walk` is turned into an :class:`~csdomain.sla.SlaClockState`
+(:meth:`_Walk.to_state`), rebuilt from one (:meth:`_Walk.resumed`) and advanced
+by the events that came since, through the same :meth:`_Walk.walk`; and
+:func:`measure` turns either the live cycles or a state's into the metrics.
 """
 
 from __future__ import annotations
@@ -38,11 +44,13 @@ from csdomain.tickets import (
     StatusChanged,
     Ticket,
     TicketCreated,
+    TicketEvent,
     Visibility,
 )
 
 if TYPE_CHECKING:
     from csdomain.customers import Customer
+    from csdomain.sla.clock_state import CycleState, SlaClockState
 
 #: What the public functions accept as policies, and as calendars beside them.
 Policies = SlaSetup | SlaPolicy | Sequence[SlaPolicy]
@@ -84,6 +92,16 @@ class _Cycle:
         self.cancelled = False
         self.achieved_at: datetime | None = None
         self.trace_from = 0  # where this cycle's notes begin in the trace
+
+    @classmethod
+    def resumed(cls, state: CycleState) -> _Cycle:
+        """The cycle ``state`` froze, live again (its segments copied: never shared)."""
+        cycle = cls(state.number, state.start, state.priority)
+        cycle.segments = list(state.segments)
+        cycle.counting_since = state.counting_since
+        cycle.open, cycle.suspended = state.open, state.suspended
+        cycle.cancelled, cycle.achieved_at = state.cancelled, state.achieved_at
+        return cycle
 
     def run(self, at: datetime, counting: bool) -> None:
         since = self.counting_since
@@ -130,6 +148,7 @@ class _Walk:
     """The clocks of every metric of a policy, advanced event by event."""
 
     def __init__(self, policy: SlaPolicy, trace: list[TraceEntry] | None) -> None:
+        self.policy = policy
         plan = _planned(policy)
         self.rules = plan.rules
         self.halt = plan.halt
@@ -142,6 +161,55 @@ class _Walk:
         self.priority = Priority.NORMAL
         self.first_response_given = False
         self.statuses: list[tuple[datetime, Status]] = []  # kept only when tracing
+
+    @classmethod
+    def resumed(cls, policy: SlaPolicy, state: SlaClockState) -> _Walk:
+        """The walk ``state`` froze, ready for the events after ``state.events``.
+
+        ``policy`` is the one that made ``state`` (the caller checks the name); a
+        cycle of a metric ``policy`` does not measure is left out.
+        """
+        walk = cls(policy, None)
+        walk.status, walk.priority = state.status, state.priority
+        walk.first_response_given = state.first_response_given
+        rules = walk.rules
+        walk.cycles = {c.metric: _Cycle.resumed(c) for c in state.cycles if c.metric in rules}
+        return walk
+
+    def to_state(self, ticket_id: str, events: int, last_at: datetime) -> SlaClockState:
+        """This walk frozen after ``events`` events, the latest at ``last_at``."""
+        # Imported here: clock_state imports this module.
+        from csdomain.sla.clock_state import CycleState, SlaClockState
+
+        cycles = self.cycles
+        frozen = []
+        for rules in self.policy.metrics:
+            cycle = cycles.get(rules.metric)
+            if cycle is not None:
+                frozen.append(
+                    CycleState(
+                        rules.metric,
+                        cycle.number,
+                        cycle.start,
+                        cycle.priority,
+                        tuple(cycle.segments),
+                        cycle.counting_since,
+                        cycle.open,
+                        cycle.suspended,
+                        cycle.cancelled,
+                        cycle.achieved_at,
+                    )
+                )
+        return SlaClockState(
+            ticket_id,
+            self.policy.name,
+            events,
+            last_at,
+            self.status,
+            self.priority,
+            self.first_response_given,
+            tuple(frozen),
+        )
 
     def note(self, metric: SlaMetric | None, kind: TraceKind, at: datetime, *detail: str) -> None:
         if self.trace is not None:
@@ -242,14 +310,16 @@ class _Walk:
                 if cycle.counting_since is not None:
                     cycle.counting_since = event.at
 
-    def walk(self, ticket: Ticket, now: datetime) -> None:
+    def walk(self, events: Sequence[TicketEvent], now: datetime) -> None:
+        """Advance every clock by ``events`` (a timeline, or the end of one) up to ``now``:
+        the first event after ``now`` ends the walk."""
         public, customer, agent, bot = (
             Visibility.PUBLIC,
             ActorKind.CUSTOMER,
             ActorKind.AGENT,
             ActorKind.BOT,
         )
-        for event in ticket.timeline:
+        for event in events:
             at = event.at
             if at > now:
                 break
@@ -297,7 +367,7 @@ def _add(calendar: Calendar | None, t: datetime, d: timedelta) -> datetime:
 
 def _measure(
     metric: SlaMetric,
-    cycle: _Cycle | None,
+    cycle: _Cycle | CycleState | None,
     rules: MetricPolicy,
     priority: Priority,
     calendars: Mapping[str, Calendar],
@@ -517,13 +587,42 @@ def run(
         rank = "given" if index is None else str(index + 1)
         trace.append(TraceEntry(None, TraceKind.POLICY, now, detail=(policy.name, rank)))
     walk = _Walk(policy, trace)
-    walk.walk(ticket, now)
-    cycles, priority = walk.cycles, walk.priority
-    statuses = tuple(
+    walk.walk(ticket.timeline, now)
+    statuses = measure(policy, walk.cycles, walk.priority, calendars, now)
+    return SlaStatus(ticket.id, now, policy.name, statuses), walk
+
+
+def measure(
+    policy: SlaPolicy,
+    cycles: Mapping[SlaMetric, _Cycle] | Mapping[SlaMetric, CycleState],
+    priority: Priority,
+    calendars: Mapping[str, Calendar],
+    now: datetime,
+) -> tuple[MetricStatus, ...]:
+    """Every metric of ``policy`` at ``now``, from the latest cycles (a walk's, or a
+    clock state's) and the ticket's priority."""
+    return tuple(
         _measure(rules.metric, cycles.get(rules.metric), rules, priority, calendars, now)
         for rules in policy.metrics
     )
-    return SlaStatus(ticket.id, now, policy.name, statuses), walk
+
+
+def instant(now: object, subject: str) -> datetime:
+    """``now`` when it is an accepted aware instant; else ValidationError, explained."""
+    try:  # the common case costs one chained comparison; ensure_aware explains the rest
+        if type(now) is datetime and now.tzinfo is not None and INSTANT_MIN <= now < INSTANT_END:
+            return now
+    except TypeError:  # a tzinfo giving no offset: not comparable
+        pass
+    return ensure_aware(now, subject, "now")
+
+
+def choose(
+    setup: SlaSetup, ticket: Ticket, customer: Customer | None, subject: str
+) -> SlaPolicy | None:
+    """The policy of ``setup`` that :func:`run` chooses at any instant at or after
+    ``ticket.updated_at`` (the ticket as it stands)."""
+    return _choose(setup.policies, ticket, customer, ticket.updated_at, subject)[0]
 
 
 # -- the trace ----------------------------------------------------------------------
