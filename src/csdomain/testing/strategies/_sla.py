@@ -19,14 +19,17 @@ from csdomain.conditions import (
 )
 from csdomain.priorities import Priority
 from csdomain.sla import (
+    CycleState,
     MetricPolicy,
     OnPriorityChange,
     OnReopen,
+    SlaClockState,
     SlaMetric,
     SlaPolicy,
     SlaSetup,
     SlaState,
     Target,
+    clock_state,
 )
 from csdomain.sla.policy import TARGET_MAX
 from csdomain.testing.strategies._calendars import business_calendars
@@ -44,9 +47,11 @@ from csdomain.testing.strategies._conditions import (
 from csdomain.testing.strategies._priorities import (
     priorities,
 )
+from csdomain.testing.strategies._tickets import tickets
 from csdomain.testing.strategies.registry import register
 from csdomain.tickets import (
     Status,
+    Ticket,
 )
 
 
@@ -372,3 +377,72 @@ def _calendar_name(calendar: BusinessCalendar) -> str:
 
 def _policy_name(policy: SlaPolicy) -> str:
     return policy.name
+
+
+# -- SLA clock states ----------------------------------------------------------------
+
+
+def sla_clock_states(
+    *, max_events: int = 30, max_policies: int = 3
+) -> SearchStrategy[SlaClockState]:
+    """:class:`~csdomain.sla.SlaClockState` values, as :func:`~csdomain.sla.clock_state`
+    builds them: a ticket drawn by :func:`tickets` (with ``max_events``) walked under a
+    setup drawn by :func:`sla_setups` (with ``max_policies``). Some match no policy
+    (a state without cycles); the rest hold the cycles the walk left, counted
+    intervals included.
+
+    Requires Hypothesis.
+    """
+    _check_size("max_events", max_events)
+    _check_size("max_policies", max_policies, 1)
+    return _sla_clock_states(max_events, max_policies)
+
+
+register(SlaClockState, sla_clock_states)
+
+
+@_memo
+def _sla_clock_states(max_events: int, max_policies: int) -> SearchStrategy[SlaClockState]:
+    return st.builds(
+        _walked,
+        tickets(max_events=max_events, max_gap=timedelta(days=2)),
+        _sla_setups(max_policies, 2),
+    )
+
+
+def _walked(ticket: Ticket, setup: SlaSetup) -> SlaClockState:
+    return clock_state(ticket, setup)
+
+
+def sla_cycle_states(*, max_events: int = 30) -> SearchStrategy[CycleState]:
+    """:class:`~csdomain.sla.CycleState` values: a cycle of a state drawn by
+    :func:`sla_clock_states` (with ``max_events``) under a policy that always
+    applies, so every value is a cycle a real walk left.
+
+    Requires Hypothesis.
+    """
+    _check_size("max_events", max_events)
+    return _sla_cycle_states(max_events)
+
+
+register(CycleState, sla_cycle_states)
+
+
+@_memo
+def _sla_cycle_states(max_events: int) -> SearchStrategy[CycleState]:
+    return _cycles_of(tickets(max_events=max_events, max_gap=timedelta(days=2)))
+
+
+@st.composite
+def _cycles_of(draw: DrawFn, ticket_strategy: SearchStrategy[Ticket]) -> CycleState:
+    # A policy measuring resolution always applies: creation starts its cycle.
+    calendars = draw(st.lists(business_calendars(), max_size=1))
+    names = tuple(c.name for c in calendars)
+    policy = draw(sla_policies(calendar_names=names, conditions=False))
+    if policy.rules(SlaMetric.RESOLUTION) is None:
+        policy = attrs.evolve(
+            policy,
+            metrics=(*policy.metrics, draw(metric_policies(metrics=[SlaMetric.RESOLUTION]))),
+        )
+    state = clock_state(draw(ticket_strategy), SlaSetup([policy], calendars))
+    return draw(st.sampled_from(state.cycles))
