@@ -63,6 +63,8 @@ _RESPONSE_ORDER: Final = (
     SlaMetric.PERIODIC_UPDATE,
 )
 _ZERO: Final = timedelta(0)
+#: The events the walk reads; every other event leaves the clocks as they are.
+_CLOCK_EVENTS: Final = frozenset({MessageAdded, StatusChanged, PriorityChanged, TicketCreated})
 
 
 class _Cycle:
@@ -312,7 +314,7 @@ class _Walk:
 
     def walk(self, events: Sequence[TicketEvent], now: datetime) -> None:
         """Advance every clock by ``events`` (a timeline, or the end of one) up to ``now``:
-        the first event after ``now`` ends the walk."""
+        the first event after ``now`` that moves a clock ends the walk."""
         public, customer, agent, bot = (
             Visibility.PUBLIC,
             ActorKind.CUSTOMER,
@@ -322,7 +324,12 @@ class _Walk:
         for event in events:
             at = event.at
             if at > now:
-                break
+                # Events that change a ticket come in time order, so the first clock
+                # event after now ends the walk; a record that changes nothing (an
+                # erasure) may carry a later instant than the events after it.
+                if type(event) in _CLOCK_EVENTS:
+                    break
+                continue
             kind = type(event)
             if kind is MessageAdded:
                 if event.visibility is not public:  # type: ignore[attr-defined]

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Final
 
 import attrs
@@ -65,9 +64,6 @@ if TYPE_CHECKING:
     from csdomain.customers import Customer
 
 __all__ = ["CycleState", "SlaClockState", "advance_clock", "clock_state", "evaluate_clock"]
-
-_at: Final = attrgetter("at")
-
 
 # -- segments -------------------------------------------------------------------------
 
@@ -242,12 +238,15 @@ class SlaClockState(Checked):
 
     Built by :func:`clock_state`, moved on by :func:`advance_clock`, measured
     by :func:`evaluate_clock`. ``policy`` names the policy chosen (None when
-    none matched: the state then holds no cycles); ``last_at`` is the latest
-    instant among the events walked; ``status`` and ``priority`` are the
-    ticket's as the walk saw them, and ``first_response_given`` whether a reply
-    has answered the ticket's first message (which lets customer messages start
-    next-response cycles). ``cycles`` holds each metric's latest cycle, in the
-    policy's metric order, for the metrics that have started one.
+    none matched: the state then holds no cycles). ``last_at`` is the instant
+    of the last change walked (the ticket's ``updated_at``, which an erasure
+    record does not move): from then on the state measures exactly what
+    :func:`~csdomain.sla.evaluate` does. ``status`` and ``priority`` are the
+    ticket's as the walk saw them (for no policy, the ticket's);
+    ``first_response_given`` tells whether a reply has answered the ticket's
+    first message (after which customer messages start next-response cycles).
+    ``cycles`` holds each metric's latest cycle, in the policy's metric order,
+    for the metrics that have started one.
     """
 
     ticket_id: str = attrs.field(metadata=checked(key("ticket id")))
@@ -336,13 +335,11 @@ def advance_clock(
         return _full_walk(ticket, policy)
     if len(timeline) == done:
         return state
-    tail = timeline[done:]
-    last_at = max(state.last_at, max(map(_at, tail)))
     if policy is None:
-        return _unmatched(ticket, last_at)
+        return _unmatched(ticket)
     walk = _engine._Walk.resumed(policy, state)
-    walk.walk(tail, INSTANT_END)
-    return walk.to_state(ticket.id, len(timeline), last_at)
+    walk.walk(timeline[done:], INSTANT_END)
+    return walk.to_state(ticket.id, len(timeline), ticket.updated_at)
 
 
 def evaluate_clock(state: SlaClockState, setup: SlaSetup, now: datetime) -> SlaStatus:
@@ -403,21 +400,25 @@ def _check_arguments(ticket: object, setup: object, subject: str) -> None:
 
 
 def _full_walk(ticket: Ticket, policy: SlaPolicy | None) -> SlaClockState:
-    timeline = ticket.timeline
-    # The latest instant, not the last event's: an erasure record does not move
-    # updated_at, so an event after it may carry an earlier instant.
-    last_at = max(map(_at, timeline))
     if policy is None:
-        return _unmatched(ticket, last_at)
+        return _unmatched(ticket)
+    timeline = ticket.timeline
     walk = _engine._Walk(policy, None)
     walk.walk(timeline, INSTANT_END)  # every accepted instant is before INSTANT_END
-    return walk.to_state(ticket.id, len(timeline), last_at)
+    return walk.to_state(ticket.id, len(timeline), ticket.updated_at)
 
 
-def _unmatched(ticket: Ticket, last_at: datetime) -> SlaClockState:
+def _unmatched(ticket: Ticket) -> SlaClockState:
     """The state of a ticket no policy covers: no clocks."""
     return SlaClockState(
-        ticket.id, None, len(ticket.timeline), last_at, ticket.status, ticket.priority, False, ()
+        ticket.id,
+        None,
+        len(ticket.timeline),
+        ticket.updated_at,
+        ticket.status,
+        ticket.priority,
+        False,
+        (),
     )
 
 
