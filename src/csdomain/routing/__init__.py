@@ -1,12 +1,12 @@
 """Routing: triage a ticket to a group, overflow when the group is over its threshold,
 and assign it to an agent of the group reached. Pure: no clock, no I/O.
 
-* :mod:`csdomain.routing.triage`: :class:`TriageRule`, :class:`Triage`,
+* :mod:`csdomain.routing.triaging`: :class:`TriageRule`, :class:`Triage`,
   :func:`triage` (the first matching rule chooses the group).
 * :mod:`csdomain.routing.assignment`: :class:`Strategy`, :class:`GradeRule`,
   :class:`AssignmentPolicy`, :class:`RoundRobinCursor`, :class:`AgentLoad`,
   :class:`GroupState`, :func:`choose_agent` (eligibility and the strategies).
-* :mod:`csdomain.routing.route`: :func:`overflow_chain`, :func:`route`,
+* :mod:`csdomain.routing.overflow`: :func:`overflow_chain`, :func:`route`,
   :class:`RoutingDecision`, :func:`check_routing`.
 
 Configuration (:class:`TriageRule`, :class:`Triage`, :class:`AssignmentPolicy`,
@@ -51,8 +51,8 @@ from csdomain.routing.assignment import (
     choose_agent,
     required_grade,
 )
-from csdomain.routing.route import RoutingDecision, check_routing, overflow_chain, route
-from csdomain.routing.triage import Triage, TriageRule, locale_matches, triage
+from csdomain.routing.overflow import RoutingDecision, check_routing, overflow_chain, route
+from csdomain.routing.triaging import Triage, TriageRule, locale_matches, triage
 
 __all__ = [
     "MAX_WEIGHT",

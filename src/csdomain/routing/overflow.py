@@ -36,7 +36,7 @@ from csdomain.routing.assignment import (
     RoundRobinCursor,
     choose_agent,
 )
-from csdomain.routing.triage import Triage
+from csdomain.routing.triaging import Triage
 
 if TYPE_CHECKING:
     from csdomain.customers import Customer
@@ -110,7 +110,7 @@ def route(
     waited: timedelta,
 ) -> RoutingDecision:
     """Route ``ticket`` from ``group_id``: overflow while over a threshold, then choose an
-    agent in the group reached (see :mod:`csdomain.routing.route`).
+    agent in the group reached (see :mod:`csdomain.routing.overflow`).
 
     ``states`` holds the state of every group routing may reach, by group id;
     ``waited`` is how long the ticket has waited for an agent.

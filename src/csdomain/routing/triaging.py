@@ -163,7 +163,7 @@ def locale_matches(rule_locale: str, customer_locale: str) -> bool:
 class TriageRule(Checked):
     """Send tickets matching every given filter to ``group_id``.
 
-    An empty filter matches every ticket; see :mod:`csdomain.routing.triage`
+    An empty filter matches every ticket; see :mod:`csdomain.routing.triaging`
     for what each filter compares.
 
     >>> rule = TriageRule(name="complaints", group_id="grp_complaints", keywords=("投诉",))
