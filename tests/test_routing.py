@@ -769,3 +769,14 @@ def test_routing_is_pure_and_imports_no_upper_layer() -> None:
                     assert not alias.name.startswith(forbidden), (path.name, alias.name)
             elif isinstance(node, ast.Attribute) and node.attr in ("now", "utcnow", "today"):
                 raise AssertionError(f"{path.name} reads the clock")
+
+
+def test_check_routing_reports_a_value_that_is_no_policy() -> None:
+    groups = {"hq": HQ}
+    problems = check_routing(
+        Triage(rules=(), default_group="hq"),
+        [AssignmentPolicy("hq"), "hq"],  # type: ignore[list-item]
+        groups=groups,
+        agents=(),
+    )
+    assert problems == [("policies[1]", "expected an AssignmentPolicy, got 'hq'")]

@@ -526,7 +526,7 @@ def choose_agent(
     if state.calendar is not None and not state.calendar.is_open(now):
         trace.append(
             f"group {gid!r} is closed at {now.isoformat()} "
-            f"(calendar {group.calendar or 'given'!r}): no agent"
+            f"(calendar {state.calendar.name!r}): no agent"
         )
         return None, None, tuple(trace)
     channel = ticket.channel

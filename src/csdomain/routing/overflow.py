@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from csdomain._kernel.validation import describe
 from csdomain.channels import ChannelDirectory
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.people import Group
@@ -214,7 +215,7 @@ def check_routing(
     for i, policy in enumerate(policies):
         path = _policy_path(i)
         if not isinstance(policy, AssignmentPolicy):
-            problems.append((path, "expected an AssignmentPolicy"))
+            problems.append((path, f"expected an AssignmentPolicy, got {describe(policy)}"))
             continue
         unknown_group(f"{path}.group_id", policy.group_id, "the policy")
         if policy.group_id in first:
