@@ -680,6 +680,8 @@ def test_inconsistent_group_states_are_refused() -> None:
     _refused(lambda: state(loads={"agt_a": AgentLoad("agt_b", 1, 1)}), "loads['agt_a']")
     _refused(lambda: state(loads={"agt_a": AgentLoad("agt_a", -1, 1)}), "loads['agt_a'].units")
     _refused(lambda: state(presence={"agt_a": "online"}), "presence['agt_a']", "Presence")
+    _refused(lambda: state(members=5), "members", "expected a sequence of Agent")
+    _refused(lambda: state(loads=[1]), "loads", "expected a mapping by agent id")
     _refused(lambda: GroupState("branch", AssignmentPolicy("branch"), ()), "group", "Group")  # type: ignore[arg-type]
 
 

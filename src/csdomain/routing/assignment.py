@@ -29,7 +29,8 @@ point below holds; agents are considered in agent-id order:
 **Strategies.**
 
 * ``ROUND_ROBIN``: the first eligible agent whose id comes after the cursor's
-  ``last_agent_id`` in agent-id order, wrapping around to the first; with no
+  ``last_agent_id`` in agent-id order (the ids' string order), wrapping around
+  to the first; with no
   cursor (or ``last_agent_id`` None) the first eligible agent. The new cursor
   has ``last_agent_id`` = the chosen agent and ``assigned`` one more. Because
   the cursor is data the caller persists (the HelpDesk stores it
@@ -385,6 +386,13 @@ def _state_problems(state: GroupState) -> Iterator[tuple[str, str]]:
             "policy.group_id",
             f"the policy is for group {state.policy.group_id!r}, not {gid!r}",
         )
+    if not isinstance(state.members, tuple):
+        yield "members", f"expected a sequence of Agent, got {describe(state.members)}"
+        return
+    for name in ("presence", "loads"):
+        if not isinstance(getattr(state, name), Mapping):
+            yield name, f"expected a mapping by agent id, got {describe(getattr(state, name))}"
+            return
     seen: set[str] = set()
     for i, agent in enumerate(state.members):
         if not isinstance(agent, Agent):
