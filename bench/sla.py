@@ -31,6 +31,15 @@ Run from the repository root::
     .venv/bin/python bench/sla.py              # full run: 100,000 tickets
     .venv/bin/python bench/sla.py --quick      # smoke run: 2,000 tickets, one repeat
     .venv/bin/python bench/sla.py --profile    # cProfile of evaluate on 5,000 tickets
+    .venv/bin/python bench/sla.py --clock      # clock states against timeline length
+
+``--clock`` (issue 10) times, on one ticket each of 10, 100, 1,000 and 10,000
+events (customer messages and agent replies, a pending pause every 50 events,
+an on-hold one every 500, still open), ``evaluate(ticket, setup, now)``
+against ``evaluate_clock(state, setup, now)`` on the ticket's kept
+``SlaClockState``, and beside them ``advance_clock`` by one new event and the
+full walk ``clock_state``; ``now`` is an hour after the last event. Both
+results are checked equal before timing.
 
 Goal (from the issue): the cost of evaluating one ticket at most 15 times one
 ``BusinessCalendar.add`` call. ``--check`` exits with status 1 when it is not
@@ -54,6 +63,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,7 +73,20 @@ import csdomain
 from csdomain.calendars import BusinessCalendar, ExtraWorkday, Holiday, TimeRange
 from csdomain.channels import ChannelKind
 from csdomain.priorities import Priority
-from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaState, SlaStatus, Target, evaluate
+from csdomain.sla import (
+    MetricPolicy,
+    SlaClockState,
+    SlaMetric,
+    SlaPolicy,
+    SlaSetup,
+    SlaState,
+    SlaStatus,
+    Target,
+    advance_clock,
+    clock_state,
+    evaluate,
+    evaluate_clock,
+)
 from csdomain.tickets import (
     Actor,
     ActorKind,
@@ -650,6 +673,146 @@ def _where(filename: str, line: int, name: str) -> str:
     return f"`{short}:{line} {name}`"
 
 
+# -- clock states (issue 10) --------------------------------------------------------
+
+CLOCK_SIZES = (10, 100, 1_000, 10_000)
+CLOCK_SIZES_QUICK = (10, 100, 1_000)
+
+
+def long_ticket(events: int, calendar: BusinessCalendar) -> Ticket:
+    """A ticket of exactly ``events`` events, still open: customer messages and agent
+    replies in turn (agents answer in business time), a pending pause about every 50
+    changes and an on-hold one about every 500 (the customer's answer reopens a pending
+    ticket: two events)."""
+    rng = random.Random(SEED + events)
+    customer, agent = Actor.customer("cust-00001"), Actor.agent("agent-01")
+    ticket = Ticket.open(
+        id=f"L{events:05d}",
+        customer_id="cust-00001",
+        channel=ChannelKind.EMAIL,
+        subject=SUBJECTS[0],
+        at=datetime(2026, 3, 2, 9, 30, tzinfo=ZONE),
+        priority=Priority.NORMAL,
+    )
+    steps = 0
+    while len(ticket.timeline) < events - 1:  # the last change may add two events
+        steps += 1
+        last = ticket.updated_at
+        if ticket.status is Status.OPEN and steps % 500 == 0:
+            ticket = ticket.change_status(
+                Status.ON_HOLD, at=calendar.add(last, timedelta(minutes=20)), actor=agent
+            )
+        elif ticket.status is Status.ON_HOLD:
+            ticket = ticket.change_status(
+                Status.OPEN, at=calendar.add(last, timedelta(hours=2)), actor=agent
+            )
+        elif ticket.status is Status.OPEN and steps % 50 == 0:
+            at = last + timedelta(seconds=rng.randrange(10, 120))
+            ticket = ticket.change_status(Status.PENDING, at=at, actor=agent)
+        elif ticket.status is Status.PENDING or steps % 2:
+            at = last + timedelta(minutes=rng.randint(5, 240))
+            ticket = ticket.add_message(at=at, actor=customer, body=rng.choice(CUSTOMER_BODIES))
+        else:
+            at = calendar.add(last, timedelta(minutes=rng.randint(5, 90)))
+            ticket = ticket.add_message(at=at, actor=agent, body=rng.choice(AGENT_BODIES))
+    if len(ticket.timeline) < events:
+        at = ticket.updated_at + timedelta(minutes=30)
+        ticket = ticket.add_message(
+            at=at, actor=agent, body=NOTE_BODIES[0], visibility=Visibility.INTERNAL
+        )
+    return ticket
+
+
+@dataclass
+class ClockRow:
+    events: int
+    segments: int  # intervals the resolution cycle counted
+    evaluate_us: float
+    clock_us: float
+    advance_us: float
+    walk_us: float
+
+
+def _time_call(call: Callable[[], object], budget: float) -> float:
+    """µs per call of ``call``: as many calls as fit in about ``budget`` seconds (at
+    least 3), gc off."""
+    t0 = time.perf_counter()
+    call()
+    once = time.perf_counter() - t0
+    calls = max(3, min(100_000, int(budget / max(once, 1e-7))))
+    gc.collect()
+    gc.disable()
+    try:
+        t0_ns = time.perf_counter_ns()
+        for _ in range(calls):
+            call()
+        t1_ns = time.perf_counter_ns()
+    finally:
+        gc.enable()
+    return (t1_ns - t0_ns) / calls / 1000
+
+
+def clock_case(sizes: Sequence[int], repeat: int, budget: float) -> list[ClockRow]:
+    """evaluate against evaluate_clock (and advance_clock, clock_state) per timeline
+    length: medians of ``repeat`` rounds, each round timing every size and call in turn."""
+    calendar = build_calendar()
+    setup = SlaSetup([build_policy()], [calendar])
+    cases = []
+    for size in sizes:
+        ticket = long_ticket(size, calendar)
+        if len(ticket.timeline) != size or ticket.status is not Status.OPEN:
+            raise AssertionError(f"the {size}-event ticket came out wrong: {ticket!r}")
+        now = ticket.updated_at + timedelta(hours=1)
+        state = clock_state(ticket, setup)
+        before = clock_state(Ticket(timeline=ticket.timeline[:-1]), setup)
+        if evaluate_clock(state, setup, now) != evaluate(ticket, setup, now):
+            raise AssertionError(f"evaluate_clock differs from evaluate on {size} events")
+        if advance_clock(before, ticket, setup) != state:
+            raise AssertionError(f"advance_clock differs from clock_state on {size} events")
+        cases.append((ticket, now, state, before))
+    samples: dict[int, list[tuple[float, float, float, float]]] = {s: [] for s in sizes}
+    for _ in range(repeat):
+        for size, (ticket, now, state, before) in zip(sizes, cases, strict=True):
+            samples[size].append(
+                (
+                    _time_call(partial(evaluate, ticket, setup, now), budget),
+                    _time_call(partial(evaluate_clock, state, setup, now), budget),
+                    _time_call(partial(advance_clock, before, ticket, setup), budget),
+                    _time_call(partial(clock_state, ticket, setup), budget),
+                )
+            )
+    rows = []
+    for size, (_, _, state, _) in zip(sizes, cases, strict=True):
+        evaluate_us, clock_us, advance_us, walk_us = (
+            statistics.median(column) for column in zip(*samples[size], strict=True)
+        )
+        rows.append(
+            ClockRow(size, _resolution_segments(state), evaluate_us, clock_us, advance_us, walk_us)
+        )
+    return rows
+
+
+def _resolution_segments(state: SlaClockState) -> int:
+    for cycle in state.cycles:
+        if cycle.metric is SlaMetric.RESOLUTION:
+            return len(cycle.segments)
+    return 0
+
+
+def clock_report(rows: Sequence[ClockRow], repeat: int) -> None:
+    print(f"\n## Clock state (issue 10): one ticket per length, median of {repeat} rounds\n")
+    print(
+        "| events | resolution intervals | evaluate µs | evaluate_clock µs | evaluate ÷ "
+        "evaluate_clock | advance_clock by 1 event µs | clock_state (full walk) µs |"
+    )
+    print("|--:|--:|--:|--:|--:|--:|--:|")
+    for r in rows:
+        print(
+            f"| {r.events:,} | {r.segments:,} | {r.evaluate_us:,.1f} | {r.clock_us:,.1f} "
+            f"| {r.evaluate_us / r.clock_us:,.1f}x | {r.advance_us:,.1f} | {r.walk_us:,.1f} |"
+        )
+
+
 # -- report -----------------------------------------------------------------------
 
 
@@ -673,6 +836,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, help="timing repeats (default 5, quick 1)")
     parser.add_argument("--check", action="store_true", help="exit 1 if the goal is not met")
     parser.add_argument(
+        "--clock",
+        action="store_true",
+        help="time evaluate against evaluate_clock on tickets of 10 to 10,000 events instead",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help=f"profile evaluate with cProfile instead (default {PROFILE_TICKETS} tickets)",
@@ -687,6 +855,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Command: python bench/sla.py {given}".rstrip() + "  ")
     for line in environment():
         print(f"{line}  ")
+
+    if args.clock:
+        sizes = CLOCK_SIZES_QUICK if args.quick else CLOCK_SIZES
+        clock_report(clock_case(sizes, repeat, 0.05 if args.quick else 0.3), repeat)
+        return 0
 
     calendar = build_calendar()
     calendars = {calendar.name: calendar}

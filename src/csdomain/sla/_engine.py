@@ -189,7 +189,7 @@ class _Walk:
             cycle = cycles.get(rules.metric)
             if cycle is not None:
                 frozen.append(
-                    CycleState(
+                    CycleState._trusted(
                         rules.metric,
                         cycle.number,
                         cycle.start,
@@ -202,7 +202,7 @@ class _Walk:
                         cycle.achieved_at,
                     )
                 )
-        return SlaClockState(
+        return SlaClockState._trusted(
             ticket_id,
             self.policy.name,
             events,
