@@ -23,6 +23,7 @@ from csdomain._kernel.time import ensure_aware, to_epoch_us
 from csdomain.addresses import ContactRules
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.clock import Clock
+from csdomain.conditions import ALWAYS
 from csdomain.customers import ContactPoint, Customer
 from csdomain.errors import (
     ConflictError,
@@ -152,6 +153,10 @@ class HelpDesk:
             for g in setup.groups
         }
         self._fingerprints = {p.name: _fingerprint(p) for p in setup.sla.policies}
+        # Sweeps read customers only when a policy's or a rule's condition may ask.
+        self._conditions_read_customers = any(
+            p.condition != ALWAYS for p in setup.sla.policies
+        ) or any(r.condition != ALWAYS for r in setup.escalation)
         rules = store.contact_rules
         if not rules.unique:
             store.set_contact_rules(
@@ -292,6 +297,8 @@ class HelpDesk:
                 )
                 if ticket.group_id not in (group, None) and ticket.assignee_id is None:
                     # Moved to another group: it is transferred to an agent there.
+                    if customer is None:
+                        customer = self._customer_of(ticket)
                     ticket = self._route(ticket, customer, at, group_id=ticket.group_id)
             clock = advance_clock(clock, ticket, setup.sla, customer=customer)
             status = evaluate_clock(clock, setup.sla, at)
@@ -312,39 +319,25 @@ class HelpDesk:
 
     # -- routing ---------------------------------------------------------------------------
 
-    def _loads(self, members: Iterable[Agent]) -> dict[str, AgentLoad]:
-        ids = tuple(a.id for a in members)
-        weights: dict[str, dict[str, int]] = {}
-        units: dict[str, int] = dict.fromkeys(ids, 0)
-        tickets: dict[str, int] = dict.fromkeys(ids, 0)
-        if not ids:
-            return {}
-        cursor = None
-        while True:
-            page = self._schedules.find(
-                "load",
-                where={"assignee_id": ids, "status": _UNSOLVED_VALUES},
-                limit=500,
-                cursor=cursor,
-            )
-            for stored in page.items:
-                schedule = stored.value
-                agent = schedule.assignee_id
-                if agent is None or agent not in units:
-                    continue
-                group = schedule.group_id
-                policy_weights = weights.get(group or "")
-                if policy_weights is None:
-                    policy_weights = dict(
-                        self._setup.policy_for(group).channel_weights if group else {}
+    def _loads(self, members: Iterable[Agent], group_id: str) -> dict[str, AgentLoad]:
+        """Each member's open work: unsolved tickets assigned to them, in any group, each
+        weighing what the routing group's policy gives its channel (1 unless said),
+        counted in the index without reading a schedule."""
+        weights = {
+            c: w for c, w in self._setup.policy_for(group_id).channel_weights.items() if w != 1
+        }
+        loads: dict[str, AgentLoad] = {}
+        for agent in members:
+            where: dict[str, Any] = {"assignee_id": agent.id, "status": _UNSOLVED_VALUES}
+            tickets = self._schedules.count("load", where=where)
+            units = tickets
+            if tickets:
+                for channel, weight in weights.items():
+                    units += (weight - 1) * self._schedules.count(
+                        where={**where, "channel": channel}
                     )
-                    weights[group or ""] = policy_weights
-                units[agent] += policy_weights.get(schedule.channel, 1)
-                tickets[agent] += 1
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
-        return {a: AgentLoad(a, units[a], tickets[a]) for a in ids}
+            loads[agent.id] = AgentLoad(agent.id, units, tickets)
+        return loads
 
     def _group_state(self, group_id: str, at: datetime) -> GroupState:
         group = self._setup.group(group_id)
@@ -372,7 +365,7 @@ class HelpDesk:
             policy=self._setup.policy_for(group_id),
             members=members,
             presence=presence,
-            loads=self._loads(members),
+            loads=self._loads(members, group_id),
             queue_length=queue_length,
             oldest_wait=oldest_wait if oldest_wait is None or oldest_wait >= timedelta(0) else None,
             cursor=cursor,
@@ -946,8 +939,10 @@ class HelpDesk:
         self, leased: list[Stored[TicketSchedule]], now: datetime
     ) -> tuple[list[tuple[str, str]], int]:
         tickets = self._store.tickets.get_many([s.value.ticket_id for s in leased])
-        customers = self._store.customers.get_many(
-            {s.value.customer_id for s in leased if s.value.customer_id}
+        customers = (
+            self._store.customers.get_many({s.value.customer_id for s in leased})
+            if self._conditions_read_customers
+            else {}
         )
         fired: list[tuple[str, str]] = []
         saved = 0
