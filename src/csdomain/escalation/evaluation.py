@@ -32,7 +32,8 @@ the trigger started to hold (never after ``now``):
 * ``sla_warning(metric, f)``: the latest cycle has counted ``elapsed >= f *
   target`` and is running, paused or breached (a warning speaks of a clock
   still owed: once the cycle is achieved on time or cancelled it no longer
-  fires); cycle = the metric's cycle number. ``at`` is the instant the counted
+  fires); cycle = the metric's cycle number. (``f * target`` is taken to the
+  microsecond, and is one microsecond at least.) ``at`` is the instant the counted
   time reached ``f * target``, found on the target's calendar (calendar time
   when the target has none) by counting open time back from ``now`` (running)
   or from ``breached_at`` (breached, when counted time was the whole target)
@@ -279,7 +280,9 @@ def _sla_warning(
     status = sla.get(trigger.metric)
     if status is None or status.target is None or status.state not in _LIVE_FOR_WARNING:
         return None
-    threshold = status.target * trigger.fraction
+    # At least a microsecond: a fraction of a target rounding below it would hold before
+    # the clock counted anything, at an instant before the cycle began.
+    threshold = max(status.target * trigger.fraction, _MICROSECOND)
     calendar = _calendar(status.calendar, calendars, f"the {status.metric.value} target")
     metric, share, target = status.metric.value, _percent(trigger.fraction), status.target
     if status.elapsed >= threshold:
