@@ -12,7 +12,13 @@ from __future__ import annotations
 
 from csdomain.helpdesk.events import Routed
 from csdomain.helpdesk.roster import AgentPresence
-from csdomain.helpdesk.schedule import SCHEDULES, UNSOLVED, TicketSchedule, schedule_for
+from csdomain.helpdesk.schedule import (
+    SCHEDULES,
+    UNSOLVED,
+    StatusGroup,
+    TicketSchedule,
+    schedule_for,
+)
 from csdomain.helpdesk.service import DEFAULT_LEASE, HelpDesk, SweepReport
 from csdomain.helpdesk.setup import MAX_ATTEMPTS, DeskSetup
 
@@ -25,6 +31,7 @@ __all__ = [
     "DeskSetup",
     "HelpDesk",
     "Routed",
+    "StatusGroup",
     "SweepReport",
     "TicketSchedule",
     "schedule_for",

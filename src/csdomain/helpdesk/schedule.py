@@ -21,20 +21,61 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Final
 
 import attrs
 
 from csdomain._kernel.collections import Collection, Column, ColumnType, Query, declare_collection
 from csdomain._kernel.documents import declare_document
+from csdomain._kernel.labels import declare_labels
+from csdomain._kernel.messages import _mark
 from csdomain.priorities import Priority
 from csdomain.sla import SlaClockState, SlaMetric, SlaState, SlaStatus
 from csdomain.tickets import Assigned, Status, StatusChanged, Ticket, TicketKind
 
-__all__ = ["SCHEDULES", "UNSOLVED", "TicketSchedule", "schedule_for"]
+__all__ = ["SCHEDULES", "UNSOLVED", "StatusGroup", "TicketSchedule", "schedule_for"]
 
 #: The statuses in which a ticket still waits on the desk: new, open, pending, on hold.
 UNSOLVED: Final = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
+
+
+class StatusGroup(Enum):
+    """Named sets of statuses for the support leads' queries.
+
+    ``UNSOLVED`` is everything still waiting on the desk (new, open, pending and on
+    hold: "open" in the everyday sense, which includes new tickets); ``ACTIVE`` the
+    tickets an agent must act on (new, open); ``WAITING`` those waiting on the
+    customer or a third party (pending, on hold); ``DONE`` solved and closed.
+    """
+
+    UNSOLVED = "unsolved"
+    ACTIVE = "active"
+    WAITING = "waiting"
+    DONE = "done"
+
+    @property
+    def statuses(self) -> frozenset[Status]:
+        """The statuses of the group."""
+        return _GROUPS[self]
+
+
+_GROUPS: Final = {
+    StatusGroup.UNSOLVED: UNSOLVED,
+    StatusGroup.ACTIVE: frozenset({Status.NEW, Status.OPEN}),
+    StatusGroup.WAITING: frozenset({Status.PENDING, Status.ON_HOLD}),
+    StatusGroup.DONE: frozenset({Status.SOLVED, Status.CLOSED}),
+}
+
+declare_labels(
+    StatusGroup,
+    {
+        StatusGroup.UNSOLVED: _mark("status group", "Unsolved"),
+        StatusGroup.ACTIVE: _mark("status group", "Active"),
+        StatusGroup.WAITING: _mark("status group", "Waiting"),
+        StatusGroup.DONE: _mark("status group", "Done"),
+    },
+)
 
 
 @attrs.frozen

@@ -40,7 +40,13 @@ from csdomain.escalation import (
 )
 from csdomain.helpdesk.events import Routed
 from csdomain.helpdesk.roster import CURSORS, PRESENCE, AgentPresence
-from csdomain.helpdesk.schedule import SCHEDULES, UNSOLVED, TicketSchedule, schedule_for
+from csdomain.helpdesk.schedule import (
+    SCHEDULES,
+    UNSOLVED,
+    StatusGroup,
+    TicketSchedule,
+    schedule_for,
+)
 from csdomain.helpdesk.setup import MAX_ATTEMPTS, DeskSetup
 from csdomain.ids import IdGenerator, UlidIds
 from csdomain.people import Agent, AgentGrade, Presence, Role
@@ -96,11 +102,16 @@ def _fingerprint(document: object) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
 
 
-def _statuses(value: Status | Iterable[Status]) -> tuple[str, ...]:
+def _statuses(value: StatusGroup | Status | Iterable[Status]) -> tuple[str, ...]:
+    if isinstance(value, StatusGroup):
+        value = value.statuses
     statuses = (value,) if isinstance(value, Status) else tuple(value)
     if not statuses or not all(isinstance(s, Status) for s in statuses):
         raise ValidationError.single(
-            "HelpDesk query", "statuses", f"expected a Status or Statuses, got {value!r}"
+            "HelpDesk query",
+            "statuses",
+            f"expected a StatusGroup ({', '.join(g.value for g in StatusGroup)}), a Status or "
+            f"Statuses, got {value!r}",
         )
     return tuple(sorted(s.value for s in statuses))
 
@@ -822,7 +833,7 @@ class HelpDesk:
         order: str,
         within: timedelta,
         now: datetime | None,
-        statuses: Status | Iterable[Status],
+        statuses: StatusGroup | Status | Iterable[Status],
         group_id: str | None,
         assignee_id: str | None,
         tier: str | None,
@@ -854,7 +865,7 @@ class HelpDesk:
         *,
         within: timedelta,
         now: datetime | None = None,
-        statuses: Status | Iterable[Status] = UNSOLVED,
+        statuses: StatusGroup | Status | Iterable[Status] = StatusGroup.UNSOLVED,
         group_id: str | None = None,
         assignee_id: str | None = None,
         tier: str | None = None,
@@ -873,7 +884,7 @@ class HelpDesk:
         *,
         within: timedelta,
         now: datetime | None = None,
-        statuses: Status | Iterable[Status] = UNSOLVED,
+        statuses: StatusGroup | Status | Iterable[Status] = StatusGroup.UNSOLVED,
         group_id: str | None = None,
         assignee_id: str | None = None,
         tier: str | None = None,
