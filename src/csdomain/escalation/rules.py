@@ -244,7 +244,8 @@ def _unique_keys(what: str) -> Check:
 
 
 def _article(word: str) -> str:
-    return "an" if word[:1] in "aeiou" else "a"
+    """The article of a kind's name as read aloud ("an sla_breach": an S-L-A)."""
+    return "an" if word[:1] in "aeiou" or word.startswith("sla_") else "a"
 
 
 def _extra_fields(
