@@ -64,7 +64,17 @@ from csdomain.routing import (
 from csdomain.serialization import to_json
 from csdomain.sla import SlaClockState, SlaStatus, advance_clock, clock_state, evaluate_clock
 from csdomain.storage import Page, Store, Stored
-from csdomain.tickets import Actor, Status, Ticket, TicketKind, Visibility
+from csdomain.tickets import (
+    Actor,
+    MessageAdded,
+    PriorityChanged,
+    Status,
+    StatusChanged,
+    Ticket,
+    TicketCreated,
+    TicketKind,
+    Visibility,
+)
 from csdomain.tickets.ticket import Tags
 
 __all__ = ["HelpDesk", "SweepReport"]
@@ -75,6 +85,9 @@ _UNSOLVED_VALUES: Final = tuple(sorted(s.value for s in UNSOLVED))
 _SYSTEM: Final = Actor.system()
 _ROUTER: Final = Actor.system("router")
 _MICROSECOND: Final = timedelta(microseconds=1)
+#: The events an SLA clock reads (csdomain.sla's walk): after firings that added none of
+#: these, the SLA status at the same instant is unchanged.
+_CLOCK_EVENTS: Final = frozenset({MessageAdded, StatusChanged, PriorityChanged, TicketCreated})
 #: How long a sweep worker holds the schedules it leased before another may take them.
 DEFAULT_LEASE: Final = timedelta(minutes=2)
 
@@ -311,8 +324,13 @@ class HelpDesk:
                     if customer is None:
                         customer = self._customer_of(ticket)
                     ticket = self._route(ticket, customer, at, group_id=ticket.group_id)
+            walked = clock.events
             clock = advance_clock(clock, ticket, setup.sla, customer=customer)
-            status = evaluate_clock(clock, setup.sla, at)
+            if clock.policy != status.policy or any(
+                type(event) in _CLOCK_EVENTS for event in ticket.timeline[walked:]
+            ):
+                status = evaluate_clock(clock, setup.sla, at)
+            # else: the firings added no event the SLA clocks read; the status stands.
         check = (
             next_check(rules, ticket, status, customer=customer, now=at, calendars=self._calendars)
             if rules
@@ -608,12 +626,20 @@ class HelpDesk:
         ticket_id: str,
         *,
         actor: Actor,
-        group_id: str | None = _KEEP,
+        group_id: str = _KEEP,
         agent_id: str | None = _KEEP,
     ) -> Stored[Ticket]:
-        """Set the group and/or the agent (None clears; omitted ones stay). Moving to
-        another group without naming an agent routes the ticket in that group."""
-        if group_id is not self._KEEP and group_id is not None:
+        """Set the group and/or the agent (``agent_id=None`` leaves the ticket unassigned
+        in its group; omitted ones stay). Moving to another group without naming an
+        agent routes the ticket in that group. The group cannot be cleared."""
+        if group_id is None:
+            raise ValidationError.single(
+                "HelpDesk.assign",
+                "group_id",
+                "a ticket keeps a group (every ticket waiting on the desk must have one); "
+                f"move it to another group ({', '.join(self._groups)}) instead of clearing it",
+            )
+        if group_id is not self._KEEP:
             self._setup.group(group_id)
         if agent_id is not self._KEEP and agent_id is not None:
             agent = self._setup.agent(agent_id)
@@ -631,6 +657,15 @@ class HelpDesk:
                 kwargs["group_id"] = group_id
             if agent_id is not self._KEEP:
                 kwargs["assignee_id"] = agent_id
+            group = kwargs.get("group_id", ticket.group_id)
+            agent = self._agents.get(agent_id) if isinstance(agent_id, str) else None
+            if agent is not None and group not in agent.groups:
+                raise ValidationError.single(
+                    "HelpDesk.assign",
+                    "agent_id",
+                    f"agent {agent_id!r} is not in group {group!r} of ticket {ticket.id}; "
+                    f"the agent's groups: {', '.join(agent.groups) or 'none'}",
+                )
             changed = ticket.assign(at=at, actor=actor, **kwargs)
             if (
                 agent_id is self._KEEP
