@@ -13,11 +13,14 @@ import pytest
 
 import csdomain
 from csdomain.cli import DEMO_DB, list_tickets, main, run_demo
+from csdomain.cli.demo import DEMO_ZONE, demo_setup
+from csdomain.escalation import NotificationQueued, RuleFired, SeniorAgentRequested
+from csdomain.helpdesk import Routed
 from csdomain.i18n import SUPPORTED_LOCALES, label
 from csdomain.serialization import from_json
 from csdomain.sla import SlaState
 from csdomain.storage import open_store
-from csdomain.tickets import Status, Ticket
+from csdomain.tickets import Status, Ticket, TierChanged
 from csdomain.tickets.rendering import describe_event
 
 
@@ -50,13 +53,46 @@ def test_help(capsys: pytest.CaptureFixture[str]) -> None:
             [
                 "Solved",
                 "Engineering",
+                "Third-party vendor",
                 "Complaint",
                 "WeChat official account",
                 "4 minutes, 30 seconds",
+                "Round robin",
+                "Skills",
+                "asked for a senior agent",
+                "escalation rule complaint-to-engineering fired: SLA breach (First response)",
             ],
         ),
-        ("zh_CN", ["已解决", "二线", "投诉", "微信公众号", "工单", "客户已回复"]),
-        ("zh_TW", ["已解決", "第二線", "微信公眾號", "工單", "客戶已回覆"]),
+        (
+            "zh_CN",
+            [
+                "已解决",
+                "二线",
+                "三线",
+                "投诉",
+                "微信公众号",
+                "工单",
+                "客户已回复",
+                "轮询分配",
+                "按技能分配",
+                "要求高级客服",
+                "升级规则 complaint-to-engineering 触发：SLA 超时（首次响应）",
+            ],
+        ),
+        (
+            "zh_TW",
+            [
+                "已解決",
+                "第二線",
+                "第三線",
+                "微信公眾號",
+                "工單",
+                "客戶已回覆",
+                "輪詢指派",
+                "要求高級客服",
+                "升級規則 complaint-to-vendor 觸發：SLA 逾時（後續回應）",
+            ],
+        ),
     ],
 )
 def test_demo_prints_localized_timelines(
@@ -66,51 +102,154 @@ def test_demo_prints_localized_timelines(
     assert code == 0
     for word in words:
         assert word in out, word
-    assert out.count("tkt_000") >= 3
+    assert out.count("Ticket tkt_000" if locale == "en" else "tkt_000") >= 7
+
+
+#: The demo's own English words, which the Chinese reports must not show.
+ENGLISH_WORDS = (
+    "routed to",
+    "because",
+    "escalation rule",
+    "notification to",
+    "held until",
+    "asked for a senior agent",
+    "Sweeps",
+    "Escalation rules",
+    "Round robin",
+    "tickets due",
+    "Due or breaching",
+)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "zh_TW"])
+def test_demo_words_in_chinese_are_chinese(capsys: pytest.CaptureFixture[str], locale: str) -> None:
+    code, out, _ = run(capsys, "demo", "--memory", "--locale", locale)
+    assert code == 0
+    report = out[: out.index("{")]
+    # What the engines recorded (routing traces, rule reasons) is data, shown as recorded
+    # on the lines starting with "·"; every other line is in the catalogs' words.
+    own = [line for line in report.splitlines() if not line.lstrip().startswith("· ")]
+    for word in ENGLISH_WORDS:
+        assert not [line for line in own if word in line], word
 
 
 def test_demo_json_document_loads_back(capsys: pytest.CaptureFixture[str]) -> None:
     tickets = run_demo("en", write=lambda _line: None)
-    assert all(t.status is Status.SOLVED for t in tickets[:3])
-    assert tickets[3].status is Status.NEW
-    assert tickets[0].tier == "L2"
+    complaint = tickets[2]
+    assert [t.status for t in tickets] == [Status.SOLVED] * 2 + [Status.OPEN] + [Status.SOLVED] * 4
+    assert complaint.tier == "L3" and complaint.group_id == "grp_vendor"
     code, out, _ = run(capsys, "demo", "--memory")
     assert code == 0
     document = out[out.index("{") :]
-    assert from_json(document, Ticket) == tickets[0]
+    assert from_json(document, Ticket) == complaint
     assert json.loads(document)["document"] == "ticket"
 
 
 def test_demo_shows_each_tickets_sla_status(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "demo", "--memory")
     assert code == 0
-    assert out.count("SLA at 17:00 (policy standard):") == 4
-    # The outage was urgent: 30 calendar minutes to solve, solved after 44.
-    assert "Resolution: Breached · 44 min of 30 min · breached at 11:37" in out
+    assert out.count("SLA at 17:30 (policy standard):") == 7
+    # The outage was urgent: 30 calendar minutes to solve, solved after 40.
+    assert "Resolution: Breached · 40 min of 30 min · breached at 10:50" in out
     # The call was answered within 4 minutes of the 2-hour business target.
     assert "First response: Achieved · 4 min of 2 hr" in out
-    # The invoice request came in at 16:51 and nobody has answered: 9 minutes counted,
-    # and the rest of the 2 business hours runs from tomorrow's opening.
-    assert "First response: Running · 9 min of 2 hr · due 11-24 09:51" in out
+    # The complaint came in at 09:35 with 30 business minutes to answer; engineering
+    # answered at 10:30, and the customer's 15:40 message waited past its hour.
+    assert "First response: Breached · 55 min of 30 min · breached at 10:05" in out
+    assert "Next response: Breached · 1 hr, 50 min of 1 hr · breached at 16:40" in out
+    assert "Resolution: Running · 6 hr, 25 min of 8 hr · due 11-24 10:05" in out
     code, out, _ = run(capsys, "demo", "--memory", "--locale", "zh_CN")
     # The words are the catalog's (reviewed elsewhere); the layout is the demo's.
     breached, running = (label(state, "zh_CN") for state in (SlaState.BREACHED, SlaState.RUNNING))
     assert f"：{breached} · " in out and f"：{running} · " in out
 
 
+def _lines_of(out: str, ticket_id: str) -> list[str]:
+    block = out[out.index(f"Ticket {ticket_id} ") :]
+    return block[: block.index("\n\n")].splitlines()
+
+
+def test_demo_routes_and_escalates_from_l1_to_l2_to_the_vendor(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    vip, call, complaint, invoice, outage, parcel, coupon = run_demo("en", write=lambda _line: None)
+    # Round robin in the frontline, passing over the agent who stepped away at 14:00.
+    frontline = [call, complaint, outage, parcel, coupon]
+    first_agents = [
+        next(e for e in t.timeline if isinstance(e, Routed)).assignee_id for t in frontline
+    ]
+    assert first_agents == ["agt_an", "agt_bai", "agt_cao", "agt_an", "agt_cao"]
+    # Skills: the VAT invoice goes to the billing agent who also knows VAT.
+    assert (invoice.group_id, invoice.assignee_id) == ("grp_billing", "agt_he")
+    # The VIP is triaged to the VIP desk, asks for a senior agent and gets one.
+    assert any(isinstance(e, SeniorAgentRequested) for e in vip.timeline)
+    assert [e.assignee_id for e in vip.timeline if isinstance(e, Routed)] == ["agt_du", "agt_fang"]
+    # The complaint: breached at L1, to engineering; breached again at L2, to the vendor.
+    fired = [e for e in complaint.timeline if isinstance(e, RuleFired)]
+    assert [(e.rule, e.trigger) for e in fired] == [
+        ("complaint-to-engineering", "sla_breach:first_response"),
+        ("complaint-to-vendor", "sla_breach:next_response"),
+    ]
+    tiers = [(e.old, e.new) for e in complaint.timeline if isinstance(e, TierChanged)]
+    assert tiers == [("L1", "L2"), ("L2", "L3")]
+    to_engineering, to_vendor = (e for e in complaint.timeline if isinstance(e, NotificationQueued))
+    assert to_engineering.groups == ("grp_l2",) and to_engineering.deliver_at == fired[0].at
+    # The vendor closed at 16:30: the 17:00 notification waits for its next opening.
+    assert to_vendor.groups == ("grp_vendor",) and to_vendor.calendar == "vendor-hours"
+    assert to_vendor.deliver_at == datetime(2026, 11, 24, 9, 0, tzinfo=DEMO_ZONE)
+    vendor_hours = demo_setup().sla.calendar("vendor-hours")
+    assert vendor_hours.is_open(to_vendor.deliver_at) and not vendor_hours.is_open(to_vendor.at)
+    # And the report says so, line by line, in that order.
+    code, out, _ = run(capsys, "demo", "--memory")
+    assert code == 0
+    lines = _lines_of(out, complaint.id)
+    expected = [
+        "routed to Frontline (grp_l1), agent 白露 (agt_bai), because: "
+        "no triage rule matched, so the default group; Round robin",
+        "escalation rule complaint-to-engineering fired: SLA breach (First response)",
+        "· first_response breached at 11-23 10:05 (target 0:30:00)",
+        "escalation tier Frontline → Engineering (rule complaint-to-engineering)",
+        "notification to Engineering (grp_l2), delivered at once: 11-23 10:10",
+        "routed to Engineering (grp_l2), agent 金鑫 (agt_jin), because: Round robin",
+        "escalation rule complaint-to-vendor fired: SLA breach (Next response)",
+        "escalation tier Engineering → Third-party vendor (rule complaint-to-vendor)",
+        "notification to RouterCo (vendor) (grp_vendor), held until the receivers open: "
+        "11-24 09:00",
+        "routed to RouterCo (vendor) (grp_vendor), waiting in its queue, because: "
+        "the group is closed until 11-24 09:00",
+    ]
+    found = [next(i for i, line in enumerate(lines) if line.endswith(text)) for text in expected]
+    assert found == sorted(found)
+    invoice_lines = _lines_of(out, invoice.id)
+    assert any(
+        line.endswith(
+            "routed to Billing (grp_billing), agent 何静 (agt_he), because: "
+            "triage rule billing-questions; Skills; skills billing, vat"
+        )
+        for line in invoice_lines
+    )
+    # Routing's own reasons follow, as it recorded them.
+    assert any("lacks required skills ['billing']" in line for line in invoice_lines)
+    assert "Sweeps:\n  10:10: tickets due: 1; fired complaint-to-engineering on tkt_0003" in out
+
+
 def test_demo_adds_to_the_same_store_on_every_run(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"memory:cli-{uuid.uuid4().hex}"
     code, out, _ = run(capsys, "demo", "--url", url)
-    assert code == 0 and "now holds 3 customers and 4 tickets" in out
+    assert code == 0 and "now holds 6 customers and 7 tickets" in out
     code, out, _ = run(capsys, "demo", "--url", url)
     # The customers are found again by their contact addresses; the tickets are new.
-    assert code == 0 and "now holds 3 customers and 8 tickets" in out
-    assert "Ticket tkt_0008" in out and "Ticket tkt_0001" not in out
+    assert code == 0 and "now holds 6 customers and 14 tickets" in out
+    assert "Ticket tkt_0014" in out and "Ticket tkt_0001 " not in out
     store = open_store(url, tenant="demo")
-    assert [s.value.id for s in store.tickets.list().items] == [f"tkt_{i:04d}" for i in range(1, 9)]
-    # The open invoice requests are indexed by their next SLA deadline.
+    assert [s.value.id for s in store.tickets.list().items] == [
+        f"tkt_{i:04d}" for i in range(1, 15)
+    ]
+    # Round robin goes on where the first day left it: engineering's next agent.
+    assert "routed to Engineering (grp_l2), agent 孔亮 (agt_kong)" in out
+    # The two complaints still open are indexed by their next SLA deadline.
     due = store.tickets.due_before(datetime(2026, 11, 25, tzinfo=timezone.utc))
-    assert [s.value.id for s in due.items] == ["tkt_0004", "tkt_0008"]
+    assert [s.value.id for s in due.items] == ["tkt_0003", "tkt_0010"]
 
 
 def test_tickets_lists_page_by_page(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,10 +257,10 @@ def test_tickets_lists_page_by_page(capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "demo", "--url", url)
     code, out, _ = run(capsys, "tickets", "--url", url, "--page-size", "3")
     assert code == 0
-    assert out.splitlines()[0] == "Page 1" and "Page 2" in out and "Page 3" not in out
-    assert out.count("tkt_000") == 4
-    code, out, _ = run(capsys, "tickets", "--url", url, "--status", "new", "--locale", "zh_CN")
-    assert code == 0 and "tkt_0004" in out and "tkt_0001" not in out and "第 1 页" in out
+    assert out.splitlines()[0] == "Page 1" and "Page 3" in out and "Page 4" not in out
+    assert out.count("tkt_000") == 7
+    code, out, _ = run(capsys, "tickets", "--url", url, "--status", "open", "--locale", "zh_CN")
+    assert code == 0 and "tkt_0003" in out and "tkt_0001" not in out and "第 1 页" in out
     code, out, _ = run(capsys, "tickets", "--url", url, "--status", "pending")
     assert code == 0 and out.strip() == "No tickets."
 
@@ -205,14 +344,14 @@ def test_demo_says_which_file_it_wrote(
     written = tmp_path / DEMO_DB
     assert code == 0 and written.is_file()
     assert out.splitlines()[-1] == (
-        f"Saved in {written}: the store of tenant demo now holds 3 customers and 4 tickets."
+        f"Saved in {written}: the store of tenant demo now holds 6 customers and 7 tickets."
     )
     code, out, _ = run(capsys, "demo", "--db", "other.db", "--tenant", "acme")
     assert out.splitlines()[-1].startswith(f"Saved in {tmp_path / 'other.db'}: ")
     assert "tenant acme" in out
     code, out, _ = run(capsys, "demo", "--url", f"sqlite:///{written}")
     assert out.splitlines()[-1].startswith(f"Saved in sqlite:///{written}: ")
-    assert "now holds 3 customers and 8 tickets" in out
+    assert "now holds 6 customers and 14 tickets" in out
     code, out, _ = run(capsys, "demo", "--memory")
     assert "Saved" not in out and not (tmp_path / "memory").exists()
 
@@ -228,50 +367,59 @@ def test_run_demo_and_list_tickets_as_functions() -> None:
 
     tickets = run_demo(write=write, store=store)
     # Saved before the first line is written, so a reader that stops early loses nothing.
-    assert set(stored_when_writing) == {4}
+    assert set(stored_when_writing) == {7}
     # Without a location, the last line names none.
-    assert lines[-1] == "Saved: the store of tenant demo now holds 3 customers and 4 tickets."
+    assert lines[-1] == "Saved: the store of tenant demo now holds 6 customers and 7 tickets."
     shown: list[str] = []
-    assert list_tickets(store, statuses=[Status.NEW], write=shown.append) == 1
+    assert list_tickets(store, statuses=[Status.OPEN], write=shown.append) == 1
     assert shown == [
         "Page 1",
-        f"  {tickets[3].id}  New · Normal · 2026-11-23 16:51 · Invoice for order 9921",
+        f"  {tickets[2].id}  Open · High · 2026-11-23 17:00 · Router keeps dropping the connection",
     ]
 
 
-def test_describe_event_covers_every_event_type() -> None:
+def test_every_event_of_the_day_is_told_in_words(capsys: pytest.CaptureFixture[str]) -> None:
     tickets = run_demo("en", write=lambda _line: None)
     kinds = {type(e) for t in tickets for e in t.timeline}
-    assert len(kinds) >= 6
+    assert {Routed, RuleFired, NotificationQueued, SeniorAgentRequested} <= kinds
+    assert len(kinds) >= 10
+    # The ticket package tells its own events; the demo tells the desk's and escalation's.
     for ticket in tickets:
         for event in ticket.timeline:
-            assert describe_event(event, "zh_CN") != event.type_name
-            assert describe_event(event, "zh-CN") == describe_event(event, "zh_CN")
+            if type(event).__module__.startswith("csdomain.tickets"):
+                assert describe_event(event, "zh_CN") != event.type_name
+                assert describe_event(event, "zh-CN") == describe_event(event, "zh_CN")
+    for locale in ("en", "zh_CN", "zh_TW"):
+        code, out, _ = run(capsys, "demo", "--memory", "--locale", locale)
+        report = out[: out.index("{")]
+        assert code == 0
+        # describe_event names an event type it does not know by its type name.
+        names = {kind.type_name for kind in kinds}
+        assert not [line for line in report.splitlines() if line.split(" ")[-1] in names]
+        assert not [name for name in names if "." in name and name in report]
 
 
 def test_describe_event_lines() -> None:
-    refund, call, outage, _ = run_demo("en", write=lambda _line: None)
-    assert [describe_event(e) for e in refund.timeline[:3]] == [
-        "opened: 退款未到账 / refund not received (Complaint, WeChat official account, "
-        "priority High, Frontline)",
-        "message via WeChat official account: 订单 8812 的退款三天了还没到账。",
-        "assigned to group grp_l1, agent agt_0001",
+    vip, call, complaint, _, outage, *_ = run_demo("en", write=lambda _line: None)
+    assert [describe_event(e) for e in complaint.timeline[:3]] == [
+        "opened: Router keeps dropping the connection (Complaint, Email, priority High, Frontline)",
+        "message via Email: Third time this week that the router drops the line. Fix it.",
+        "assigned to group grp_l1, agent agt_bai",
     ]
-    assert describe_event(refund.timeline[4]) == "status New → Open (agent replied)"
-    assert describe_event(refund.timeline[8]) == (
-        "escalation tier Frontline → Engineering (payment gateway issue)"
-    )
-    assert describe_event(refund.timeline[10]).startswith("internal note: Gateway callback")
+    tiers = [describe_event(e) for e in complaint.timeline if isinstance(e, TierChanged)]
+    assert tiers == [
+        "escalation tier Frontline → Engineering (rule complaint-to-engineering)",
+        "escalation tier Engineering → Third-party vendor (rule complaint-to-vendor)",
+    ]
+    assert describe_event(vip.timeline[-2]) == "status New → Open (agent replied)"
     # Long bodies are cut to 60 characters, the last one an ellipsis.
-    body = describe_event(call.timeline[2]).split(": ", 1)[1]
-    assert body == (
-        "Explained the address change in the app; changed it for the… "
-        "(handled in 4 minutes, 30 seconds)"
+    assert describe_event(call.timeline[1]) == (
+        "message via Phone hotline: Caller asks how to change the delivery address of order 992…"
     )
-    assert [describe_event(e) for e in outage.timeline[2:4]] == [
-        "priority Normal → Urgent",
-        "tags +enterprise +outage",
-    ]
+    assert describe_event(call.timeline[4]).endswith("(handled in 4 minutes, 30 seconds)")
+    assert "priority Normal → Urgent" in [describe_event(e) for e in outage.timeline]
+    notes = [describe_event(e) for e in outage.timeline if "note" in describe_event(e)]
+    assert notes == ["internal note: Load balancer restarted; dashboard is back."]
 
 
 def test_cli_describe_event_is_a_deprecated_alias() -> None:

@@ -35,13 +35,13 @@ def test_demo_piped_into_head(tmp_path: Path) -> None:
     demo.stderr.close()
     code = demo.wait()
     assert shown.decode().splitlines() == [
-        f"csdomain {csdomain.__version__} demo: 3 customers, 4 tickets",
+        f"csdomain {csdomain.__version__} demo: 6 customers, 7 tickets",
         "",
     ]
     # Whether the demo met the closed pipe depends on how much head let through first:
     # either way it ends quietly.
     assert errors == "" and code in (0, 1)
-    assert stored_tickets(db) == ["tkt_0001", "tkt_0002", "tkt_0003", "tkt_0004"]
+    assert stored_tickets(db) == [f"tkt_{i:04d}" for i in range(1, 8)]
 
 
 @pytest.mark.parametrize("command", [["demo"], ["tickets"], ["--help"], ["--version"]])
@@ -63,4 +63,4 @@ def test_reader_gone_before_the_first_line(tmp_path: Path, command: list[str]) -
     else:
         assert result.returncode == 1  # what Python itself uses for EPIPE
         # The day was saved before the first line was written.
-        assert len(stored_tickets(db)) == 4
+        assert len(stored_tickets(db)) == 7

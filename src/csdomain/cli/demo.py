@@ -1,62 +1,101 @@
-"""``csdomain demo``: a small day at a help desk, printed ticket by ticket and saved.
+"""``csdomain demo``: a simulated day at a three-line help desk, run through the HelpDesk.
 
-Customers on WeChat, the phone hotline and web chat; replies, a pending wait,
-an escalation to L2, solved tickets and one still waiting. The day is fixed (a
-frozen clock and sequential ids), so the output is the same on every run but
-for the ticket numbers, which continue after those already in the store.
+The day runs through a :class:`~csdomain.helpdesk.HelpDesk` (a frozen clock,
+sequential ids) on the store the command opens. Customers write on the phone
+hotline, WeChat, e-mail and web chat; triage sends VIP customers to the VIP
+desk and billing questions to the billing group, which assigns by skills; the
+frontline assigns round robin and skips an agent who is away; a VIP asks for a
+senior agent and gets one; a complaint nobody answers breaches its first
+response and escalates by rule to engineering (L2), then breaches its next
+response and escalates to the vendor (L3), whose notification waits for the
+vendor's opening hours. Sweeps run during the day; agents reply and solve.
+
+The report says, in the chosen locale, who got what and why: each ticket's
+routing (group, agent, the reasons routing recorded), every rule that fired
+and its reason, tier changes, notifications with their delivery instant, and
+the SLA status at the end of the day; then the support lead's view of what is
+due, one ticket as a JSON document, and where the day was saved. The day is
+fixed, so the output is the same on every run but for the ticket numbers
+(which continue after those already in the store) and what earlier days left
+in the store (round-robin cursors, open work).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
+import attrs
+
 import csdomain
+from csdomain._kernel.messages import Message, _mark
 from csdomain.calendars import BusinessCalendar
 from csdomain.channels import ChannelKind
 from csdomain.clock import FrozenClock
+from csdomain.conditions import AllOf, Equals
 from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
-from csdomain.errors import NotFoundError
+from csdomain.escalation import (
+    Action,
+    EscalationRule,
+    NotificationQueued,
+    RuleFired,
+    SeniorAgentRequested,
+    Trigger,
+    TriggerKind,
+    trigger_key,
+)
+from csdomain.helpdesk import DeskSetup, HelpDesk, Routed, SweepReport
 from csdomain.i18n import format_duration, label, tier_label, translation
 from csdomain.ids import SequentialIds
+from csdomain.people import Agent, AgentGrade, Group, Presence
 from csdomain.priorities import Priority
+from csdomain.routing import AssignmentPolicy, Strategy, Triage, TriageRule
 from csdomain.serialization import to_json
-from csdomain.sla import (
-    MetricPolicy,
-    SlaMetric,
-    SlaPolicy,
-    SlaState,
-    Target,
-    evaluate,
-    next_deadline,
-)
-from csdomain.storage import Store
-from csdomain.tickets import Actor, Status, Ticket, TicketKind, Visibility
+from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaSetup, SlaState, SlaStatus, Target
+from csdomain.storage import Store, open_store
+from csdomain.tickets import Actor, Assigned, Status, Ticket, TicketEvent, TicketKind
 from csdomain.tickets.rendering import describe_event
 
-__all__ = ["DEMO_DB", "DEMO_ZONE", "run_demo"]
+__all__ = ["DEMO_DB", "DEMO_ZONE", "demo_setup", "run_demo"]
 
 #: Where ``csdomain demo`` keeps its data unless told otherwise.
 DEMO_DB = "csdomain-demo.db"
 #: The help desk's zone: the demo's times are shown in it.
 DEMO_ZONE = ZoneInfo("Asia/Shanghai")
 
-_DEMO_START = datetime(2026, 11, 23, 9, 0, tzinfo=DEMO_ZONE)
-_DEMO_END = datetime(2026, 11, 23, 17, 0, tzinfo=DEMO_ZONE)
-_DEMO_CALENDAR = BusinessCalendar.weekdays(
+_DAY = (2026, 11, 23)  # a Monday
+_DEMO_START = datetime(*_DAY, 9, 0, tzinfo=DEMO_ZONE)
+_DEMO_END = datetime(*_DAY, 17, 30, tzinfo=DEMO_ZONE)
+_DESK_HOURS = BusinessCalendar.weekdays(
     "shanghai-desk", "Asia/Shanghai", "09:00-12:00", "13:30-18:00"
 )
+#: The vendor's support line closes earlier than the desk.
+_VENDOR_HOURS = BusinessCalendar.weekdays("vendor-hours", "Asia/Shanghai", "09:00-16:30")
+
+# -- the desk ---------------------------------------------------------------------------
+
+#: How the demo names its groups (the configuration keeps ids; the report shows these).
+_GROUP_NAMES: Final[Mapping[str, Message]] = {
+    "grp_l1": _mark("demo group", "Frontline"),
+    "grp_vip": _mark("demo group", "VIP desk"),
+    "grp_billing": _mark("demo group", "Billing"),
+    "grp_l2": _mark("demo group", "Engineering"),
+    # Translators: the third-party vendor whose engineers take the hardest tickets (L3).
+    "grp_vendor": _mark("demo group", "RouterCo (vendor)"),
+}
 
 
-def _demo_policy() -> SlaPolicy:
+def _policy() -> SlaPolicy:
     """Business hours of the desk, except urgent tickets, which count every minute."""
 
     def targets(urgent: int, high: int, other: int) -> dict[Priority, Target]:
         business = {
-            Priority.HIGH: Target(timedelta(minutes=high), calendar=_DEMO_CALENDAR.name),
-            Priority.NORMAL: Target(timedelta(minutes=other), calendar=_DEMO_CALENDAR.name),
-            Priority.LOW: Target(timedelta(minutes=other), calendar=_DEMO_CALENDAR.name),
+            Priority.HIGH: Target(timedelta(minutes=high), calendar=_DESK_HOURS.name),
+            Priority.NORMAL: Target(timedelta(minutes=other), calendar=_DESK_HOURS.name),
+            Priority.LOW: Target(timedelta(minutes=other), calendar=_DESK_HOURS.name),
         }
         return {Priority.URGENT: Target(timedelta(minutes=urgent)), **business}
 
@@ -70,9 +109,366 @@ def _demo_policy() -> SlaPolicy:
     )
 
 
+def demo_setup() -> DeskSetup:
+    """The demo desk: five groups on three tiers, ten agents, triage, assignment and rules.
+
+    Frontline (``grp_l1``), the VIP desk (``grp_vip``, overflowing to the
+    frontline) and billing (``grp_billing``, assigning by skills: ``billing``
+    required, ``vat`` preferred) are L1; engineering (``grp_l2``) is L2; the
+    vendor (``grp_vendor``, open 09:00-16:30) is L3. A complaint whose first
+    response breaches at L1 goes to engineering, and one whose next response
+    breaches at L2 goes to the vendor; both notify the receiving group. A request
+    for a senior agent notifies the VIP desk; an urgent ticket notifies engineering.
+    """
+    desk, vendor = _DESK_HOURS.name, _VENDOR_HOURS.name
+    groups = (
+        Group("grp_l1", "Frontline", tier="L1", calendar=desk),
+        Group("grp_vip", "VIP desk", tier="L1", calendar=desk, overflow_to="grp_l1"),
+        Group("grp_billing", "Billing", tier="L1", calendar=desk),
+        Group("grp_l2", "Engineering", tier="L2", calendar=desk),
+        Group("grp_vendor", "RouterCo", tier="L3", calendar=vendor),
+    )
+    agents = (
+        Agent("agt_an", "安琪", groups=("grp_l1", "grp_billing")),
+        Agent("agt_bai", "白露", groups=("grp_l1",)),
+        Agent("agt_cao", "曹阳", groups=("grp_l1",)),
+        Agent("agt_du", "杜鹃", groups=("grp_vip",)),
+        Agent("agt_fang", "方圆", grade=AgentGrade.SENIOR, groups=("grp_vip",)),
+        Agent("agt_gao", "高远", skills={"billing"}, groups=("grp_billing",)),
+        Agent("agt_he", "何静", skills={"billing", "vat"}, groups=("grp_billing",)),
+        Agent("agt_jin", "金鑫", grade=AgentGrade.EXPERT, groups=("grp_l2",)),
+        Agent("agt_kong", "孔亮", grade=AgentGrade.EXPERT, groups=("grp_l2",)),
+        Agent("agt_lu", "陆工", groups=("grp_vendor",)),
+    )
+    triage = Triage(
+        rules=(
+            TriageRule(name="vip-customers", group_id="grp_vip", customer_tiers={CustomerTier.VIP}),
+            TriageRule(
+                name="billing-questions",
+                group_id="grp_billing",
+                keywords=("invoice", "refund", "发票", "退款"),
+            ),
+        ),
+        default_group="grp_l1",
+    )
+    assignment = (
+        AssignmentPolicy("grp_l1", strategy=Strategy.ROUND_ROBIN),
+        AssignmentPolicy("grp_vip", strategy=Strategy.ROUND_ROBIN),
+        AssignmentPolicy(
+            "grp_billing",
+            strategy=Strategy.SKILLS,
+            required_skills={"billing"},
+            optional_skills={"vat"},
+        ),
+        AssignmentPolicy("grp_l2", strategy=Strategy.ROUND_ROBIN),
+        AssignmentPolicy("grp_vendor", strategy=Strategy.ROUND_ROBIN),
+    )
+    complaint = Equals("ticket.kind", TicketKind.COMPLAINT)
+    rules = (
+        EscalationRule(
+            name="complaint-to-engineering",
+            trigger=Trigger.sla_breach(SlaMetric.FIRST_RESPONSE),
+            actions=(
+                Action.raise_tier("L2"),
+                Action.move_to_group("grp_l2"),
+                Action.notify(groups=("grp_l2",)),
+            ),
+            condition=AllOf((complaint, Equals("ticket.tier", "L1"))),
+            description="a complaint not answered in time at L1 goes to the engineers",
+        ),
+        EscalationRule(
+            name="complaint-to-vendor",
+            trigger=Trigger.sla_breach(SlaMetric.NEXT_RESPONSE),
+            actions=(
+                Action.raise_tier("L3"),
+                Action.move_to_group("grp_vendor"),
+                Action.notify(groups=("grp_vendor",)),
+            ),
+            condition=AllOf((complaint, Equals("ticket.tier", "L2"))),
+            description="a complaint breaching again at L2 goes to the vendor",
+        ),
+        EscalationRule(
+            name="senior-requested",
+            trigger=Trigger.senior_requested(),
+            actions=(Action.notify(groups=("grp_vip",)),),
+            description="the VIP desk hears of every request for a senior agent",
+        ),
+        EscalationRule(
+            name="urgent-to-engineering",
+            trigger=Trigger.priority_at_least(Priority.URGENT),
+            actions=(Action.notify(groups=("grp_l2",)),),
+            description="engineering hears of every urgent ticket",
+        ),
+    )
+    return DeskSetup(
+        sla=SlaSetup([_policy()], [_DESK_HOURS, _VENDOR_HOURS]),
+        groups=groups,
+        agents=agents,
+        triage=triage,
+        assignment=assignment,
+        escalation=rules,
+        default_region="CN",
+    )
+
+
+# -- the day ----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Day:
+    """What the demo day produced: its tickets in intake order, and the sweeps."""
+
+    tickets: tuple[str, ...]
+    sweeps: tuple[SweepReport, ...]
+
+
+def _known_customers(ids: SequentialIds, at: datetime) -> list[Customer]:
+    """Customers the desk's CRM already knows (a VIP, an enterprise, a regular)."""
+    return [
+        Customer(
+            id=ids.new("cus"),
+            display_name="王芳",
+            tier=CustomerTier.VIP,
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
+            contact_points=(
+                ContactPoint(
+                    channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
+                    address="wx_openid_8f2k",
+                    verified=True,
+                    consent=Consent.GIVEN,
+                    consent_changed_at=at,
+                ),
+            ),
+        ),
+        Customer(
+            id=ids.new("cus"),
+            display_name="Li Wei",
+            timezone="Asia/Shanghai",
+            contact_points=(
+                ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+86 138 0013 8000"),
+                ContactPoint(channel=ChannelKind.EMAIL, address="li.wei@example.com"),
+            ),
+        ),
+        Customer(
+            id=ids.new("cus"),
+            display_name="Acme Ltd",
+            tier=CustomerTier.ENTERPRISE,
+            timezone="Europe/London",
+            contact_points=(ContactPoint(channel=ChannelKind.WEB_CHAT, address="acme-portal"),),
+        ),
+    ]
+
+
+def _add_known_customers(store: Store, customers: Iterable[Customer]) -> None:
+    with store.transaction():
+        for customer in customers:
+            point = customer.contact_points[0]
+            if not store.customers.find_by_contact(point.address, point.channel):
+                store.customers.add(customer)
+
+
+def _run_day(desk: HelpDesk, clock: FrozenClock) -> _Day:
+    """The day's commands and sweeps, at fixed instants."""
+    sweeps: list[SweepReport] = []
+
+    def at(hour: int, minute: int) -> None:
+        clock.set(datetime(*_DAY, hour, minute, tzinfo=DEMO_ZONE))
+
+    def owner(ticket_id: str) -> str:
+        agent = desk.ticket(ticket_id).value.assignee_id
+        assert agent is not None, ticket_id  # every ticket of the day is routed to someone
+        return agent
+
+    def sweep(hour: int, minute: int) -> None:
+        at(hour, minute)
+        sweeps.append(desk.sweep())
+
+    at(9, 0)
+    for agent in desk.setup.agents:
+        desk.set_presence(agent.id, Presence.ONLINE)
+
+    # A VIP on WeChat: triaged to the VIP desk, asks for a senior agent and gets one.
+    at(9, 5)
+    vip = desk.open_ticket(
+        contact="wx_openid_8f2k",
+        channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
+        subject="会员积分没有到账",
+        description="上周订单的积分还没有到账。",
+    ).value.id
+    at(9, 8)
+    desk.request_senior_agent(vip)
+    at(9, 15)
+    desk.reply(vip, agent_id=owner(vip), body="王女士您好，积分已补发到您的账户，请查收。")
+    at(9, 16)
+    desk.solve(vip, actor=Actor.agent(owner(vip)))
+
+    # A call on the hotline: round robin in the frontline, answered and solved.
+    at(9, 20)
+    call = desk.open_ticket(
+        contact="13800138000",
+        channel=ChannelKind.PHONE_HOTLINE,
+        subject="How do I change my delivery address?",
+        description="Caller asks how to change the delivery address of order 9921.",
+    ).value.id
+    at(9, 24)
+    desk.reply(
+        call,
+        agent_id=owner(call),
+        body="Changed the delivery address of order 9921 for the caller.",
+        handle_time=timedelta(minutes=4, seconds=30),
+    )
+    at(9, 25)
+    desk.solve(call, actor=Actor.agent(owner(call)))
+
+    # A complaint by e-mail that nobody answers in time: L1, then L2, then the vendor.
+    at(9, 35)
+    complaint = desk.open_ticket(
+        contact="chen.jing@example.com",
+        channel=ChannelKind.EMAIL,
+        subject="Router keeps dropping the connection",
+        description="Third time this week that the router drops the line. Fix it.",
+        kind=TicketKind.COMPLAINT,
+        priority=Priority.HIGH,
+        customer_name="陈静",
+    ).value.id
+
+    # A billing question: triaged by keyword to billing, which assigns by skills.
+    at(9, 50)
+    invoice = desk.open_ticket(
+        contact="li.wei@example.com",
+        channel=ChannelKind.EMAIL,
+        subject="VAT invoice for order 9921",
+        description="Please send a VAT invoice for order 9921.",
+        kind=TicketKind.REQUEST,
+    ).value.id
+    at(10, 5)
+    desk.reply(invoice, agent_id=owner(invoice), body="The VAT invoice for order 9921 is attached.")
+    at(10, 6)
+    desk.solve(invoice, actor=Actor.agent(owner(invoice)))
+
+    sweep(10, 10)  # the complaint's first response breached at 10:05: to engineering
+
+    # An outage on web chat: the next agent in turn; urgent, so engineering hears of it.
+    at(10, 20)
+    outage = desk.open_ticket(
+        contact="acme-portal",
+        channel=ChannelKind.WEB_CHAT,
+        subject="Dashboard returns error 502",
+        description="Our dashboard has returned 502 since 10:15.",
+        kind=TicketKind.INCIDENT,
+    ).value.id
+    at(10, 21)
+    desk.change_priority(outage, Priority.URGENT, actor=Actor.agent(owner(outage)))
+    at(10, 24)
+    desk.reply(outage, agent_id=owner(outage), body="We are on it.")
+    at(10, 30)
+    desk.reply(
+        complaint, agent_id=owner(complaint), body="We are checking the line logs of your router."
+    )
+    at(11, 0)
+    desk.add_note(
+        outage, agent_id=owner(outage), body="Load balancer restarted; dashboard is back."
+    )
+    desk.solve(outage, actor=Actor.agent(owner(outage)))
+
+    sweep(12, 30)  # lunch: the desk is closed
+
+    # After lunch one agent steps away: round robin passes over her.
+    at(14, 0)
+    desk.set_presence("agt_bai", Presence.AWAY)
+    at(14, 10)
+    parcel = desk.open_ticket(
+        contact="+86 139 0000 1234",
+        channel=ChannelKind.PHONE_HOTLINE,
+        subject="Where is my parcel?",
+        customer_name="张伟",
+    ).value.id
+    at(14, 14)
+    desk.reply(
+        parcel, agent_id=owner(parcel), body="Parcel is at the local depot; delivery tomorrow."
+    )
+    desk.solve(parcel, actor=Actor.agent(owner(parcel)))
+    at(14, 30)
+    coupon = desk.open_ticket(
+        contact="visitor-5521",
+        channel=ChannelKind.WEB_CHAT,
+        subject="Coupon code not accepted",
+        customer_name="赵敏",
+    ).value.id
+    at(14, 35)
+    desk.reply(coupon, agent_id=owner(coupon), body="Which code did you enter?")
+    desk.set_status(coupon, Status.PENDING, actor=Actor.agent(owner(coupon)))
+
+    sweep(15, 0)
+    at(15, 10)
+    desk.customer_message(coupon, body="SAVE20")
+    at(15, 15)
+    desk.reply(coupon, agent_id=owner(coupon), body="SAVE20 ended yesterday; SAVE25 works today.")
+    desk.solve(coupon, actor=Actor.agent(owner(coupon)))
+
+    # The complaint's customer writes again; engineering does not answer within the hour.
+    at(15, 40)
+    desk.customer_message(complaint, body="Still dropping every hour.")
+    sweep(17, 0)  # next response breached at 16:40: to the vendor, who closed at 16:30
+    sweep(17, 30)
+    return _Day((vip, call, complaint, invoice, outage, parcel, coupon), tuple(sweeps))
+
+
+# -- words ------------------------------------------------------------------------------
+
+
+class _Words:
+    """The report's words in one locale: labels, names of groups and agents, times."""
+
+    def __init__(self, locale: str, setup: DeskSetup) -> None:
+        self.locale = locale
+        self.translation = translation(locale)
+        self.gettext = self.translation.gettext
+        self.setup = setup
+        self.agents = {a.id: a for a in setup.agents}
+
+    def group(self, group_id: str | None) -> str:
+        if group_id is None:
+            return self.gettext("no group")
+        name = _GROUP_NAMES.get(group_id)
+        text = self.translation.pgettext(*name) if name else group_id
+        return self.gettext("{name} ({id})").format(name=text, id=group_id)
+
+    def agent(self, agent_id: str | None) -> str:
+        if agent_id is None:
+            return self.gettext("nobody")
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            return agent_id
+        return self.gettext("{name} ({id})").format(name=agent.name, id=agent_id)
+
+    def listed(self, items: Iterable[str]) -> str:
+        return self.gettext(", ").join(items)
+
+
 def _local(at: datetime, pattern: str) -> str:
     # Numeric patterns read the same in every supported locale, so no locale is needed.
     return at.astimezone(DEMO_ZONE).strftime(pattern)
+
+
+#: An instant as the engines write it in their reasons (ISO 8601, with an offset).
+_ISO_INSTANT: Final = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2}:\d{2}|Z)"
+)
+
+
+def _local_instants(reason: str) -> str:
+    """``reason`` with the instants in it shown in the desk's zone, as the report shows times."""
+
+    def local(match: re.Match[str]) -> str:
+        try:
+            at = datetime.fromisoformat(match.group(0).replace("Z", "+00:00"))
+        except ValueError:
+            return match.group(0)
+        return _local(at, "%m-%d %H:%M")
+
+    return _ISO_INSTANT.sub(local, reason)
 
 
 def _actor_text(actor: Actor, locale: str) -> str:
@@ -80,133 +476,159 @@ def _actor_text(actor: Actor, locale: str) -> str:
     return f"{kind} {actor.id}" if actor.id else kind
 
 
-def _timeline_lines(ticket: Ticket, locale: str) -> Iterator[str]:
-    _ = translation(locale).gettext
+def _trigger_text(key: str, words: _Words) -> str:
+    """A trigger key (``"sla_breach:first_response"``) in words."""
+    kind, _, rest = key.partition(":")
+    try:
+        trigger = TriggerKind(kind)
+    except ValueError:
+        return key
+    text = label(trigger, words.locale)
+    metric, _, fraction = rest.partition(":")
+    if trigger in (TriggerKind.SLA_BREACH, TriggerKind.SLA_WARNING) and metric:
+        try:
+            text = words.gettext("{trigger} ({metric})").format(
+                trigger=text, metric=label(SlaMetric(metric), words.locale)
+            )
+        except ValueError:
+            return key
+        if fraction:
+            text += f" {float(fraction):.0%}"
+    elif trigger is TriggerKind.PRIORITY_AT_LEAST and rest:
+        try:
+            text = f"{text} {label(Priority(rest), words.locale)}"
+        except ValueError:
+            return key
+    return text
+
+
+def _routing_why(event: Routed, context: _RoutingContext, words: _Words) -> list[str]:
+    """Why routing chose this group and agent, in words, from what the desk knows."""
+    _ = words.gettext
+    why: list[str] = []
+    if event.rule is not None:
+        why.append(_("triage rule {rule}").format(rule=event.rule))
+    elif context.first:
+        why.append(_("no triage rule matched, so the default group"))
+    if context.senior:
+        why.append(
+            _("a senior agent was asked for: grade {grade} or above").format(
+                grade=label(AgentGrade.SENIOR, words.locale)
+            )
+        )
+    policy = words.setup.policy_for(event.group_id)
+    agent = words.agents.get(event.assignee_id or "")
+    if agent is None:
+        group = words.setup.group(event.group_id)
+        calendar = words.setup.calendar_of(group)
+        if calendar is not None and not calendar.is_open(event.at):
+            why.append(
+                _("the group is closed until {time}").format(
+                    time=_local(calendar.next_open(event.at), "%m-%d %H:%M")
+                )
+            )
+        else:
+            why.append(_("no agent of the group is free"))
+        return why
+    why.append(label(policy.strategy, words.locale))
+    if policy.strategy is Strategy.SKILLS:
+        skills = sorted(agent.skills & (policy.required_skills | policy.optional_skills))
+        why.append(_("skills {skills}").format(skills=words.listed(skills)))
+    return why
+
+
+@attrs.frozen
+class _RoutingContext:
+    """Where a Routed event stands: the ticket's first routing, after a senior request."""
+
+    first: bool
+    senior: bool
+
+    @classmethod
+    def of(cls, timeline: Sequence[TicketEvent], i: int) -> _RoutingContext:
+        earlier = timeline[:i]
+        same_instant = []
+        for event in reversed(earlier):
+            if event.at != timeline[i].at or isinstance(event, Routed):
+                break
+            same_instant.append(event)
+        return cls(
+            first=not any(isinstance(e, Routed) for e in earlier),
+            senior=any(isinstance(e, SeniorAgentRequested) for e in same_instant),
+        )
+
+
+def _describe(event: TicketEvent, context: _RoutingContext, words: _Words) -> list[str]:
+    """The event's line, then lines of recorded reasons (routing's and the rules')."""
+    _ = words.gettext
+    locale = words.locale
+    if isinstance(event, Routed):
+        if event.assignee_id is None:
+            line = _("routed to {group}, waiting in its queue").format(
+                group=words.group(event.group_id)
+            )
+        else:
+            line = _("routed to {group}, agent {agent}").format(
+                group=words.group(event.group_id), agent=words.agent(event.assignee_id)
+            )
+        why = _routing_why(event, context, words)
+        if why:
+            # Translators: the reasons are joined with "; " (its own message).
+            line = _("{line}, because: {why}").format(line=line, why=_("; ").join(why))
+        return [line, *event.reasons]
+    if isinstance(event, RuleFired):
+        line = _("escalation rule {rule} fired: {trigger}").format(
+            rule=event.rule, trigger=_trigger_text(event.trigger, words)
+        )
+        return [line, event.reason]
+    if isinstance(event, NotificationQueued):
+        receivers = [
+            *(words.group(g) for g in event.groups),
+            *(words.agent(a) for a in event.agents),
+            *([event.external] if event.external else []),
+        ]
+        when = _local(event.deliver_at, "%m-%d %H:%M")
+        if event.deliver_at > event.at:
+            text = _("notification to {receivers}, held until the receivers open: {time}")
+        else:
+            text = _("notification to {receivers}, delivered at once: {time}")
+        return [text.format(receivers=words.listed(receivers), time=when)]
+    if isinstance(event, SeniorAgentRequested):
+        if event.reason:
+            return [_("asked for a senior agent ({reason})").format(reason=event.reason)]
+        return [_("asked for a senior agent")]
+    return [describe_event(event, locale)]
+
+
+def _timeline_lines(ticket: Ticket, words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    locale = words.locale
     yield _("Ticket {id} · {status} · {priority} · {tier}").format(
         id=ticket.id,
         status=label(ticket.status, locale),
         priority=label(ticket.priority, locale),
         tier=tier_label(ticket.tier, locale),
     )
-    for event in ticket.timeline:
+    timeline = ticket.timeline
+    for i, event in enumerate(timeline):
+        following = timeline[i + 1] if i + 1 < len(timeline) else None
+        if (
+            isinstance(event, Assigned)
+            and isinstance(following, Routed)
+            and following.at == event.at
+            and (event.group_id, event.assignee_id) == (following.group_id, following.assignee_id)
+        ):
+            continue  # the Routed line below says it, and why
         who = _actor_text(event.actor, locale)
-        yield f"  {_local(event.at, '%m-%d %H:%M')}  {who:<14} {describe_event(event, locale)}"
+        first, *reasons = _describe(event, _RoutingContext.of(timeline, i), words)
+        yield f"  {_local(event.at, '%m-%d %H:%M')}  {who:<14} {first}"
+        for reason in reasons:
+            yield f"{'':<34}· {_local_instants(reason)}"
 
 
-def _demo_day(ids: SequentialIds) -> tuple[list[Customer], list[Ticket]]:
-    clock = FrozenClock(_DEMO_START)
-
-    def later(minutes: float) -> datetime:
-        return clock.advance(minutes=minutes)
-
-    wang = Customer(
-        id=ids.new("cus"),
-        display_name="王芳",
-        tier=CustomerTier.VIP,
-        timezone="Asia/Shanghai",
-        locale="zh_CN",
-        contact_points=(
-            ContactPoint(
-                channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
-                address="wx_openid_8f2k",
-                verified=True,
-                consent=Consent.GIVEN,
-                consent_changed_at=clock.now(),
-            ),
-        ),
-    )
-    li = Customer(
-        id=ids.new("cus"),
-        display_name="Li Wei",
-        timezone="Asia/Shanghai",
-        contact_points=(
-            ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+86 138 0013 8000"),
-            ContactPoint(channel=ChannelKind.EMAIL, address="li.wei@example.com"),
-        ),
-    )
-    acme = Customer(
-        id=ids.new("cus"),
-        display_name="Acme Ltd",
-        tier=CustomerTier.ENTERPRISE,
-        timezone="Europe/London",
-        contact_points=(ContactPoint(channel=ChannelKind.WEB_CHAT, address="acme-portal"),),
-    )
-    frontline, engineer = Actor.agent("agt_0001"), Actor.agent("agt_0002")
-
-    refund = Ticket.open(
-        id=ids.new("tkt"),
-        customer_id=wang.id,
-        channel=ChannelKind.WECHAT_OFFICIAL_ACCOUNT,
-        subject="退款未到账 / refund not received",
-        kind=TicketKind.COMPLAINT,
-        priority=Priority.HIGH,
-        group_id="grp_l1",
-        at=clock.now(),
-        description="订单 8812 的退款三天了还没到账。",
-    )
-    refund = refund.assign(at=later(2), actor=Actor.system("router"), assignee_id="agt_0001")
-    refund = refund.add_message(
-        at=later(5), actor=frontline, body="您好，请提供支付截图，我们马上核查。"
-    )
-    refund = refund.change_status(Status.PENDING, at=later(1), actor=frontline)
-    refund = refund.add_message(at=later(30), actor=Actor.customer(wang.id), body="截图已发送。")
-    refund = refund.change_tier("L2", at=later(10), actor=frontline, reason="payment gateway issue")
-    refund = refund.assign(at=later(1), actor=frontline, group_id="grp_l2", assignee_id="agt_0002")
-    refund = refund.add_message(
-        at=later(45),
-        actor=engineer,
-        body="Gateway callback was lost; refund re-issued.",
-        visibility=Visibility.INTERNAL,
-    )
-    refund = refund.add_message(at=later(2), actor=engineer, body="退款已重新发起，请查收。")
-    refund = refund.change_status(Status.SOLVED, at=later(1), actor=engineer)
-
-    call = Ticket.open(
-        id=ids.new("tkt"),
-        customer_id=li.id,
-        channel=ChannelKind.PHONE_HOTLINE,
-        subject="How do I change my delivery address?",
-        at=later(5),
-        description="Caller asks how to change the delivery address of order 9921.",
-    )
-    call = call.add_message(
-        at=later(4),
-        actor=frontline,
-        body="Explained the address change in the app; changed it for the caller.",
-        handle_time=timedelta(minutes=4, seconds=30),
-    )
-    call = call.change_status(Status.SOLVED, at=later(1), actor=frontline)
-
-    outage = Ticket.open(
-        id=ids.new("tkt"),
-        customer_id=acme.id,
-        channel=ChannelKind.WEB_CHAT,
-        subject="Dashboard returns error 502",
-        kind=TicketKind.INCIDENT,
-        at=later(20),
-        description="Our dashboard has returned 502 since 10:15.",
-    )
-    outage = outage.change_priority(Priority.URGENT, at=later(1), actor=frontline)
-    outage = outage.change_tags(at=later(0), actor=frontline, add=["outage", "enterprise"])
-    outage = outage.add_message(at=later(3), actor=frontline, body="We are on it.")
-    outage = outage.change_status(Status.SOLVED, at=later(40), actor=engineer)
-
-    clock.advance(minutes=300)  # late afternoon: a question nobody has answered yet
-    waiting = Ticket.open(
-        id=ids.new("tkt"),
-        customer_id=li.id,
-        channel=ChannelKind.EMAIL,
-        subject="Invoice for order 9921",
-        kind=TicketKind.REQUEST,
-        at=clock.now(),
-        description="Please send a VAT invoice for order 9921.",
-    )
-    return [wang, li, acme], [refund, call, outage, waiting]
-
-
-def _sla_lines(ticket: Ticket, locale: str) -> Iterator[str]:
-    _ = translation(locale).gettext
-    status = evaluate(ticket, [_demo_policy()], [_DEMO_CALENDAR], _DEMO_END)
+def _sla_lines(status: SlaStatus, words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    locale = words.locale
     yield "  " + _("SLA at {time} (policy {policy}):").format(
         time=_local(status.now, "%H:%M"), policy=status.policy
     )
@@ -227,6 +649,102 @@ def _sla_lines(ticket: Ticket, locale: str) -> Iterator[str]:
         yield "    " + line
 
 
+def _action_text(action: Action, words: _Words) -> str:
+    """An escalation action and what it names, in words."""
+    targets = [
+        *([tier_label(action.tier, words.locale)] if action.tier else []),
+        *([words.group(action.group_id)] if action.group_id else []),
+        *(words.group(g) for g in action.groups),
+        *(words.agent(a) for a in action.agents),
+        *([action.external] if action.external else []),
+    ]
+    kind = label(action.kind, words.locale)
+    if not targets:
+        return kind
+    return words.gettext("{action}: {targets}").format(action=kind, targets=words.listed(targets))
+
+
+def _desk_lines(setup: DeskSetup, words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    locale = words.locale
+    yield _("The desk (times in {zone}):").format(zone=DEMO_ZONE.key)
+    for group in setup.groups:
+        policy = setup.policy_for(group.id)
+        members = [
+            words.agent(a.id)
+            if a.grade is AgentGrade.STANDARD
+            else _("{name} ({id}, {grade})").format(
+                name=a.name, id=a.id, grade=label(a.grade, locale)
+            )
+            for a in setup.agents
+            if group.id in a.groups
+        ]
+        strategy = label(policy.strategy, locale)
+        if policy.required_skills or policy.optional_skills:
+            strategy = _("{strategy}: needs {required}, prefers {optional}").format(
+                strategy=strategy,
+                required=words.listed(sorted(policy.required_skills)) or "-",
+                optional=words.listed(sorted(policy.optional_skills)) or "-",
+            )
+        yield "  " + _("{group} · tier {tier} · {strategy} · {members}").format(
+            group=words.group(group.id),
+            tier=tier_label(group.tier, locale),
+            strategy=strategy,
+            members=words.listed(members),
+        )
+    yield _("Escalation rules:")
+    for rule in setup.escalation:
+        actions = [_action_text(action, words) for action in rule.actions]
+        yield "  " + _("{rule}: on {trigger}, do {actions}").format(
+            rule=rule.name,
+            trigger=_trigger_text(trigger_key(rule.trigger), words),
+            actions=words.listed(actions),
+        )
+
+
+def _sweep_lines(sweeps: Sequence[SweepReport], words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    yield _("Sweeps:")
+    for report in sweeps:
+        time = _local(report.now, "%H:%M")
+        due = _("{time}: tickets due: {count}").format(time=time, count=report.examined)
+        if report.fired:
+            fired = words.listed(
+                _("{rule} on {ticket}").format(rule=rule, ticket=ticket)
+                for ticket, rule in report.fired
+            )
+            yield "  " + _("{due}; fired {fired}").format(due=due, fired=fired)
+        else:
+            yield "  " + _("{due}; no rule fired").format(due=due)
+
+
+def _due_lines(desk: HelpDesk, words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    locale = words.locale
+    page = desk.due(within=timedelta(hours=24), now=_DEMO_END)
+    yield _("Due or breaching by {time}, unsolved, soonest first:").format(
+        time=_local(_DEMO_END + timedelta(hours=24), "%m-%d %H:%M")
+    )
+    if not page.items:
+        yield "  " + _("nothing")
+    for schedule in page.items:
+        assert schedule.due_at is not None and schedule.due_metric is not None
+        metric = label(schedule.due_metric, locale)
+        if schedule.due_metric in schedule.breached:
+            state = _("breached at {time}").format(time=_local(schedule.due_at, "%m-%d %H:%M"))
+        else:
+            state = _("due {time}").format(time=_local(schedule.due_at, "%m-%d %H:%M"))
+        yield "  " + _("{ticket} · {group} · {metric} {state}").format(
+            ticket=schedule.ticket_id,
+            group=words.group(schedule.group_id),
+            metric=metric,
+            state=state,
+        )
+
+
+# -- the command --------------------------------------------------------------------------
+
+
 def run_demo(
     locale: str = "en",
     write: Callable[[str], object] = print,
@@ -234,35 +752,56 @@ def run_demo(
     *,
     location: str | None = None,
 ) -> list[Ticket]:
-    """Run the demo day, writing its report line by line with ``write``; return the tickets.
+    """Run the demo day through a HelpDesk, writing its report line by line with ``write``;
+    return the day's tickets as they stand at the end of the day.
 
-    With a ``store``, the customers (found again by their contact addresses on
-    later runs), the tickets (numbered after those already stored, each with
-    its SLA ``next_deadline``), the calendar and the SLA policy are saved in
-    one unit of work *before* anything is written, so a reader that stops
-    early (``csdomain demo | head``) loses nothing. The last line says what
-    the store now holds and, given ``location`` (a file path or a URL with its
-    password masked), where it is.
+    The day runs on ``store`` (without one, on an in-memory store of its own):
+    customers are found again by their contact addresses on later runs, tickets
+    are numbered after those already stored, and every command and sweep is
+    stored by the desk *before* anything is written, so a reader that stops
+    early (``csdomain demo | head``) loses nothing. Given a ``store``, the last
+    line says what it now holds and, given ``location`` (a file path or a URL
+    with its password masked), where it is.
     """
-    _ = translation(locale).gettext
-    existing = store.tickets.count() if store is not None else 0
-    customers, tickets = _demo_day(SequentialIds(width=4, start_after={"tkt": existing}))
-    if store is not None:
-        _save_demo(store, customers, tickets)
+    words_setup = demo_setup()
+    words = _Words(locale, words_setup)  # refuses a bad locale before anything is stored
+    _ = words.gettext
+    clock = FrozenClock(_DEMO_START)
+    work = store if store is not None else open_store("memory:", tenant="demo", clock=clock)
+    ids = SequentialIds(
+        width=4,
+        start_after={"tkt": work.tickets.count(), "cus": work.customers.count()},
+    )
+    desk = HelpDesk(work, words_setup, clock=clock, ids=ids)
+    _add_known_customers(work, _known_customers(ids, _DEMO_START))
+    day = _run_day(desk, clock)
+    tickets = [desk.ticket(ticket_id).value for ticket_id in day.tickets]
+    customers = {t.customer_id for t in tickets}
+
     write(
         _("csdomain {version} demo: {customers} customers, {tickets} tickets").format(
             version=csdomain.__version__, customers=len(customers), tickets=len(tickets)
         )
     )
+    write("")
+    for line in _desk_lines(words_setup, words):
+        write(line)
+    write("")
+    for line in _sweep_lines(day.sweeps, words):
+        write(line)
     for ticket in tickets:
         write("")
-        for line in _timeline_lines(ticket, locale):
+        for line in _timeline_lines(ticket, words):
             write(line)
-        for line in _sla_lines(ticket, locale):
+        for line in _sla_lines(desk.sla_status(ticket.id, _DEMO_END), words):
             write(line)
     write("")
-    write(_("JSON document of ticket {id}:").format(id=tickets[0].id))
-    write(to_json(tickets[0], indent=2))
+    for line in _due_lines(desk, words):
+        write(line)
+    shown = tickets[2]  # the complaint: L1, L2, L3
+    write("")
+    write(_("JSON document of ticket {id}:").format(id=shown.id))
+    write(to_json(shown, indent=2))
     if store is not None:
         counts = {
             "tenant": store.tenant,
@@ -282,20 +821,3 @@ def run_demo(
             ).format(location=location, **counts)
         write(saved)
     return tickets
-
-
-def _save_demo(store: Store, customers: list[Customer], tickets: list[Ticket]) -> None:
-    policy = _demo_policy()
-    with store.transaction():
-        for customer in customers:
-            address = customer.contact_points[0].address
-            if not store.customers.find_by_contact(address):
-                store.customers.add(customer)
-        for name, value in ((policy.name, policy), (_DEMO_CALENDAR.name, _DEMO_CALENDAR)):
-            try:
-                store.config.get(type(value), name)
-            except NotFoundError:
-                store.config.add(name, value)
-        for ticket in tickets:
-            deadline = next_deadline(ticket, [policy], [_DEMO_CALENDAR], _DEMO_END)
-            store.tickets.add(ticket, next_deadline=deadline)
