@@ -393,10 +393,9 @@ def evaluate_clock(state: SlaClockState, setup: SlaSetup, now: datetime) -> SlaS
         raise ValidationError.single(
             subject,
             "now",
-            f"{now.isoformat()} is before the clock state's last event "
-            f"({state.last_at.isoformat()}) of ticket {state.ticket_id!r}; a clock state "
-            "only measures forward from its last event: use evaluate(ticket, setup, now) "
-            "for past instants",
+            f"{now.isoformat()} is before {state.last_at.isoformat()}, the last change of "
+            f"ticket {state.ticket_id!r} its clock state has walked; a clock state only "
+            "measures forward from there: use evaluate(ticket, setup, now) for past instants",
         )
     name = state.policy
     if name is None:
