@@ -41,8 +41,8 @@ the trigger started to hold (never after ``now``):
   was reached since the clock last resumed, later than the true instant
   otherwise. A paused clock tells no instant: ``at`` is ``now``.
 * ``senior_requested``: at least one ``SeniorAgentRequested`` event; cycle =
-  how many there are; ``at`` = the latest one's instant. Each request fires the
-  rule once.
+  how many there are; ``at`` = the latest one's instant. A new request fires
+  the rule again (two requests between sweeps fire it once, for the second).
 * ``complaint``: the ticket's kind is complaint; cycle 1; ``at`` = creation.
 * ``reopened(n)``: the ticket has been reopened (a move solved -> open) at
   least ``n`` times; cycle 1; ``at`` = the ``n``-th reopen.
@@ -82,6 +82,7 @@ from typing import TYPE_CHECKING, Final
 import attrs
 
 from csdomain._kernel.time import INSTANT_MIN, duration_text
+from csdomain.conditions import ALWAYS
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.escalation.events import NotificationQueued, RuleFired, SeniorAgentRequested
 from csdomain.escalation.rules import Action, ActionKind, EscalationRule, Trigger, TriggerKind
@@ -91,6 +92,7 @@ from csdomain.sla.status import MetricStatus, SlaState, SlaStatus
 from csdomain.tickets import (
     Actor,
     Assigned,
+    MessageAdded,
     PriorityChanged,
     Status,
     StatusChanged,
@@ -187,6 +189,8 @@ class _Facts:
         #: (instant, priority from then on), creation first.
         self.priorities: list[tuple[datetime, Priority]] = []
         for event in timeline:
+            if type(event) is MessageAdded:  # most of a timeline, and nothing to read
+                continue
             if isinstance(event, RuleFired):
                 self.fired.add((event.rule, event.trigger, event.cycle))
             elif isinstance(event, StatusChanged):
@@ -245,7 +249,7 @@ def _back(calendar: Calendar | None, end: datetime, d: timedelta) -> datetime:
     ran without a pause up to ``end`` stood ``d`` of open time earlier."""
     if calendar is None:
         return max(end - d, INSTANT_MIN).astimezone(timezone.utc)
-    window = d + timedelta(days=7)
+    window = 2 * d + timedelta(days=1)
     while True:
         lo = max(end - window, INSTANT_MIN)
         counted = _ZERO
@@ -417,14 +421,9 @@ def _check_status(ticket: Ticket, sla: SlaStatus, now: datetime, subject: str) -
         )
 
 
-def _candidates(
-    rules: Sequence[EscalationRule],
-    ticket: Ticket,
-    customer: Customer | None,
-) -> list[EscalationRule]:
-    if ticket.status not in UNSOLVED:
-        return []
-    return [rule for rule in rules if rule.condition.matches(ticket, customer)]
+def _matches(rule: EscalationRule, ticket: Ticket, customer: Customer | None) -> bool:
+    condition = rule.condition
+    return condition is ALWAYS or condition.matches(ticket, customer)
 
 
 def due_firings(
@@ -446,19 +445,23 @@ def due_firings(
     SLA targets and the triggers name (``NotFoundError`` for a missing one).
     """
     _check_status(ticket, sla, now, "due_firings")
-    chosen = _candidates(rules, ticket, customer)
-    if not chosen:
+    if ticket.status not in UNSOLVED or not rules:
         return ()
     facts = _Facts(ticket.timeline)
     found: list[Firing] = []
-    for rule in chosen:
-        key = trigger_key(rule.trigger)
-        held = _held(rule.trigger, ticket, facts, sla, calendars, now, True)
-        if held is None:
+    for rule in rules:
+        trigger = rule.trigger
+        # Cheap first (does it hold, is it recorded, does the condition match), then
+        # the instant and the reason, for the rules that fire.
+        held = _held(trigger, ticket, facts, sla, calendars, now, False)
+        if held is None or held[1] > now:
             continue
-        cycle, at, reason = held
-        if at > now or (rule.name, key, cycle) in facts.fired:
+        key = trigger_key(trigger)
+        if (rule.name, key, held[0]) in facts.fired or not _matches(rule, ticket, customer):
             continue
+        explained = _held(trigger, ticket, facts, sla, calendars, now, True)
+        assert explained is not None
+        cycle, at, reason = explained
         found.append(Firing(rule.name, key, cycle, at, reason, rule.actions))
     return tuple(found)
 
@@ -479,24 +482,40 @@ def next_check(
     counted (:func:`due_firings` returns it). Sweeps index this instant.
     """
     _check_status(ticket, sla, now, "next_check")
-    chosen = _candidates(rules, ticket, customer)
-    if not chosen:
+    if ticket.status not in UNSOLVED or not rules:
         return None
     facts = _Facts(ticket.timeline)
     earliest: datetime | None = None
-    for rule in chosen:
+    for rule in rules:
         held = _held(rule.trigger, ticket, facts, sla, calendars, now, False)
         if held is None:
             continue
         cycle, at, _ = held
-        if at <= now or (rule.name, trigger_key(rule.trigger), cycle) in facts.fired:
+        if at <= now or (earliest is not None and at >= earliest):
             continue
-        if earliest is None or at < earliest:
+        if (rule.name, trigger_key(rule.trigger), cycle) in facts.fired:
+            continue
+        if _matches(rule, ticket, customer):
             earliest = at
     return earliest
 
 
 # -- applying -------------------------------------------------------------------------
+
+
+def _recorded(ticket: Ticket, firing: Firing) -> bool:
+    """True when the timeline records ``firing`` already (a RuleFired of its rule, trigger
+    key and cycle)."""
+    rule, trigger, cycle = firing.rule, firing.trigger, firing.cycle
+    for event in ticket.timeline:
+        if (
+            isinstance(event, RuleFired)
+            and event.rule == rule
+            and event.trigger == trigger
+            and event.cycle == cycle
+        ):
+            return True
+    return False
 
 
 def _record(ticket: Ticket, events: list[TicketEvent]) -> Ticket:
@@ -570,7 +589,7 @@ def apply_firing(
     tier or calendar the arguments do not hold (:func:`~csdomain.escalation.check_rules`
     finds those in the configuration beforehand).
     """
-    if (firing.rule, firing.trigger, firing.cycle) in _Facts(ticket.timeline).fired:
+    if _recorded(ticket, firing):
         return ticket
     system = Actor.system()
     because = f"rule {firing.rule}"
