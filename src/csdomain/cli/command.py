@@ -92,7 +92,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="walk through a help-desk day, save it, print each ticket's timeline and SLA",
+        help="run a help-desk day through the HelpDesk (routing, escalation L1 -> L2 -> vendor), "
+        "save it, print who got what and why",
     )
     _store_arguments(demo, default_db=DEMO_DB)
     tickets = commands.add_parser("tickets", help="list a store's tickets page by page")
