@@ -99,6 +99,28 @@ def test_each_catalog_keeps_to_its_script() -> None:
     assert not _violations("zh_Hant", lambda m: not set(_chinese(m)) & set(_SIMPLIFIED_ONLY))
 
 
+@pytest.mark.parametrize(
+    ("locale", "escalation", "ticket", "round_robin"),
+    [("zh_Hans", "升级", "工单", "轮询"), ("zh_Hant", "升級", "工單", "輪詢")],
+)
+def test_escalation_tickets_and_round_robin_have_one_word(
+    locale: str, escalation: str, ticket: str, round_robin: str
+) -> None:
+    # Escalation up the tiers is 升级 (not 上报, reporting to a superior); a ticket is 工单;
+    # round-robin assignment is 轮询 (not 轮流, 循环).
+    def ok(m: Message) -> bool:
+        english, text = _english(m), _chinese(m)
+        if re.search("上报|上報|轮流|輪流|循环分配|循環指派", text):
+            return False
+        if "escalat" in english and escalation not in text:
+            return False
+        if re.search(r"\bticket", english) and ticket not in text:
+            return False
+        return "round robin" not in english or round_robin in text
+
+    assert not _violations(locale, ok)
+
+
 # -- zh_Hans ---------------------------------------------------------------------------------
 
 
