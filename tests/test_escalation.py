@@ -34,7 +34,15 @@ from csdomain.escalation import (
 )
 from csdomain.people import AgentGrade, EscalationLadder, Group, Role
 from csdomain.priorities import Priority
-from csdomain.sla import MetricPolicy, SlaPolicy, SlaSetup, Target, evaluate
+from csdomain.sla import (
+    MetricPolicy,
+    SlaPolicy,
+    SlaSetup,
+    Target,
+    clock_state,
+    evaluate,
+    evaluate_clock,
+)
 from csdomain.tickets import Actor, Status, Ticket, TicketKind, TierChanged
 
 UTC = timezone.utc
@@ -515,3 +523,38 @@ def test_trigger_keys() -> None:
         "waiting_on_customer_for",
         "priority_at_least:high",
     ]
+
+
+def test_a_warning_reached_before_a_pause_is_exact_with_the_clock_state() -> None:
+    # 6 of 8 hours counted at 15:00; pending from 16:00 (resolution pauses) to the
+    # customer's reply on Wednesday at 09:00; seen at 11:00, breached at 10:00.
+    ticket = opened().change_status(Status.PENDING, at=at(1, 16), actor=AGENT)
+    paused = at(1, 16, 30)
+    [firing] = due([WARNING], ticket, paused)
+    assert firing.at == paused  # the status alone tells no instant for a paused clock
+    clock = clock_state(ticket, SETUP)
+    [firing] = due_firings(
+        [WARNING],
+        ticket,
+        evaluate_clock(clock, SETUP, paused),
+        customer=None,
+        now=paused,
+        calendars=CALENDARS,
+        clock=clock,
+    )
+    assert firing.at == at(1, 15)
+    assert firing.reason.endswith("at 2026-12-01T15:00:00+00:00")
+    resumed = ticket.add_message(at=at(2, 9), actor=CUSTOMER, body="Here it is")
+    [late] = due([WARNING], resumed, at(2, 11))  # counted back from the breach at 10:00
+    assert late.at == at(1, 16)  # as if the clock had counted 16:00-17:00
+    clock = clock_state(resumed, SETUP)
+    [exact] = due_firings(
+        [WARNING],
+        resumed,
+        evaluate_clock(clock, SETUP, at(2, 11)),
+        customer=None,
+        now=at(2, 11),
+        calendars=CALENDARS,
+        clock=clock,
+    )
+    assert exact.at == at(1, 15)

@@ -42,7 +42,17 @@ from csdomain.escalation import (
 from csdomain.people import EscalationLadder, EscalationTier, Group
 from csdomain.priorities import Priority
 from csdomain.serialization import events_json, from_json, ticket_from_events_json, to_json
-from csdomain.sla import MetricPolicy, SlaPolicy, SlaSetup, SlaStatus, Target, evaluate
+from csdomain.sla import (
+    MetricPolicy,
+    SlaPolicy,
+    SlaSetup,
+    SlaState,
+    SlaStatus,
+    Target,
+    clock_state,
+    evaluate,
+    evaluate_clock,
+)
 from csdomain.testing import strategies as cst
 from csdomain.testing.strategies._escalation import escalation_actions, escalation_rules
 from csdomain.tickets import Actor, Ticket
@@ -103,7 +113,9 @@ class Desk:
     """The configuration one example runs against: the fixed groups and calendars, plus
     the ticket's own group and tier (generated tickets may name any)."""
 
-    def __init__(self, ticket: Ticket, own_calendar: str | None) -> None:
+    def __init__(self, ticket: Ticket, own_calendar: str | None, exact: bool = False) -> None:
+        #: Whether firings are found with the ticket's SLA clock state (exact warnings).
+        self.exact = exact
         self.groups = dict(GROUPS)
         if ticket.group_id is not None and ticket.group_id not in self.groups:
             self.groups[ticket.group_id] = Group(ticket.group_id, "Theirs", calendar=own_calendar)
@@ -113,8 +125,14 @@ class Desk:
         self.ladder = ladder
 
     def due(self, rules: Sequence[EscalationRule], ticket: Ticket, now: datetime) -> tuple:  # type: ignore[type-arg]
-        status = evaluate(ticket, SETUP, now)
-        return due_firings(rules, ticket, status, customer=None, now=now, calendars=CALENDARS)
+        if not self.exact:
+            status = evaluate(ticket, SETUP, now)
+            return due_firings(rules, ticket, status, customer=None, now=now, calendars=CALENDARS)
+        clock = clock_state(ticket, SETUP)
+        status = evaluate_clock(clock, SETUP, now)
+        return due_firings(
+            rules, ticket, status, customer=None, now=now, calendars=CALENDARS, clock=clock
+        )
 
     def check(
         self, rules: Sequence[EscalationRule], ticket: Ticket, now: datetime
@@ -132,7 +150,7 @@ class Desk:
             for firing in firings:
                 assert firing.at <= now
                 assert firing.cycle >= 1
-                _check_sla_instant(ticket, firing, status, rules)
+                _check_sla_instant(ticket, firing, status, rules, self.exact)
                 ticket = apply_firing(
                     ticket,
                     firing,
@@ -148,23 +166,34 @@ class Desk:
 
 
 def _check_sla_instant(
-    ticket: Ticket, firing: Firing, status: SlaStatus, rules: Sequence[EscalationRule]
+    ticket: Ticket,
+    firing: Firing,
+    status: SlaStatus,
+    rules: Sequence[EscalationRule],
+    exact: bool,
 ) -> None:
     """An SLA trigger's instant is one at which it held: the breach instant, or one by
     which the cycle had counted the warning's fraction (counting back as if the clock
-    never paused can only find an instant later than the true one)."""
+    never paused can only find an instant later than the true one); with the clock
+    state, the very instant it counted it."""
     [trigger] = [rule.trigger for rule in rules if rule.name == firing.rule]
     if trigger.metric is None:
         return
-    then = evaluate(ticket, SETUP, firing.at + timedelta(microseconds=1))[trigger.metric]
     now = status[trigger.metric]
-    assert then.cycle == firing.cycle == now.cycle
+    assert firing.cycle == now.cycle
     if trigger.kind is TriggerKind.SLA_BREACH:
         # (a priority raised since may have breached the cycle after the fact)
         assert now.breached_at == firing.at
-    else:
-        assert now.target is not None and trigger.fraction is not None
-        assert then.elapsed >= max(now.target * trigger.fraction, timedelta(microseconds=1))
+        return
+    assert now.target is not None and trigger.fraction is not None
+    threshold = max(now.target * trigger.fraction, timedelta(microseconds=1))
+    then = evaluate(ticket, SETUP, firing.at)[trigger.metric]
+    assert then.cycle == firing.cycle
+    if now.state is not SlaState.PAUSED or exact:
+        assert then.elapsed >= threshold
+    if exact:
+        before = evaluate(ticket, SETUP, firing.at - timedelta(microseconds=1))[trigger.metric]
+        assert before.cycle != firing.cycle or before.elapsed < threshold
 
 
 def _choose(ticket: Ticket, action: Action) -> str | None:
@@ -203,11 +232,12 @@ def test_the_rule_sets_drawn_are_consistent_with_the_desk(rules: list[Escalation
     RULE_SETS,
     GAPS,
     st.sampled_from((None, "desk", "sh")),
+    st.booleans(),
 )
 def test_a_sweep_is_idempotent(
-    ticket: Ticket, rules: list[EscalationRule], gap: timedelta, own: str | None
+    ticket: Ticket, rules: list[EscalationRule], gap: timedelta, own: str | None, exact: bool
 ) -> None:
-    desk = Desk(ticket, own)
+    desk = Desk(ticket, own, exact)
     now = ticket.updated_at + gap
     swept = desk.sweep(rules, ticket, now)
     assert desk.due(rules, swept, now) == ()
@@ -226,14 +256,16 @@ _CHANGES = ("none", "senior", "status", "priority", "unassign", "assign", "reply
     RULE_SETS,
     st.lists(st.tuples(GAPS, st.sampled_from(_CHANGES), st.integers(0, 9)), max_size=6),
     st.sampled_from((None, "desk", "sh")),
+    st.booleans(),
 )
 def test_no_rule_fires_twice_in_a_cycle_over_repeated_sweeps(
     ticket: Ticket,
     rules: list[EscalationRule],
     steps: list[tuple[timedelta, str, int]],
     own: str | None,
+    exact: bool,
 ) -> None:
-    desk = Desk(ticket, own)
+    desk = Desk(ticket, own, exact)
     now = ticket.updated_at
     ticket = desk.sweep(rules, ticket, now)
     for gap, change, pick in steps:

@@ -39,7 +39,9 @@ the trigger started to hold (never after ``now``):
   or from ``breached_at`` (breached, when counted time was the whole target)
   as if the clock had run without a pause in between: exact when the fraction
   was reached since the clock last resumed, later than the true instant
-  otherwise. A paused clock tells no instant: ``at`` is ``now``.
+  otherwise. A paused clock tells no instant: ``at`` is ``now``. Given the
+  ticket's ``SlaClockState`` (``due_firings(..., clock=...)``), the instant is
+  exact in every case: read off the cycle's counted intervals.
 * ``senior_requested``: at least one ``SeniorAgentRequested`` event; cycle =
   how many there are; ``at`` = the latest one's instant. A new request fires
   the rule again (two requests between sweeps fire it once, for the second).
@@ -104,6 +106,7 @@ from csdomain.tickets import (
 
 if TYPE_CHECKING:
     from csdomain.customers import Customer
+    from csdomain.sla import CycleState, SlaClockState
     from csdomain.sla.policy import Calendar
 
 __all__ = ["Firing", "apply_firing", "due_firings", "next_check", "trigger_key"]
@@ -273,12 +276,26 @@ def _percent(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
+def _reached(calendar: Calendar | None, cycle: CycleState, threshold: timedelta) -> datetime | None:
+    """The instant ``cycle`` counted ``threshold``, read off its segments (None when it
+    has not)."""
+    counted = _ZERO
+    for start, end in cycle.segments:
+        part = end - start if calendar is None else calendar.elapsed(start, end)
+        if counted + part >= threshold:
+            return _add(calendar, start, threshold - counted)
+        counted += part
+    since = cycle.counting_since
+    return None if since is None else _add(calendar, since, threshold - counted)
+
+
 def _sla_warning(
     trigger: Trigger,
     sla: SlaStatus,
     calendars: Mapping[str, Calendar],
     now: datetime,
     explain: bool,
+    clock: SlaClockState | None,
 ) -> _Held:
     assert trigger.metric is not None and trigger.fraction is not None
     status = sla.get(trigger.metric)
@@ -292,6 +309,11 @@ def _sla_warning(
     if status.elapsed >= threshold:
         if not explain:
             return status.cycle, now, ""
+        cycle = None if clock is None else _cycle_of(clock, status)
+        exact = None if cycle is None else _reached(calendar, cycle, threshold)
+        if exact is not None and exact <= now:
+            reason = f"{metric} reached {share} of its target ({target}) at {exact.isoformat()}"
+            return status.cycle, exact, reason
         if status.state is SlaState.PAUSED:
             reason = (
                 f"{metric} has counted {status.elapsed} of its target ({target}), "
@@ -306,6 +328,13 @@ def _sla_warning(
         return status.cycle, at, reason
     if status.state is SlaState.RUNNING and not explain:
         return status.cycle, _add(calendar, now, threshold - status.elapsed), ""
+    return None
+
+
+def _cycle_of(clock: SlaClockState, status: MetricStatus) -> CycleState | None:
+    for cycle in clock.cycles:
+        if cycle.metric is status.metric and cycle.number == status.cycle:
+            return cycle
     return None
 
 
@@ -358,6 +387,7 @@ def _held(
     calendars: Mapping[str, Calendar],
     now: datetime,
     explain: bool,
+    clock: SlaClockState | None = None,
 ) -> _Held:
     """Whether ``trigger`` holds or will hold with no new event: its cycle, the instant
     it starts or started to hold, and (with ``explain``, for one that holds) why."""
@@ -365,7 +395,7 @@ def _held(
     if kind is TriggerKind.SLA_BREACH:
         return _sla_breach(trigger, sla, explain)
     if kind is TriggerKind.SLA_WARNING:
-        return _sla_warning(trigger, sla, calendars, now, explain)
+        return _sla_warning(trigger, sla, calendars, now, explain, clock)
     if kind is TriggerKind.SENIOR_REQUESTED:
         if facts.senior_at is None:
             return None
@@ -434,6 +464,7 @@ def due_firings(
     customer: Customer | None,
     now: datetime,
     calendars: Mapping[str, Calendar],
+    clock: SlaClockState | None = None,
 ) -> tuple[Firing, ...]:
     """The rules (in order) due to fire on ``ticket`` at ``now``.
 
@@ -443,8 +474,18 @@ def due_firings(
     ticket's SLA status evaluated at ``now`` (``ValidationError`` if it is of
     another ticket or instant); ``calendars`` holds, by name, the calendars the
     SLA targets and the triggers name (``NotFoundError`` for a missing one).
+
+    ``clock``, the ticket's :class:`~csdomain.sla.SlaClockState` that ``sla`` was
+    evaluated from (optional), makes an SLA warning's instant exact: it is read off
+    the cycle's counted intervals instead of counted back from ``now``.
     """
     _check_status(ticket, sla, now, "due_firings")
+    if clock is not None and clock.ticket_id != ticket.id:
+        raise ValidationError.single(
+            "due_firings",
+            "clock",
+            f"the clock state is of ticket {clock.ticket_id!r}, not of ticket {ticket.id!r}",
+        )
     if ticket.status not in UNSOLVED or not rules:
         return ()
     facts = _Facts(ticket.timeline)
@@ -459,7 +500,7 @@ def due_firings(
         key = trigger_key(trigger)
         if (rule.name, key, held[0]) in facts.fired or not _matches(rule, ticket, customer):
             continue
-        explained = _held(trigger, ticket, facts, sla, calendars, now, True)
+        explained = _held(trigger, ticket, facts, sla, calendars, now, True, clock)
         assert explained is not None
         cycle, at, reason = explained
         found.append(Firing(rule.name, key, cycle, at, reason, rule.actions))
