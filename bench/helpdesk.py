@@ -95,6 +95,7 @@ from csdomain.sla import (
     SlaState,
     SlaStatus,
     Target,
+    advance_clock,
     clock_state,
     evaluate,
     evaluate_clock,
@@ -1326,8 +1327,95 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.check and not all(g.met for g in outcome.goals) else 0
 
 
+STAGES = (
+    "lease 100 schedules (read them)",
+    "get_many 100 tickets (load the timelines)",
+    "settle: advance_clock, evaluate_clock, due_firings, apply_firing, next_check, schedule_for",
+    "save the schedule",
+    "save the ticket (3 new events, outbox)",
+    "commit",
+)
+
+
+def stages(store: Store, setup: DeskSetup, now: datetime) -> tuple[dict[str, float], int]:
+    """One sweep written with the public functions the desk's sweep calls, each step timed
+    (seconds summed over the batches) -- what the sweep's time is made of."""
+    schedules = store.collection(SCHEDULES)
+    sla, rules = setup.sla, setup.escalation
+    spent = dict.fromkeys(STAGES, 0.0)
+    high, until, done = now + timedelta(microseconds=1), now + timedelta(minutes=2), 0
+    clock = time.perf_counter
+    while True:
+        t0 = clock()
+        with store.transaction():
+            leased = schedules.lease("sweep", high=high, until=until, limit=100)
+            t1 = clock()
+            spent[STAGES[0]] += t1 - t0
+            if not leased:
+                break
+            tickets = store.tickets.get_many([s.value.ticket_id for s in leased])
+            t2 = clock()
+            spent[STAGES[1]] += t2 - t1
+            for stored_schedule in leased:
+                a = clock()
+                stored = tickets[stored_schedule.value.ticket_id]
+                ticket = stored.value
+                state = advance_clock(stored_schedule.value.clock, ticket, sla)
+                status = evaluate_clock(state, sla, now)
+                for firing in due_firings(
+                    rules, ticket, status, customer=None, now=now, calendars=CALENDARS
+                ):
+                    ticket = apply_firing(
+                        ticket,
+                        firing,
+                        at=now,
+                        ladder=setup.ladder,
+                        groups=setup.group_by_id,
+                        calendars=CALENDARS,
+                        choose_agent=_no_agent,
+                    )
+                state = advance_clock(state, ticket, sla)
+                check = escalation_next_check(
+                    rules, ticket, status, customer=None, now=now, calendars=CALENDARS
+                )
+                schedule = schedule_for(
+                    ticket, state, status, check_at=check, setup=stored_schedule.value.setup
+                )
+                b = clock()
+                schedules.save(schedule, expected_version=stored_schedule.version)
+                c = clock()
+                store.tickets.save(
+                    ticket, expected_version=stored.version, next_deadline=schedule.next_deadline
+                )
+                d = clock()
+                spent[STAGES[2]] += b - a
+                spent[STAGES[3]] += c - b
+                spent[STAGES[4]] += d - c
+                done += 1
+            t3 = clock()
+        spent[STAGES[5]] += clock() - t3
+    return spent, done
+
+
 def profile(seeded: Seeded, due: int, backends: list[str]) -> None:
-    """cProfile of one HelpDesk sweep of ``due`` tickets per backend, in this process."""
+    """Steps of a sweep written by hand with the desk's functions, then a cProfile of one
+    ``HelpDesk.sweep``, per backend, in this process."""
+    plan = Plan("stages", 0, (("s", due),))
+    for backend in backends:
+        target = seeded.get(plan, [backend])[backend]
+        store = target.open()
+        try:
+            gc.collect()
+            spent, done = stages(store, seeded.setup, sweep_at(0))
+        finally:
+            store.close()
+        total = sum(spent.values())
+        print(
+            f"\n### Steps of a sweep: {backend}, {done:,} due tickets, {total:.2f} s "
+            f"({done / total:,.0f} tickets/s)\n\n| step | µs per ticket | share |\n|---|--:|--:|"
+        )
+        for name, seconds in spent.items():
+            print(f"| {name} | {seconds / done * 1e6:,.0f} | {100 * seconds / total:.0f}% |")
     plan = Plan("profile", 0, (("p", due),))
     for backend in backends:
         target = seeded.get(plan, [backend])[backend]
@@ -1343,7 +1431,7 @@ def profile(seeded: Seeded, due: int, backends: list[str]) -> None:
         finally:
             store.close()
         out = io.StringIO()
-        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(prof, stream=out).sort_stats("cumulative").print_stats(45)
         print(
             f"\n### cProfile: {backend}, {due:,} due tickets, {seconds:.2f} s under the profiler\n"
         )
