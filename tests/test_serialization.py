@@ -92,6 +92,19 @@ DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "sla_setup": _sla_setups(),
     "contact_rules": _contact_rules(),
     "erasure": _erasures(),
+    "sla_clock_state": cst.sla_clock_states(),
+    "sla_cycle_state": cst.sla_cycle_states(),
+    "escalation_trigger": cst.escalation_triggers(),
+    "escalation_action": cst.escalation_actions(),
+    "escalation_rule": cst.escalation_rules(),
+    "triage_rule": cst.triage_rules(),
+    "triage": cst.triages(),
+    "assignment_policy": cst.assignment_policies(),
+    "grade_rule": cst.grade_rules(),
+    "round_robin_cursor": cst.round_robin_cursors(),
+    "desk_setup": cst.desk_setups(),
+    "ticket_schedule": cst.ticket_schedules(),
+    "agent_presence": cst.agent_presences(),
 }
 
 
