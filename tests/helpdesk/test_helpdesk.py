@@ -284,3 +284,38 @@ def test_vip_customers_are_triaged_to_the_vip_group(desk: HelpDesk) -> None:
 def test_a_complaint_kind_is_recorded(desk: HelpDesk) -> None:
     ticket_id = _open(desk, kind=TicketKind.COMPLAINT)
     assert desk.schedule(ticket_id).kind is TicketKind.COMPLAINT
+
+
+def test_one_phone_number_is_one_customer_on_every_phone_channel(desk: HelpDesk) -> None:
+    called = desk.open_ticket(contact="13800138000", channel="phone_hotline", subject="Call")
+    texted = desk.open_ticket(contact="+86 138 0013 8000", channel="sms", subject="Text")
+    assert called.value.customer_id == texted.value.customer_id
+    customer = desk.store.customers.get(called.value.customer_id).value
+    assert {p.channel for p in customer.contact_points} == {"phone_hotline", "sms"}
+
+
+def test_a_breached_metric_does_not_hide_the_next_due_instant(desk: HelpDesk) -> None:
+    ticket_id = _open(desk)
+    first_due = desk.schedule(ticket_id).due_at
+    assert first_due is not None
+    desk.sweep(first_due + timedelta(minutes=1))  # first response breached, rule fired
+    schedule = desk.schedule(ticket_id)
+    resolution = desk.sla_status(ticket_id, first_due + timedelta(minutes=1))[SlaMetric.RESOLUTION]
+    assert schedule.sweep_at is not None and resolution.due_at is not None
+    assert schedule.sweep_at <= resolution.due_at
+    assert SlaMetric.FIRST_RESPONSE in schedule.breached
+
+
+def test_a_ticket_queued_in_a_closed_group_is_routed_when_the_group_opens(
+    clock: FrozenClock,
+) -> None:
+    evening = datetime(2026, 12, 7, 20, 0, tzinfo=SHANGHAI)
+    clock.set(evening)
+    desk = HelpDesk(open_store("memory:", tenant="acme", clock=clock), _setup(), clock=clock)
+    ticket_id = _open(desk)
+    assert desk.ticket(ticket_id).value.assignee_id is None
+    opening = datetime(2026, 12, 8, 9, 0, tzinfo=SHANGHAI)
+    assert desk.schedule(ticket_id).route_at == opening
+    desk.sweep(opening)
+    assert desk.ticket(ticket_id).value.assignee_id == "agt_amy"
+    assert desk.schedule(ticket_id).route_at is None

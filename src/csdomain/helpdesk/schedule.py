@@ -83,7 +83,8 @@ class TicketSchedule:
     """Where one ticket stands for the desk's sweeps and queries (see the module docs).
 
     ``queued_at`` is when the ticket started waiting unassigned in its group (None
-    once assigned, solved or closed); ``solved_at`` when it was last solved (None
+    once assigned, solved or closed); ``route_at`` when its closed group opens again,
+    for a sweep to route it then; ``solved_at`` when it was last solved (None
     unless solved); ``breached`` the metrics whose latest cycle is breached.
     ``setup`` fingerprints the SLA policy the clock state was walked with, so a
     changed policy is walked again instead of trusted.
@@ -107,6 +108,7 @@ class TicketSchedule:
     warning_metric: SlaMetric | None
     breached: tuple[SlaMetric, ...]
     check_at: datetime | None
+    route_at: datetime | None
     sweep_at: datetime | None
     setup: str
     clock: SlaClockState
@@ -202,12 +204,16 @@ def schedule_for(
     *,
     check_at: datetime | None,
     setup: str,
+    route_at: datetime | None = None,
 ) -> TicketSchedule:
     """The schedule of ``ticket`` from its SLA status ``sla`` at ``sla.now``.
 
-    ``check_at`` is the next instant an escalation rule's trigger starts to hold.
-    ``sweep_at`` is the earliest of the warning, due and check instants still ahead
-    of ``sla.now`` (the rules due by then have fired: the caller settled the ticket).
+    ``check_at`` is the next instant an escalation rule's trigger starts to hold;
+    ``route_at`` the next opening of the group a queued ticket waits in. ``sweep_at``
+    is the earliest instant still ahead of ``sla.now`` among every running metric's
+    next warning and due instant (a breached metric does not hide another's), the
+    check and the route instants (the rules due by then have fired: the caller
+    settled the ticket).
     """
     now = sla.now
     unsolved = ticket.status in UNSOLVED
@@ -219,8 +225,9 @@ def schedule_for(
     due_at, due_metric = _earliest((m.due_at, m.metric) for m in running)
     warning_at, warning_metric = _earliest((m.next_warning_at, m.metric) for m in running)
     if not unsolved:
-        check_at = None
-    ahead = [t for t in (warning_at, due_at, check_at) if t is not None and t > now]
+        check_at = route_at = None
+    ahead = [t for m in running for t in (m.next_warning_at, m.due_at) if t is not None and t > now]
+    ahead.extend(t for t in (check_at, route_at) if t is not None and t > now)
     sweep_at = min(ahead, default=None)
     return TicketSchedule(
         ticket_id=ticket.id,
@@ -243,6 +250,7 @@ def schedule_for(
         warning_metric=warning_metric,
         breached=tuple(m.metric for m in sla.metrics if m.state is SlaState.BREACHED),
         check_at=check_at,
+        route_at=route_at,
         sweep_at=sweep_at,
         setup=setup,
         clock=clock,

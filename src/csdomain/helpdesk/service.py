@@ -13,6 +13,8 @@ the timeline's time order, whatever clocks the workers have.
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -20,7 +22,7 @@ from typing import Any, Final, TypeVar
 import attrs
 
 from csdomain._kernel.time import ensure_aware, to_epoch_us
-from csdomain.addresses import ContactRules
+from csdomain.addresses import PHONE_CHANNELS, ContactRules
 from csdomain.channels import Channel, ChannelKind, channel_key
 from csdomain.clock import Clock
 from csdomain.conditions import ALWAYS
@@ -88,6 +90,9 @@ _MICROSECOND: Final = timedelta(microseconds=1)
 #: The events an SLA clock reads (csdomain.sla's walk): after firings that added none of
 #: these, the SLA status at the same instant is unchanged.
 _CLOCK_EVENTS: Final = frozenset({MessageAdded, StatusChanged, PriorityChanged, TicketCreated})
+#: The first pause between attempts of a command (doubled each time, randomized).
+_BACKOFF: Final = 0.002
+_random = random.Random()
 #: How long a sweep worker holds the schedules it leased before another may take them.
 DEFAULT_LEASE: Final = timedelta(minutes=2)
 
@@ -209,9 +214,12 @@ class HelpDesk:
     # -- units of work -----------------------------------------------------------------
 
     def _retrying(self, work: Callable[[], T]) -> T:
-        """Run ``work`` in a transaction, again on a conflict or a retryable error."""
+        """Run ``work`` in a transaction, again on a conflict or a retryable error, after
+        a short random pause that doubles each time (so racing writers spread out)."""
         last: Exception | None = None
-        for _ in range(self._max_attempts):
+        for attempt in range(self._max_attempts):
+            if attempt:
+                time.sleep(_random.uniform(0, _BACKOFF * 2 ** min(attempt, 8)))
             try:
                 with self._store.transaction():
                     return work()
@@ -337,7 +345,14 @@ class HelpDesk:
             else None
         )
         fingerprint = self._fingerprints.get(clock.policy or "", "")
-        return ticket, schedule_for(ticket, clock, status, check_at=check, setup=fingerprint)
+        route_at = None
+        if ticket.assignee_id is None and ticket.group_id is not None and ticket.status in UNSOLVED:
+            calendar = self._setup.calendar_of(self._setup.group(ticket.group_id))
+            if calendar is not None and not calendar.is_open(at):
+                route_at = calendar.next_open(at)
+        return ticket, schedule_for(
+            ticket, clock, status, check_at=check, setup=fingerprint, route_at=route_at
+        )
 
     def sla_status(self, ticket_id: str, now: datetime | None = None) -> SlaStatus:
         """The SLA status of ticket ``ticket_id`` at ``now`` (default: the clock's now), from
@@ -479,6 +494,18 @@ class HelpDesk:
             )
         )
 
+    def _route_queued(self, ticket: Ticket, customer: Customer | None, at: datetime) -> Ticket:
+        """Route a ticket waiting unassigned in its group, if an agent is free now; else
+        leave it as it is (no note: waiting is what a queue does)."""
+        if ticket.assignee_id is not None or ticket.group_id is None:
+            return ticket
+        if ticket.status not in UNSOLVED:
+            return ticket
+        if customer is None:
+            customer = self._customer_of(ticket)
+        routed = self._route(ticket, customer, at, group_id=ticket.group_id)
+        return routed if routed.assignee_id is not None else ticket
+
     # -- intake ------------------------------------------------------------------------------
 
     def _find_or_create_customer(
@@ -487,11 +514,22 @@ class HelpDesk:
         channel: str,
         name: str | None,
         locale: str | None,
-        at: datetime,
     ) -> Customer:
-        found = self._store.customers.find_by_contact(contact, channel)
+        customers = self._store.customers
+        found = customers.find_by_contact(contact, channel)
         if found:
             return found[0].value
+        if channel in PHONE_CHANNELS:
+            # One phone number is one person on every phone-like channel: the hotline
+            # caller who texts later is the same customer, who gains an sms contact point.
+            for other in sorted(PHONE_CHANNELS - {channel}):
+                known = customers.find_by_contact(contact, other)
+                if known:
+                    stored = known[0]
+                    point = ContactPoint(channel=channel, address=contact)
+                    customer = stored.value.with_contact_point(point)
+                    customers.save(customer, expected_version=stored.version)
+                    return customer
         customer = Customer(
             id=self._ids.new("cus"),
             display_name=name or contact,
@@ -533,7 +571,7 @@ class HelpDesk:
 
         def work() -> Stored[Ticket]:
             at = self._now()
-            customer = self._find_or_create_customer(contact, key, customer_name, locale, at)
+            customer = self._find_or_create_customer(contact, key, customer_name, locale)
             ticket = Ticket.open(
                 id=self._ids.new("tkt"),
                 customer_id=customer.id,
@@ -842,10 +880,9 @@ class HelpDesk:
             for stored in waiting.items:
 
                 def change(ticket: Ticket, at: datetime, group: str = group) -> Ticket:
-                    if ticket.assignee_id is not None or ticket.group_id != group:
+                    if ticket.group_id != group:
                         return ticket
-                    routed = self._route(ticket, self._customer_of(ticket), at, group_id=group)
-                    return routed if routed.assignee_id is not None else ticket
+                    return self._route_queued(ticket, None, at)
 
                 result = self._change(stored.value.ticket_id, change)
                 if result.value.assignee_id is not None:
@@ -1001,16 +1038,18 @@ class HelpDesk:
             customer_stored = customers.get(ticket.customer_id)
             customer = customer_stored.value if customer_stored else None
             at = now if now >= ticket.updated_at else ticket.updated_at
+            if previous.route_at is not None and previous.route_at <= at:
+                ticket = self._route_queued(ticket, customer, at)
             settled, schedule = self._settle(ticket, previous, customer, at)
             self._schedules.save(schedule, expected_version=stored_schedule.version)
-            if settled is not ticket:
+            if settled is not stored.value:
                 self._store.tickets.save(
                     settled, expected_version=stored.version, next_deadline=schedule.next_deadline
                 )
                 saved += 1
                 fired.extend(
                     (ticket.id, event.rule)  # type: ignore[attr-defined]
-                    for event in settled.timeline[len(ticket.timeline) :]
+                    for event in settled.timeline[len(stored.value.timeline) :]
                     if event.type_name == "escalation.rule_fired"
                 )
         return fired, saved
