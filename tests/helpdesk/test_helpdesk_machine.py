@@ -166,6 +166,7 @@ BREACH_RULES = (
             Action.move_to_group("vendor"),
             Action.notify(groups=("vendor", "l1"), external="consumer_association"),
         ),
+        condition=Equals("ticket.kind", "complaint"),  # the others' resolution has no rule
     ),
     EscalationRule(
         name="next-response-late",
@@ -295,6 +296,11 @@ ACTORS = st.sampled_from(
     [Actor.agent("agt_amy"), Actor.agent("agt_eng"), Actor.system(), Actor.customer("cus_x")]
 )
 
+#: The [demo] entry of /tmp/bugs_helpdesk.md: a breached metric hides the next due instant
+#: of another running one from ``sweep_at``. The laws it breaks are off until it is fixed
+#: (:func:`test_a_breached_metric_does_not_hide_the_next_due_instant` shows it meanwhile).
+SWEEP_AT_BUG = True
+
 _TENANTS = itertools.count(1)
 _RUN = secrets.token_hex(3)
 
@@ -313,6 +319,26 @@ def running_instants(ticket: Ticket, sla: SlaStatus) -> tuple[datetime | None, d
     dues = [m.due_at for m in running if m.due_at is not None]
     warnings = [m.next_warning_at for m in running if m.next_warning_at is not None]
     return min(dues, default=None), min(warnings, default=None)
+
+
+def breached_metrics(sla: SlaStatus) -> tuple[SlaMetric, ...]:
+    return tuple(m.metric for m in sla.metrics if m.state is SlaState.BREACHED)
+
+
+def clock_instants(ticket: Ticket, sla: SlaStatus) -> list[datetime]:
+    """The instants still ahead of ``sla.now`` at which a running clock of an unsolved
+    ticket reaches a warning or breaches (its breach starts just after its due instant)."""
+    if ticket.status not in UNSOLVED:
+        return []
+    instants = []
+    for m in sla.metrics:
+        if m.state is not SlaState.RUNNING:
+            continue
+        if m.next_warning_at is not None and m.next_warning_at > sla.now:
+            instants.append(m.next_warning_at)
+        if m.due_at is not None and m.due_at >= sla.now:
+            instants.append(m.due_at + timedelta(microseconds=1))
+    return instants
 
 
 def fired_keys(ticket: Ticket) -> list[tuple[str, str, int]]:
@@ -633,14 +659,25 @@ class HelpDeskMachine(RuleBasedStateMachine):
                 rules, ticket, fresh, customer=customer, now=at, calendars=CALENDARS
             )
             assert settled == (), settled
+            assert schedule.breached == breached_metrics(fresh)
 
-            # Read at the clock's now, the due instant is the same; so is the next
-            # warning, unless the schedule is due for a sweep.
+            # A sweep looks at the ticket when any running clock next warns or breaches.
+            for instant in () if SWEEP_AT_BUG else clock_instants(ticket, fresh):
+                assert schedule.sweep_at is not None and schedule.sweep_at <= instant, (
+                    ticket.id,
+                    instant,
+                    schedule,
+                )
+
+            # Read at the clock's now, the due instant is the same; so are the next
+            # warning and the breached metrics, unless the schedule is due for a sweep.
             current = evaluate(ticket, sla, now, customer=customer)
             due_now, warning_now = running_instants(ticket, current)
             assert schedule.due_at == due_now
             if schedule.sweep_at is None or schedule.sweep_at > now:
                 assert schedule.warning_at == warning_now
+                if not SWEEP_AT_BUG:
+                    assert schedule.breached == breached_metrics(current), (ticket.id, schedule)
 
             # A breach by now has fired its rules, once the desk swept at now.
             if self.swept_at == now and unsolved:
@@ -648,6 +685,8 @@ class HelpDeskMachine(RuleBasedStateMachine):
                 for breach in BREACH_RULES:
                     assert breach.trigger.kind is TriggerKind.SLA_BREACH
                     assert breach.trigger.metric is not None
+                    if not breach.condition.matches(ticket, customer):
+                        continue
                     metric = current.get(breach.trigger.metric)
                     if metric is None or metric.breached_at is None or metric.breached_at > now:
                         continue
@@ -671,8 +710,28 @@ def test_the_desk_keeps_its_laws_in_memory() -> None:
     run("memory:")
 
 
-def test_the_desk_keeps_its_laws_on_sqlite(tmp_path: Path) -> None:
-    run(f"sqlite:///{tmp_path / 'desk.db'}")
+def test_the_desk_keeps_its_laws_on_sqlite(scratch: Path) -> None:
+    run(f"sqlite:///{scratch / 'desk.db'}")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="[demo] schedule_for: a breached metric hides the due instant (/tmp/bugs_helpdesk.md)",
+)
+def test_a_breached_metric_does_not_hide_the_next_due_instant() -> None:
+    clock = FrozenClock(STARTS[0])  # Monday 10:00
+    desk = HelpDesk(open_store("memory:", tenant="acme", clock=clock), SETUP, clock=clock)
+    ticket_id = desk.open_ticket(
+        contact="13800138000", channel="phone_hotline", subject="x"
+    ).value.id
+    clock.advance(timedelta(days=1))
+    desk.sweep()  # the first response breached on Monday at 15:00
+    clock.set(datetime(2026, 12, 11, 20, 0, tzinfo=SHANGHAI))
+    desk.sweep()  # past the resolution's 75% warning (Friday 19:00)
+    resolution = desk.sla_status(ticket_id)[SlaMetric.RESOLUTION]
+    assert resolution.state is SlaState.RUNNING and resolution.due_at is not None
+    sweep_at = desk.schedule(ticket_id).sweep_at
+    assert sweep_at is not None and sweep_at <= resolution.due_at + timedelta(microseconds=1)
 
 
 @pytest.fixture
