@@ -31,6 +31,17 @@ from csdomain import (
 )
 from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.conditions import ALWAYS, CONDITION_TYPES
+from csdomain.escalation import (
+    Action,
+    EscalationRule,
+    NotificationQueued,
+    RuleFired,
+    SeniorAgentRequested,
+    Trigger,
+)
+from csdomain.helpdesk import AgentPresence, DeskSetup, Routed, TicketSchedule
+from csdomain.routing import AssignmentPolicy, GradeRule, RoundRobinCursor, Triage, TriageRule
+from csdomain.sla import CycleState, SlaClockState
 from csdomain.testing import FrozenClock, SequentialIds
 from csdomain.testing import strategies as cst
 from csdomain.testing._hypothesis import _hypothesis_setup_hook
@@ -136,6 +147,28 @@ PUBLIC_CLASSES = sorted(
     name for name in csdomain.__all__ if isinstance(getattr(csdomain, name), type)
 )
 
+#: The strategy for each public class of the packages the facade does not re-export
+#: (the engines and the service are imported by their module names).
+PACKAGE_STRATEGY_FOR: dict[type, Any] = {
+    SlaClockState: cst.sla_clock_states,
+    CycleState: cst.sla_cycle_states,
+    Trigger: cst.escalation_triggers,
+    Action: cst.escalation_actions,
+    EscalationRule: cst.escalation_rules,
+    SeniorAgentRequested: lambda: cst.escalation_events(types=[SeniorAgentRequested]),
+    RuleFired: lambda: cst.escalation_events(types=[RuleFired]),
+    NotificationQueued: lambda: cst.escalation_events(types=[NotificationQueued]),
+    TriageRule: cst.triage_rules,
+    Triage: cst.triages,
+    AssignmentPolicy: cst.assignment_policies,
+    GradeRule: cst.grade_rules,
+    RoundRobinCursor: cst.round_robin_cursors,
+    DeskSetup: cst.desk_setups,
+    TicketSchedule: cst.ticket_schedules,
+    AgentPresence: cst.agent_presences,
+    Routed: cst.routed_events,
+}
+
 #: Strategies whose values are not instances of a csdomain class.
 PLAIN: dict[str, type | tuple[type, ...]] = {
     "aware_datetimes": datetime,
@@ -166,7 +199,8 @@ def test_every_public_class_has_a_strategy() -> None:
 
 def test_every_strategy_is_tested() -> None:
     covered = {getattr(f, "__name__", "") for f in STRATEGY_FOR.values() if f is not None}
-    lambdas_cover = {"ticket_events", "errors", "id_generators"}
+    covered |= {getattr(f, "__name__", "") for f in PACKAGE_STRATEGY_FOR.values()}
+    lambdas_cover = {"ticket_events", "errors", "id_generators", "escalation_events"}
     assert set(cst.__all__) <= covered | lambdas_cover | set(PLAIN)
 
 
@@ -259,6 +293,28 @@ def test_bad_arguments_raise_invalid_argument(make: Any) -> None:
 
 
 # -- every strategy yields valid values of its type --------------------------------------
+
+
+@pytest.mark.parametrize("cls", PACKAGE_STRATEGY_FOR, ids=lambda cls: cls.__name__)
+def test_strategy_for_package_class_yields_valid_instances(cls: type) -> None:
+    @FEW
+    @given(PACKAGE_STRATEGY_FOR[cls]())
+    def check(value: object) -> None:
+        assert isinstance(value, cls)
+        if not isinstance(value, TicketSchedule):  # a derived value: no checks of its own
+            revalidate(value)
+
+    check()
+
+
+@pytest.mark.parametrize("cls", PACKAGE_STRATEGY_FOR, ids=lambda cls: cls.__name__)
+def test_package_classes_resolve_through_hypothesis(cls: type) -> None:
+    @FEW
+    @given(st.from_type(cls))
+    def check(value: object) -> None:
+        assert isinstance(value, cls)
+
+    check()
 
 
 @pytest.mark.parametrize("name", sorted(n for n, f in STRATEGY_FOR.items() if f is not None))

@@ -83,6 +83,7 @@ from csdomain.testing.strategies._escalation import (
 from csdomain.testing.strategies._helpdesk import (
     agent_presences,
     desk_setups,
+    routed_events,
     ticket_schedules,
 )
 from csdomain.testing.strategies._people import (
@@ -183,6 +184,7 @@ __all__ = [
     "reopen_rules",
     "roles",
     "round_robin_cursors",
+    "routed_events",
     "sla_clock_states",
     "sla_cycle_states",
     "sla_metrics",

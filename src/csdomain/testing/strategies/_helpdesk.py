@@ -9,17 +9,17 @@ from hypothesis.strategies import DrawFn, SearchStrategy
 
 from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.escalation import Action, EscalationRule, Trigger
-from csdomain.helpdesk import AgentPresence, DeskSetup, TicketSchedule, schedule_for
+from csdomain.helpdesk import AgentPresence, DeskSetup, Routed, TicketSchedule, schedule_for
 from csdomain.people import Agent, AgentGrade, Group, Presence
 from csdomain.routing import AssignmentPolicy, Strategy, Triage, TriageRule
 from csdomain.sla import SlaMetric, clock_state, evaluate_clock
-from csdomain.testing.strategies._common import aware_datetimes, ids
+from csdomain.testing.strategies._common import aware_datetimes, ids, keys, texts
 from csdomain.testing.strategies._people import agents
 from csdomain.testing.strategies._sla import sla_setups
-from csdomain.testing.strategies._tickets import tickets
+from csdomain.testing.strategies._tickets import actors, tickets
 from csdomain.testing.strategies.registry import register
 
-__all__ = ["agent_presences", "desk_setups", "ticket_schedules"]
+__all__ = ["agent_presences", "desk_setups", "routed_events", "ticket_schedules"]
 
 _TIERS = ("L1", "L2", "L3")
 
@@ -157,3 +157,23 @@ def agent_presences() -> SearchStrategy[AgentPresence]:
 
 
 register(AgentPresence, agent_presences)
+
+
+def routed_events() -> SearchStrategy[Routed]:
+    """:class:`~csdomain.helpdesk.Routed` events: a group, an agent or none (the ticket
+    waits in the queue), the triage rule or none, and a few reasons.
+
+    Requires Hypothesis.
+    """
+    return st.builds(
+        Routed,
+        at=aware_datetimes(),
+        actor=actors(),
+        group_id=ids(prefix="grp"),
+        assignee_id=st.none() | ids(prefix="agt"),
+        rule=st.none() | keys(max_size=20),
+        reasons=st.lists(texts(max_size=60), max_size=3).map(tuple),
+    )
+
+
+register(Routed, routed_events)
