@@ -1,12 +1,13 @@
 """The ``csdomain`` command: ``csdomain demo``, ``csdomain tickets``, ``csdomain --version``.
 
-``demo`` walks through a small day at a help desk (customers on WeChat, the
-phone hotline and web chat; replies, a pending wait, an escalation to L2,
-solved tickets, one still waiting), saves what it made in a store (a SQLite
-file by default, ``--db PATH``; ``--url URL`` for any store; ``--memory`` for
-none), then prints each ticket's timeline and SLA status at the end of the
-day with localized labels, one ticket as a JSON document, and where it saved.
-Run again on the same file, it adds another day's tickets to it. ``tickets``
+``demo`` runs a day at a three-line help desk through the
+:class:`~csdomain.helpdesk.HelpDesk` (intake on four channels, round-robin and
+skills routing, a VIP's request for a senior agent, a complaint escalated by
+rule L1 -> L2 -> vendor, sweeps), saves it in a store (a SQLite file by default,
+``--db PATH``; ``--url URL`` for any store; ``--memory`` for none), then prints
+who got what and why, each ticket's SLA status, the support lead's due view and
+one ticket as a JSON document, with localized labels, and where it saved. Run
+again on the same file, it adds another day's tickets to it. ``tickets``
 lists the tickets of an existing store page by page.
 
 Usage errors exit with status 2 and name the option that was wrong
