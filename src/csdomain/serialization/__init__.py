@@ -78,8 +78,10 @@ from cattrs.strategies import configure_union_passthrough
 # them here lets a document of any built-in type load by its name alone (from_json(text)).
 import csdomain.channels
 import csdomain.customers
+import csdomain.escalation
 import csdomain.people
 import csdomain.priorities
+import csdomain.routing
 import csdomain.sla.policy  # noqa: F401
 from csdomain._kernel import codec
 from csdomain._kernel.documents import declare_document, document_types
@@ -90,11 +92,15 @@ from csdomain.conditions import CONDITION_TYPES, Condition
 from csdomain.conditions import MAX_DEPTH as CONDITIONS_MAX_DEPTH
 from csdomain.errors import ValidationError
 from csdomain.serialization._fast import (
+    FastHook,
     MemoHook,
+    class_dumper,
+    class_loader,
     enum_value,
     event_dumper,
     event_loader,
     object_dumper,
+    plain_document_class,
     state_comparer,
 )
 from csdomain.tickets import (
@@ -396,6 +402,7 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
       ``timeline``; structuring replays the timeline and rejects a document
       whose state fields disagree with it.
     """
+    _configure_documents(converter)  # first: every hook registered below takes precedence
     converter.register_structure_hook_factory(_is_collection, _collection_structure_factory)
     converter.register_structure_hook(str, _structure_str)
     converter.register_structure_hook(int, _structure_int)
@@ -433,6 +440,40 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     load_timeline = _configure_events(converter)
     _configure_ticket(converter, load_timeline, orjson_native=orjson_native)
     _configure_conditions(converter)
+
+
+def _configure_documents(converter: cattrs.Converter) -> None:
+    """Generated loaders and dumpers for attrs classes of plain document shape (see
+    :func:`csdomain.serialization._fast.plain_document_class`), in place of cattrs'
+    generated functions, on converters with cattrs' default options for attrs classes.
+
+    The loader is an optimistic shortcut: whatever it does not plainly accept (it then
+    returns None) goes to cattrs' own structure function for the class, which loads it
+    or raises exactly as before. The dumper writes the same dict as cattrs' function.
+    """
+    if (
+        type(converter) is not cattrs.Converter
+        or converter.forbid_extra_keys
+        or converter.omit_if_default
+        or converter.use_alias
+        or converter.type_overrides
+        or converter._prefer_attrib_converters
+    ):
+        return
+
+    def unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
+        return class_dumper(cls, converter.get_unstructure_hook)
+
+    converter.register_unstructure_hook_factory(plain_document_class, unstructure_factory)
+    if converter.detailed_validation:
+        return  # it runs only to explain a refused document: cattrs' path does that
+
+    def structure_factory(cls: type) -> Callable[[Any, Any], Any]:
+        slow: Callable[[Any, Any], Any] = converter.gen_structure_attrs_fromdict(cls)
+        fast = class_loader(cls, converter.get_structure_hook)
+        return slow if fast is None else FastHook(fast, slow)
+
+    converter.register_structure_hook_factory(plain_document_class, structure_factory)
 
 
 # Bumped whenever an event type is registered or replaced, so generated loaders of a

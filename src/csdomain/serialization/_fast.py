@@ -19,6 +19,7 @@ its path, exactly as before.
 from __future__ import annotations
 
 import reprlib
+import threading
 import types
 import typing
 from collections import abc
@@ -42,11 +43,16 @@ from csdomain._kernel.validation import (
 )
 
 __all__ = [
+    "FastHook",
     "MemoHook",
+    "class_dumper",
+    "class_loader",
     "event_dumper",
     "event_loader",
     "object_dumper",
+    "plain_attrs_class",
     "plain_checked_class",
+    "plain_document_class",
     "state_comparer",
 ]
 
@@ -83,20 +89,24 @@ class MemoHook:
         return self.build(value, cls)
 
 
-def plain_checked_class(cls: type) -> bool:
-    """True when building ``cls`` with ``object.__new__`` and its fields' setters, after
-    its checks passed, gives what its ``__init__`` would: an attrs :class:`Checked`
-    class with attrs' own ``__init__`` and post-init, and fields without validators,
-    aliases or ``init=False``."""
-    if not (isinstance(cls, type) and attrs.has(cls) and issubclass(cls, Checked)):
+def plain_attrs_class(cls: type) -> bool:
+    """True when building ``cls`` with ``object.__new__`` and its fields' setters (after
+    its checks passed, for a :class:`Checked` class) gives what its ``__init__`` would:
+    an attrs class with attrs' own ``__init__``, no ``__new__``, pre-init or cached
+    hash of its own, no post-init but :class:`Checked`'s, and fields without
+    validators, aliases or ``init=False``."""
+    if not (isinstance(cls, type) and attrs.has(cls)):
         return False
     init = cls.__dict__.get("__init__")
     code = getattr(init, "__code__", None)
     if code is None or not code.co_filename.startswith("<attrs generated"):
         return False
-    if getattr(cls, "__attrs_post_init__", None) is not Checked.__attrs_post_init__:
+    post_init = getattr(cls, "__attrs_post_init__", None)
+    if post_init is not (Checked.__attrs_post_init__ if issubclass(cls, Checked) else None):
         return False
-    if hasattr(cls, "__attrs_pre_init__"):
+    if hasattr(cls, "__attrs_pre_init__") or hasattr(cls, "_attrs_cached_hash"):
+        return False
+    if cls.__new__ is not object.__new__:
         return False
     for a in attrs.fields(cls):
         if not a.init or a.alias != a.name or a.validator is not None:
@@ -106,6 +116,67 @@ def plain_checked_class(cls: type) -> bool:
         ):
             return False  # attrs.Converter objects may take self or the field
     return True
+
+
+def plain_checked_class(cls: type) -> bool:
+    """:func:`plain_attrs_class` for a :class:`Checked` class (timeline events are)."""
+    return isinstance(cls, type) and issubclass(cls, Checked) and plain_attrs_class(cls)
+
+
+def plain_document_class(cls: Any) -> bool:
+    """True for an attrs class of plain document shape, which gets a generated loader and
+    dumper (:func:`class_loader`, :func:`class_dumper`): a :func:`plain_attrs_class`
+    (checked or not) whose fields are text, integers, booleans, enums, datetimes,
+    optional values of those, tuples of those, or other attrs classes (loaded and
+    dumped by the converter's own hooks for them, generated ones too)."""
+    if not plain_attrs_class(cls):
+        return False
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # unresolvable annotations: cattrs' own path explains
+        return False
+    return all(_plain_type(hints.get(a.name)) for a in attrs.fields(cls))
+
+
+def _plain_type(tp: Any) -> bool:
+    if tp in _PLAIN_SCALARS or _is_enum(tp):
+        return True
+    inner = _optional_of(tp)
+    if inner is not None:
+        return _plain_type(inner)
+    args = _tuple_args(tp)
+    if args:
+        return all(_plain_type(a) for a in args if a is not Ellipsis)
+    return isinstance(tp, type) and attrs.has(tp)
+
+
+_PLAIN_SCALARS: Final = (str, int, bool, datetime)
+
+
+def _is_enum(tp: Any) -> bool:
+    return isinstance(tp, type) and issubclass(tp, Enum)
+
+
+class FastHook:
+    """A converter's structure hook for a :func:`plain_document_class`: its generated
+    loader (``fast``) first, and when that returns None, the hook cattrs makes for the
+    class (``slow``), which loads the value or raises exactly as it did without one.
+    Loaders of other classes call ``fast`` directly for a field of this class."""
+
+    __slots__ = ("fast", "slow")
+
+    def __init__(
+        self, fast: Callable[[dict[str, Any]], Any], slow: Callable[[Any, Any], Any]
+    ) -> None:
+        self.fast = fast
+        self.slow = slow
+
+    def __call__(self, value: Any, cls: Any) -> Any:
+        if type(value) is dict:
+            made = self.fast(value)
+            if made is not None:
+                return made
+        return self.slow(value, cls)
 
 
 def _optional_of(tp: Any) -> Any:
@@ -123,16 +194,30 @@ class _Code:
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.names: dict[str, object] = {"_MISSING": _MISSING}
+        self.count = 0
 
     def name(self, key: str, value: object) -> str:
         self.names[key] = value
         return key
+
+    def fresh(self, prefix: str) -> str:
+        """A name not used before in this function."""
+        self.count += 1
+        return f"{prefix}_{self.count}"
+
+    def ref(self, prefix: str, value: object) -> str:
+        """A new name bound to ``value``."""
+        return self.name(self.fresh(prefix), value)
 
     def add(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
 
 
 _Hooks = Callable[[Any], Callable[[Any, Any], Any]]
+
+# The classes whose loader is being generated, on this thread: a field of such a class
+# (a class holding values of its own type) looks the converter's hook up when it loads.
+_generating = threading.local()
 
 
 def _structure(
@@ -145,24 +230,21 @@ def _structure(
     between): a text field whose check accepts only ``str`` needs no second type test.
     Returns True when the value produced certainly passes ``check`` (the check is then
     the reader's own guarantee, and testing it again would test nothing).
+
+    What the statements accept, the converter's hook for ``tp`` accepts with the same
+    result: text, integers and booleans of exactly their JSON type, enum values,
+    datetimes written with ``+00:00``, lists for tuples (each item read the same way),
+    objects for classes with a generated loader; anything else is read by calling the
+    converter's hook for ``tp`` (``hooks(tp)``), whose errors make the loader return None.
     """
 
     def call(of: Any) -> str:
-        hook = code.name(f"_hook{i}", hooks(of))
-        return f"{hook}({var}, {code.name(f'_type{i}', of)})"
+        if of in getattr(_generating, "classes", ()):  # the hook is being made: look it up
+            lookup, of_name = code.name("_hooks", hooks), code.ref("_type", of)
+            return f"{lookup}({of_name})({var}, {of_name})"
+        return f"{code.ref('_hook', hooks(of))}({var}, {code.ref('_type', of)})"
 
     covered = check.types if check is not None else None
-    memo = hooks(tp)
-    if isinstance(memo, MemoHook):
-        found = code.name(f"_memo{i}", memo.memo)
-        key = ", ".join(f"{var}[{k!r}]" for k in memo.keys)  # KeyError: the full path
-        code.add(indent, f"if type({var}) is dict and len({var}) == {len(memo.keys)}:")
-        code.add(indent + 1, f"_m = {found}.get(({key},))")
-        code.add(indent + 1, f"{var} = _m if _m is not None else {call(tp)}")
-        code.add(indent, "else:")
-        code.add(indent + 1, f"{var} = {call(tp)}")
-        # The converter's hook for tp returns a tp or raises, and the memo holds tps.
-        return _is_type_test(check, "isinstance({v}, {cls})", "cls", tp)
     inner = _optional_of(tp)
     if tp is str:
         if covered is None or not set(covered) <= {str}:
@@ -172,12 +254,15 @@ def _structure(
             code.add(indent, f"if {var} is not None and type({var}) is not str: return None")
     elif tp in (int, bool):
         code.add(indent, f"if type({var}) is not {tp.__name__}: return None")
-    elif isinstance(tp, type) and issubclass(tp, Enum):
-        members = code.name(f"_members{i}", {m.value: m for m in tp})
+    elif inner in (int, bool):
+        test = f"type({var}) is not {inner.__name__}"
+        code.add(indent, f"if {var} is not None and {test}: return None")
+    elif _is_enum(tp):
+        members = code.ref("_members", {m.value: m for m in tp})
         code.add(indent, f"{var} = {members}[{var}]")
         return _is_type_test(check, "type({v}) is {enum}", "enum", tp)
-    elif isinstance(inner, type) and issubclass(inner, Enum):
-        members = code.name(f"_members{i}", {m.value: m for m in inner})
+    elif _is_enum(inner):
+        members = code.ref("_members", {m.value: m for m in inner})
         code.add(indent, f"if {var} is not None: {var} = {members}[{var}]")
     elif tp is datetime or inner is datetime:
         # What to_dict writes; any other spelling takes the converter's path.
@@ -206,12 +291,98 @@ def _structure(
         # The check tests every key and value: copying the JSON object is all to do.
         code.add(indent, f"if type({var}) is not dict: return None")
         code.add(indent, f"{var} = dict({var})")
-    elif get_origin(tp) is tuple:
-        code.add(indent, f"{var} = () if type({var}) is list and not {var} else {call(tp)}")
+    elif _tuple_args(tp):
+        _structure_tuple(code, indent, var, get_args(tp), hooks, i)
+    elif isinstance(tp, type) and attrs.has(tp):
+        return _structure_object(code, indent, var, tp, check, hooks, call)
     elif inner is not None:
-        code.add(indent, f"if {var} is not None: {var} = {call(inner)}")
+        code.add(indent, f"if {var} is not None:")
+        _structure(code, indent + 1, var, inner, None, hooks, i)
     else:
         code.add(indent, f"{var} = {call(tp)}")
+    return False
+
+
+def _structure_tuple(
+    code: _Code, indent: int, var: str, args: tuple[Any, ...], hooks: _Hooks, i: int
+) -> None:
+    """A tuple read from a JSON list (or a tuple for a fixed-size one), each item as its
+    type says (the converter's tuple hooks read lists so, refusing a fixed-size tuple of
+    the wrong length)."""
+    if len(args) == 2 and args[1] is Ellipsis:
+        item = args[0]
+        if item is str:
+            only_str = code.name("_only_str", _only_str)
+            code.add(indent, f"if type({var}) is not list or not {only_str}({var}): return None")
+            code.add(indent, f"{var} = tuple({var})")
+            return
+        code.add(indent, f"if type({var}) is not list: return None")
+        if _is_enum(item):
+            members = code.ref("_members", {m.value: m for m in item})
+            x = code.fresh("_x")
+            code.add(indent, f"{var} = tuple([{members}[{x}] for {x} in {var}])")
+            return
+        items, x = code.fresh("_items"), code.fresh("_x")
+        code.add(indent, f"{items} = []")
+        code.add(indent, f"for {x} in {var}:")
+        _structure(code, indent + 1, x, item, None, hooks, i)
+        code.add(indent + 1, f"{items}.append({x})")
+        code.add(indent, f"{var} = tuple({items})")
+        return
+    # to_dict writes a fixed-size tuple as a tuple, JSON as a list: both are read.
+    shape = f"type({var}) is not list and type({var}) is not tuple or len({var}) != {len(args)}"
+    code.add(indent, f"if {shape}: return None")
+    parts = [code.fresh("_p") for _ in args]
+    code.add(indent, f"{', '.join(parts)}, = {var}")
+    for part, arg in zip(parts, args, strict=True):
+        _structure(code, indent, part, arg, None, hooks, i)
+    code.add(indent, f"{var} = ({', '.join(parts)},)")
+
+
+def _tuple_args(tp: Any) -> tuple[Any, ...]:
+    """The item types of ``tuple[X, ...]`` (``(X, Ellipsis)``) or of ``tuple[X, Y]``, else
+    ``()``."""
+    if get_origin(tp) is not tuple:
+        return ()
+    args = get_args(tp)
+    if len(args) == 2 and args[1] is Ellipsis:
+        return args
+    return () if Ellipsis in args or args == ((),) else args
+
+
+def _structure_object(
+    code: _Code,
+    indent: int,
+    var: str,
+    tp: type,
+    check: Check | None,
+    hooks: _Hooks,
+    call: Callable[[Any], str],
+) -> bool:
+    """An attrs object: its generated loader when the converter has one for it (inline,
+    a shared one for actors), else the converter's hook. True when ``check`` is the
+    instance test the value certainly passes."""
+    if tp in getattr(_generating, "classes", ()):
+        code.add(indent, f"{var} = {call(tp)}")
+        return False
+    hook = hooks(tp)
+    if isinstance(hook, MemoHook):
+        found = code.ref("_memo", hook.memo)
+        key = ", ".join(f"{var}[{k!r}]" for k in hook.keys)  # KeyError: the full path
+        code.add(indent, f"if type({var}) is dict and len({var}) == {len(hook.keys)}:")
+        code.add(indent + 1, f"_m = {found}.get(({key},))")
+        code.add(indent + 1, f"{var} = _m if _m is not None else {call(tp)}")
+        code.add(indent, "else:")
+        code.add(indent + 1, f"{var} = {call(tp)}")
+        # The converter's hook for tp returns a tp or raises, and the memo holds tps.
+        return _is_type_test(check, "isinstance({v}, {cls})", "cls", tp)
+    if isinstance(hook, FastHook):
+        load = code.ref("_load", hook.fast)
+        code.add(indent, f"if type({var}) is not dict: return None")
+        code.add(indent, f"{var} = {load}({var})")
+        code.add(indent, f"if {var} is None: return None")
+        return _is_type_test(check, "isinstance({v}, {cls})", "cls", tp)
+    code.add(indent, f"{var} = {call(tp)}")
     return False
 
 
@@ -236,6 +407,34 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
     """
     if not plain_checked_class(cls):
         return None
+    return class_loader(cls, structure_hook)
+
+
+def class_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]], Any] | None:
+    """The generated loader of ``cls`` objects from JSON dicts, for a
+    :func:`plain_attrs_class` (None for any other class): it reads each field as
+    :func:`_structure` says, runs the attrs converters, and for a :class:`Checked` class
+    its field checks (inlined) and whole-object checks, then sets the slots.
+
+    It returns the object, or None whenever the converter's path must decide (a value
+    it does not plainly accept, a refused check, any error); loaders of the classes of
+    nested fields are inlined when ``structure_hook`` gives a :class:`FastHook`.
+    """
+    if not plain_attrs_class(cls):
+        return None
+    generating = getattr(_generating, "classes", None)
+    if generating is None:
+        generating = _generating.classes = set()
+    generating.add(cls)
+    try:
+        return _class_loader(cls, structure_hook, issubclass(cls, Checked))
+    finally:
+        generating.discard(cls)
+
+
+def _class_loader(
+    cls: type, structure_hook: _Hooks, checks: bool
+) -> Callable[[dict[str, Any]], Any] | None:
     hints = typing.get_type_hints(cls)
     code = _Code()
     new = code.name("_new", object.__new__)
@@ -247,7 +446,8 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
     for i, a in enumerate(attrs.fields(cls)):
         var = f"v{i}"
         tp = hints[a.name]
-        check = a.metadata.get(CHECK)
+        # Only a Checked class runs its fields' checks (in its post-init).
+        check = a.metadata.get(CHECK) if checks else None
         # The check runs on the value read when nothing converts it in between; a UTC
         # datetime read here is what to_utc would keep, so to_utc is skipped below.
         utc_read = a.converter is to_utc and tp is datetime and a.default is attrs.NOTHING
@@ -306,7 +506,7 @@ def event_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
     code.add(2, f"obj = {new}({klass})")
     for line in sets:
         code.add(2, line)
-    if getattr(cls, "_check_whole", None) is not Checked._check_whole:
+    if checks and getattr(cls, "_check_whole", None) is not Checked._check_whole:
         code.add(2, "for _ in obj._check_whole(): return None")
     code.add(1, "except Exception:  # anything unusual: the converter's path decides")
     code.add(2, "return None")
@@ -402,35 +602,88 @@ def object_dumper(
     """A generated function writing an object's ``fields`` (name -> type) as a dict, in
     order, each value through ``unstructure_hook(type)``, after the ``first`` items:
     the dict cattrs' generated unstructure function makes, without its calls of
-    identity hooks."""
+    identity hooks (and of cattrs' own list and tuple hooks, written out in place)."""
     code = _Code()
-    items = [
+    entries = [
         f"{k!r}: {code.name(f'_first{j}', v)}" for j, (k, v) in enumerate((first or {}).items())
     ]
-    for i, (field, tp) in enumerate(fields.items()):
-        hook = unstructure_hook(tp)
-        value = f"e.{field}"
-        inner = _optional_of(tp)
-        flat = _flat_dumpers.get(hook)
-        read = _inline_read(hook)
-        if read is not None:
-            items.append(f"{field!r}: {value}{read}")
-        elif flat is not None:
-            parts = ", ".join(f"{k!r}: _x{i}.{k}{suffix}" for k, suffix in flat)
-            items.append(f"{field!r}: {{{parts}}} if (_x{i} := {value}) is not None else None")
-        elif inner is not None:
-            inner_hook = code.name(f"_hook{i}", unstructure_hook(inner))
-            items.append(f"{field!r}: None if (_x{i} := {value}) is None else {inner_hook}(_x{i})")
-        else:
-            items.append(f"{field!r}: {code.name(f'_hook{i}', hook)}({value})")
+    for field, tp in fields.items():
+        entries.append(f"{field!r}: {_dump(code, f'e.{field}', tp, unstructure_hook)}")
     code.add(0, "def dump(e):")
-    code.add(1, "return {" + ", ".join(items) + "}")
+    code.add(1, "return {" + ", ".join(entries) + "}")
     exec(compile("\n".join(code.lines) + "\n", f"<csdomain dumper {name}>", "exec"), code.names)
     dump = typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
     reads = [(k, _inline_read(unstructure_hook(tp))) for k, tp in fields.items()]
     if not first and all(read is not None for _, read in reads):
         _flat_dumpers[dump] = tuple((k, read) for k, read in reads if read is not None)
     return dump
+
+
+def _dump(
+    code: _Code, value: str, tp: Any, unstructure_hook: Callable[[Any], Callable[[Any], Any]]
+) -> str:
+    """The expression writing ``value`` (a name or an attribute read, free to read twice)
+    of type ``tp`` as ``unstructure_hook(tp)`` writes it."""
+    hook = unstructure_hook(tp)
+    read = _inline_read(hook)
+    if read is not None:
+        return f"{value}{read}"
+    flat = _flat_dumpers.get(hook)
+    if flat is not None:
+        x = code.fresh("_x")
+        parts = ", ".join(f"{k!r}: {x}.{k}{suffix}" for k, suffix in flat)
+        return f"({{{parts}}} if ({x} := {value}) is not None else None)"
+    inner = _optional_of(tp)
+    if inner is not None:  # cattrs' optional hook: None, else the inner type's hook
+        if _inline_read(unstructure_hook(inner)) == "":
+            return value
+        x = code.fresh("_x")
+        return f"(None if ({x} := {value}) is None else {_dump(code, x, inner, unstructure_hook)})"
+    args = _tuple_args(tp)
+    if hook is list:  # cattrs' list hook for items written as they are
+        return f"list({value})"
+    if len(args) == 2 and args[1] is Ellipsis and _is_list_hook(hook):
+        x = code.fresh("_x")
+        return f"[{_dump(code, x, args[0], unstructure_hook)} for {x} in {value}]"
+    if args and Ellipsis not in args and _is_tuple_hook(hook, len(args)):
+        items = [_dump(code, f"{value}[{k}]", arg, unstructure_hook) for k, arg in enumerate(args)]
+        return f"({', '.join(items)},)"
+    return f"{code.ref('_hook', hook)}({value})"
+
+
+def _is_list_hook(hook: Callable[[Any], Any]) -> bool:
+    """Whether ``hook`` is cattrs' iterable hook writing a list, each item through the
+    hook of the item type."""
+    return (
+        getattr(hook, "__module__", None) == "cattrs.gen"
+        and getattr(hook, "__qualname__", None)
+        == "iterable_unstructure_factory.<locals>.unstructure_iterable"
+        and (getattr(hook, "__defaults__", None) or (None,))[0] is list
+    )
+
+
+def _is_tuple_hook(hook: Callable[[Any], Any], size: int) -> bool:
+    """Whether ``hook`` is cattrs' hook for a tuple of ``size`` given types, writing a
+    tuple of each item through the hook of its type."""
+    names = getattr(hook, "__globals__", None)
+    return (
+        getattr(hook, "__name__", None) == "unstructure_tuple"
+        and isinstance(names, dict)
+        and "__cattr_seq_cl" not in names
+        and all(f"__cattr_u_{k}" in names for k in range(size))
+        and f"__cattr_u_{size}" not in names
+    )
+
+
+def class_dumper(
+    cls: type, unstructure_hook: Callable[[Any], Callable[[Any], Any]]
+) -> Callable[[Any], dict[str, Any]]:
+    """A generated function writing a ``cls`` object (an attrs class) as the dict cattrs'
+    generated unstructure function makes: every field in order, each through
+    ``unstructure_hook(type)``."""
+    hints = typing.get_type_hints(cls)
+    fields = {a.name: hints[a.name] for a in attrs.fields(cls)}
+    return object_dumper(fields, unstructure_hook, name=f"{cls.__module__}.{cls.__qualname__}")
 
 
 def event_dumper(
