@@ -38,9 +38,6 @@ from csdomain.sla import (
 )
 from csdomain.testing import strategies as cst
 
-# Not yet exported by the strategies facade: import them from their area module.
-from csdomain.testing.strategies._sla import sla_clock_states, sla_cycle_states
-
 UTC = timezone.utc
 H = timedelta(hours=1)
 AGENT = Actor.agent("agt_1")
@@ -133,7 +130,7 @@ def test_an_advanced_state_evaluates_like_the_ticket(case, data) -> None:  # typ
 
 
 @PROPERTIES
-@given(sla_clock_states(), sla_cycle_states())
+@given(cst.sla_clock_states(), cst.sla_cycle_states())
 def test_states_survive_json(state: SlaClockState, cycle: CycleState) -> None:
     text = to_json(state)
     assert from_json(text) == state
