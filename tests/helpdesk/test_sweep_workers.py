@@ -330,8 +330,10 @@ def test_intake_processes_racing_on_sqlite_make_one_customer_per_number(scratch:
     intake_race(f"sqlite:///{scratch / 'desk.db'}", scratch)
 
 
+# Not strict: since the retry pause the race is lost about one run in two, so a strict
+# mark would fail the runs it passes. Remove the mark with the fix (bugs_helpdesk.md).
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="open_ticket fails under 4 concurrent intake processes on PostgreSQL (cursor): "
     "/tmp/bugs_helpdesk.md",
 )
