@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -381,9 +381,12 @@ class HelpDeskMachine(RuleBasedStateMachine):
 
     tickets = Bundle("tickets")
 
-    def __init__(self, url: str) -> None:
+    #: The store the machine opens (a fresh tenant each example); see :func:`run`.
+    URL: ClassVar[str] = "memory:"
+
+    def __init__(self) -> None:
         super().__init__()
-        self.url = url
+        self.url = self.URL
         self.clock = FrozenClock(STARTS[0])
         self.store: Store | None = None
         self.desk: HelpDesk | None = None
@@ -411,9 +414,9 @@ class HelpDeskMachine(RuleBasedStateMachine):
         self.store = open_store(self.url, tenant=fresh_tenant(), create=True, clock=self.clock)
         self.desk = HelpDesk(self.store, SETUP, clock=self.clock, ids=SequentialIds())
         contact, kind = first
-        ids = [self.open_ticket(contact, 0, kind, Priority.NORMAL, SUBJECTS[0])]
+        ids = [self.intake(contact, 0, kind, Priority.NORMAL, SUBJECTS[0])]
         for contact, priority in more:
-            ids.append(self.open_ticket(contact, 0, TicketKind.CONSULTATION, priority, SUBJECTS[2]))
+            ids.append(self.intake(contact, 0, TicketKind.CONSULTATION, priority, SUBJECTS[2]))
         return multiple(*ids)
 
     def teardown(self) -> None:
@@ -461,6 +464,12 @@ class HelpDeskMachine(RuleBasedStateMachine):
     def open_ticket(
         self, contact: int, spelling: int, kind: TicketKind, priority: Priority, subject: str
     ) -> str:
+        return self.intake(contact, spelling, kind, priority, subject)
+
+    def intake(
+        self, contact: int, spelling: int, kind: TicketKind, priority: Priority, subject: str
+    ) -> str:
+        """Open a ticket from contact ``contact`` (written its ``spelling``-th way)."""
         channel, spellings = CONTACTS[contact]
         stored = self.d.open_ticket(
             contact=spellings[spelling % len(spellings)],
@@ -751,7 +760,9 @@ SETTINGS = settings(
 
 
 def run(url: str) -> None:
-    run_state_machine_as_test(lambda: HelpDeskMachine(url), settings=SETTINGS)
+    """Run the machine on the store at ``url``."""
+    machine = type("HelpDeskMachineOnStore", (HelpDeskMachine,), {"URL": url})
+    run_state_machine_as_test(machine, settings=SETTINGS)
 
 
 def test_the_desk_keeps_its_laws_in_memory() -> None:

@@ -188,7 +188,7 @@ def test_notifications_land_in_the_receiving_calendar(
     ]
     steps += [(minute, 1, None) for minute in sweeps]
     steps.append((8 * MINUTES, 1, None))  # at last, every first response has breached
-    ids = []
+    ids: list[str] = []
     for minute, _, opening in sorted(steps, key=lambda s: s[:2]):
         clock.set(start + timedelta(minutes=minute))
         if opening is None:
