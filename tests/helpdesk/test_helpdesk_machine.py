@@ -580,6 +580,40 @@ class HelpDeskMachine(RuleBasedStateMachine):
             assert ticket.assignee_id is not None
             assert ticket.group_id in self.d.setup.agent(ticket.assignee_id).groups
 
+    # -- the leads' queries ---------------------------------------------------------------------
+
+    @rule(
+        within=st.sampled_from([timedelta(0), timedelta(hours=1), timedelta(days=2)]),
+        group=st.sampled_from((None, *GROUP_IDS)),
+        page=st.integers(1, 3),
+    )
+    def due_soon(self, within: timedelta, group: str | None, page: int) -> None:
+        """``due`` lists the unsolved tickets (in ``group``) a fresh evaluation says are due
+        or breaching by now + ``within``, soonest first, page after page."""
+        now = self.now()
+        expected = []
+        customers = self.d.store.customers.get_many(set(self.customers.values()))
+        for ticket, _ in self.loaded():
+            if ticket.status not in UNSOLVED or group not in (None, ticket.group_id):
+                continue
+            customer = customers[ticket.customer_id].value
+            due_at, _ = running_instants(
+                ticket, evaluate(ticket, SETUP.sla, now, customer=customer)
+            )
+            if due_at is not None and due_at <= now + within:
+                expected.append((due_at, ticket.id))
+        found: list[TicketSchedule] = []
+        cursor = None
+        while True:
+            listed = self.d.due(within=within, group_id=group, limit=page, cursor=cursor)
+            assert len(listed.items) <= page
+            found += listed.items
+            if listed.next_cursor is None:
+                break
+            cursor = listed.next_cursor
+        assert sorted(expected) == sorted((s.due_at, s.ticket_id) for s in found)
+        assert [s.due_at for s in found] == sorted(d for d, _ in expected)  # soonest first
+
     # -- another worker, whose clock lags ------------------------------------------------------
 
     def lagging(self, lag: timedelta) -> HelpDesk:
@@ -752,7 +786,7 @@ class HelpDeskMachine(RuleBasedStateMachine):
 
 
 SETTINGS = settings(
-    max_examples=12,
+    max_examples=16,
     stateful_step_count=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
