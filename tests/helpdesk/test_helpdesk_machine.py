@@ -738,11 +738,15 @@ class HelpDeskMachine(RuleBasedStateMachine):
             assert schedule.check_at == (check if unsolved else None)
             route = queued_until(ticket, at)
             assert schedule.route_at == route, (ticket.id, schedule.route_at, route)
+            # A metric breaches one microsecond after its due instant.
             ahead = [
                 t
                 for m in (fresh.metrics if unsolved else ())
                 if m.state in (SlaState.RUNNING, SlaState.BREACHED)
-                for t in (m.next_warning_at, m.due_at)
+                for t in (
+                    m.next_warning_at,
+                    None if m.due_at is None else m.due_at + timedelta(microseconds=1),
+                )
                 if t is not None and t > at
             ]
             ahead += [t for t in (schedule.check_at, route) if t is not None and t > at]
@@ -770,8 +774,10 @@ class HelpDeskMachine(RuleBasedStateMachine):
                 assert schedule.warning_at == warning_now
                 assert schedule.breached == breached_metrics(current), (ticket.id, schedule)
 
-            # A breach by now has fired its rules, once the desk swept at now.
-            if self.swept_at == now and unsolved:
+            # A breach by now has fired its rules, once the desk swept at now (after the
+            # ticket's last change: a lagging worker may have added an event since, whose
+            # breach the next sweep fires).
+            if self.swept_at == now and at == now and unsolved:
                 fired = set(fired_keys(ticket))
                 for breach in BREACH_RULES:
                     assert breach.trigger.kind is TriggerKind.SLA_BREACH

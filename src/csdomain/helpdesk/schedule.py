@@ -20,7 +20,7 @@ of these instants: :func:`schedule_for` does, from a fresh evaluation.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Final
 
@@ -35,6 +35,8 @@ from csdomain.sla import SlaClockState, SlaMetric, SlaState, SlaStatus
 from csdomain.tickets import Assigned, Status, StatusChanged, Ticket, TicketKind
 
 __all__ = ["SCHEDULES", "UNSOLVED", "StatusGroup", "TicketSchedule", "schedule_for"]
+
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 #: The statuses in which a ticket still waits on the desk: new, open, pending, on hold.
 UNSOLVED: Final = frozenset({Status.NEW, Status.OPEN, Status.PENDING, Status.ON_HOLD})
@@ -87,7 +89,10 @@ class TicketSchedule:
     for a sweep to route it then; ``solved_at`` when it was last solved (None
     unless solved); ``breached`` the metrics whose latest cycle is breached.
     ``setup`` fingerprints the SLA policy the clock state was walked with, so a
-    changed policy is walked again instead of trusted.
+    changed policy is walked again instead of trusted. ``next_deadline`` is the
+    earliest warning or due instant of any running metric still ahead (what
+    :meth:`TicketRepository.due_before <csdomain.storage.TicketRepository.due_before>`
+    indexes for the ticket).
     """
 
     ticket_id: str
@@ -110,17 +115,10 @@ class TicketSchedule:
     check_at: datetime | None
     route_at: datetime | None
     sweep_at: datetime | None
+    next_deadline: datetime | None
     setup: str
     clock: SlaClockState
     evaluated_at: datetime
-
-    @property
-    def next_deadline(self) -> datetime | None:
-        """The earlier of the next warning and the next due instant still ahead."""
-        ahead = [
-            t for t in (self.warning_at, self.due_at) if t is not None and t > self.evaluated_at
-        ]
-        return min(ahead, default=None)
 
 
 declare_document("ticket_schedule", TicketSchedule)
@@ -172,6 +170,13 @@ SCHEDULES: Final = declare_collection(
 )
 
 
+def _breach(due_at: datetime | None, now: datetime) -> datetime | None:
+    """When a metric due at ``due_at`` breaches, if that is still ahead of ``now``."""
+    if due_at is None or due_at < now:
+        return None
+    return due_at + _MICROSECOND
+
+
 def _last(ticket: Ticket, kinds: type | tuple[type, ...], status: Status | None) -> datetime | None:
     for event in reversed(ticket.timeline):
         if isinstance(event, kinds) and (
@@ -211,7 +216,8 @@ def schedule_for(
     ``check_at`` is the next instant an escalation rule's trigger starts to hold;
     ``route_at`` the next opening of the group a queued ticket waits in. ``sweep_at``
     is the earliest instant still ahead of ``sla.now`` among every running metric's
-    next warning and due instant (a breached metric does not hide another's), the
+    next warning and breach instant (one microsecond after its due instant; a
+    breached metric does not hide another's), the
     check and the route instants (the rules due by then have fired: the caller
     settled the ticket).
     """
@@ -226,7 +232,12 @@ def schedule_for(
     warning_at, warning_metric = _earliest((m.next_warning_at, m.metric) for m in running)
     if not unsolved:
         check_at = route_at = None
-    ahead = [t for m in running for t in (m.next_warning_at, m.due_at) if t is not None and t > now]
+    deadlines = [
+        t for m in running for t in (m.next_warning_at, m.due_at) if t is not None and t > now
+    ]
+    # A metric breaches one microsecond after its due instant (a reply at the due
+    # instant is on time): that is when a sweep must look.
+    ahead = [t for m in running for t in (m.next_warning_at, _breach(m.due_at, now)) if t]
     ahead.extend(t for t in (check_at, route_at) if t is not None and t > now)
     sweep_at = min(ahead, default=None)
     return TicketSchedule(
@@ -252,6 +263,7 @@ def schedule_for(
         check_at=check_at,
         route_at=route_at,
         sweep_at=sweep_at,
+        next_deadline=min(deadlines, default=None),
         setup=setup,
         clock=clock,
         evaluated_at=now,

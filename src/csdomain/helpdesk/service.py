@@ -311,7 +311,13 @@ class HelpDesk:
             if not rules or ticket.status not in UNSOLVED:
                 break
             firings = due_firings(
-                rules, ticket, status, customer=customer, now=at, calendars=self._calendars
+                rules,
+                ticket,
+                status,
+                customer=customer,
+                now=at,
+                calendars=self._calendars,
+                clock=clock,
             )
             if not firings:
                 break
