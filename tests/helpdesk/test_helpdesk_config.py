@@ -100,12 +100,6 @@ def test_the_good_setup_is_accepted_and_round_trips_as_a_document() -> None:
     assert from_json(to_json(setup), DeskSetup) == setup
 
 
-PATHS_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="DeskSetup problem paths from check_routing are routing's names (/tmp/bugs_helpdesk.md)",
-)
-
-
 def case(
     what: str, changes: dict[str, Any], path: str, named: str | tuple[str, ...], *marks: Any
 ) -> Any:
@@ -126,21 +120,18 @@ BAD = [
         {"assignment": (AssignmentPolicy("l1"), AssignmentPolicy("ghost"))},
         "assignment[1].group_id",
         "ghost",
-        PATHS_BUG,
     ),
     case(
         "triage rule to an unknown group",
         {"triage": Triage(rules=(TriageRule(name="r", group_id="ghost"),), default_group="l1")},
         "triage.rules[0].group_id",
         "ghost",
-        PATHS_BUG,
     ),
     case(
         "triage default group unknown",
         {"triage": Triage(rules=(), default_group="ghost")},
         "triage.default_group",
         "ghost",
-        PATHS_BUG,
     ),
     case(
         "escalation moving to an unknown group",

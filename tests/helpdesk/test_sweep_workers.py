@@ -330,14 +330,45 @@ def test_intake_processes_racing_on_sqlite_make_one_customer_per_number(scratch:
     intake_race(f"sqlite:///{scratch / 'desk.db'}", scratch)
 
 
-# Not strict: since the retry pause the race is lost about one run in two, so a strict
-# mark would fail the runs it passes. Remove the mark with the fix (bugs_helpdesk.md).
-@pytest.mark.xfail(
-    strict=False,
-    reason="open_ticket fails under 4 concurrent intake processes on PostgreSQL (cursor): "
-    "/tmp/bugs_helpdesk.md",
-)
 def test_intake_processes_racing_on_postgres_make_one_customer_per_number(
     postgres_url: str, tmp_path: Path
 ) -> None:
     intake_race(postgres_url, tmp_path)
+
+
+def desk_starter(url: str, tenant: str, barrier: Any) -> None:
+    """A process that opens a desk on a tenant nobody configured yet, with three others."""
+    store = open_store(url, tenant=tenant)
+    try:
+        barrier.wait(timeout=120)
+        HelpDesk(store, intake_setup())
+    finally:
+        store.close()
+
+
+def desks_start_together(url: str) -> None:
+    tenant = f"start{secrets.token_hex(4)}"
+    open_store(url, tenant=tenant, create=True).close()
+    barrier = _spawn.Barrier(WORKERS)
+    children = [
+        _spawn.Process(target=desk_starter, args=(url, tenant, barrier)) for _ in range(WORKERS)
+    ]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(timeout=300)
+    # Each desk makes the tenant's contact points unique, or finds them made so.
+    assert [child.exitcode for child in children] == [0] * WORKERS
+    store = open_store(url, tenant=tenant)
+    try:
+        assert store.contact_rules.unique
+    finally:
+        store.close()
+
+
+def test_desks_starting_together_on_sqlite_all_start(scratch: Path) -> None:
+    desks_start_together(f"sqlite:///{scratch / 'desk.db'}")
+
+
+def test_desks_starting_together_on_postgres_all_start(postgres_url: str) -> None:
+    desks_start_together(postgres_url)

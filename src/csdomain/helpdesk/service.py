@@ -188,11 +188,15 @@ class HelpDesk:
         ) or any(r.condition != ALWAYS for r in setup.escalation)
         rules = store.contact_rules
         if not rules.unique:
-            store.set_contact_rules(
-                ContactRules(
-                    unique=True, default_region=setup.default_region or rules.default_region
-                )
+            wanted = ContactRules(
+                unique=True, default_region=setup.default_region or rules.default_region
             )
+            try:
+                store.set_contact_rules(wanted)
+            except ConflictError:
+                # Another desk starting on the same store set them first.
+                if not store.contact_rules.unique:
+                    raise
 
     # -- properties ------------------------------------------------------------------
 
@@ -564,20 +568,27 @@ class HelpDesk:
     ) -> Stored[Ticket]:
         """Open a ticket for whoever writes from ``contact`` on ``channel``.
 
-        The customer is found by the normalized contact point, or created, atomically
-        (two intakes racing from one new phone number make one customer). The ticket
-        is then triaged to a group (``group_id`` skips triage), routed to an agent
-        (or left in the group's queue), its SLA clocks start, the escalation rules
-        due at once fire (a complaint, a priority at or above a threshold), and its
-        events go to the outbox, all in one unit of work.
+        The customer is found by the normalized contact point, or created, in a unit
+        of work of its own (two intakes racing from one new phone number make one
+        customer: the store's unique contact points decide). The ticket is then
+        triaged to a group (``group_id`` skips triage), routed to an agent (or left in
+        the group's queue), its SLA clocks start, the escalation rules due at once
+        fire (a complaint, a priority at or above a threshold), and its events go to
+        the outbox, all in one unit of work.
         """
         key = channel_key(channel)
         if group_id is not None:
             self._setup.group(group_id)
 
+        # The customer first, in a unit of work of its own: racing intakes from one new
+        # contact point make one customer (the unique contact column decides), and the
+        # ticket's unit of work below stays short.
+        customer = self._retrying(
+            lambda: self._find_or_create_customer(contact, key, customer_name, locale)
+        )
+
         def work() -> Stored[Ticket]:
             at = self._now()
-            customer = self._find_or_create_customer(contact, key, customer_name, locale)
             ticket = Ticket.open(
                 id=self._ids.new("tkt"),
                 customer_id=customer.id,

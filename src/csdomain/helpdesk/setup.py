@@ -12,6 +12,7 @@ group, agent or calendar.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import timedelta
 from typing import Final
@@ -39,7 +40,7 @@ from csdomain.sla.policy import Calendar
 __all__ = ["MAX_ATTEMPTS", "DeskSetup"]
 
 #: How many times a command is tried when another writer changed the ticket first.
-MAX_ATTEMPTS: Final = 8
+MAX_ATTEMPTS: Final = 12
 
 
 def _groups(value: Iterable[Group]) -> tuple[Group, ...]:
@@ -69,6 +70,19 @@ def _duplicate_ids(field: str, what: str, ids: Iterable[str]) -> Iterator[tuple[
             yield f"{field}[{i}].id", f"{what} id {id!r} is already used by {field}[{seen[id]}]"
         else:
             seen[id] = i
+
+
+def _desk_path(path: str, position: Mapping[str, int]) -> str:
+    """A routing problem's path among the setup's fields: routing names the policies
+    ``policies[i]`` (here ``assignment[i]``) and groups by id (here by position)."""
+    if path.startswith("policies"):
+        return "assignment" + path[len("policies") :]
+    match = re.match(r"groups\[('[^']*'|\"[^\"]*\")\](.*)", path)
+    if match:
+        group_id = match.group(1)[1:-1]
+        if group_id in position:
+            return f"groups[{position[group_id]}]{match.group(2)}"
+    return path
 
 
 def _groups_check(value: object) -> Iterator[tuple[str, str]]:
@@ -151,10 +165,11 @@ class DeskSetup(Checked):
                 )
         by_id = {g.id: g for g in self.groups}
         triage = self.triage or Triage(rules=(), default_group=self.groups[0].id)
+        position = {g.id: i for i, g in enumerate(self.groups)}
         for path, message in check_routing(
             triage, self.assignment, groups=by_id, agents={a.id for a in self.agents}
         ):
-            yield ("triage" if path.startswith("triage") else path), message
+            yield _desk_path(path, position), message
         for path, message in check_rules(
             self.escalation,
             ladder=self.ladder,
