@@ -319,3 +319,15 @@ def test_a_ticket_queued_in_a_closed_group_is_routed_when_the_group_opens(
     desk.sweep(opening)
     assert desk.ticket(ticket_id).value.assignee_id == "agt_amy"
     assert desk.schedule(ticket_id).route_at is None
+
+
+def test_a_phone_call_fills_an_agent_under_least_loaded(clock: FrozenClock) -> None:
+    policy = AssignmentPolicy(
+        "l1", strategy=Strategy.LEAST_LOADED, channel_weights={"phone_hotline": 5}
+    )
+    store = open_store("memory:", tenant="acme", clock=clock)
+    desk = HelpDesk(store, _setup(assignment=(policy,)), clock=clock, ids=SequentialIds())
+    owners = [desk.ticket(_open(desk, f"1380013800{i}")).value.assignee_id for i in range(4)]
+    assert owners == ["agt_amy", "agt_bob", "agt_sue", None]  # the fourth call waits
+    email = desk.open_ticket(contact="a@example.com", channel="email", subject="Mail")
+    assert email.value.assignee_id is None  # every agent is full

@@ -377,19 +377,19 @@ class HelpDesk:
         """Each member's open work: unsolved tickets assigned to them, in any group, each
         weighing what the routing group's policy gives its channel (1 unless said),
         counted in the index without reading a schedule."""
-        weights = {
-            c: w for c, w in self._setup.policy_for(group_id).channel_weights.items() if w != 1
-        }
+        policy = self._setup.policy_for(group_id)
+        weighted = [c for c, w in policy.channel_weights.items() if w != 1]
         loads: dict[str, AgentLoad] = {}
         for agent in members:
             where: dict[str, Any] = {"assignee_id": agent.id, "status": _UNSOLVED_VALUES}
             tickets = self._schedules.count("load", where=where)
             units = tickets
             if tickets:
-                for channel, weight in weights.items():
-                    units += (weight - 1) * self._schedules.count(
-                        where={**where, "channel": channel}
-                    )
+                for channel in weighted:
+                    # What routing counts for one ticket: its weight, capped at max_load.
+                    extra = policy.units(channel, agent) - 1
+                    if extra:
+                        units += extra * self._schedules.count(where={**where, "channel": channel})
             loads[agent.id] = AgentLoad(agent.id, units, tickets)
         return loads
 
