@@ -99,6 +99,7 @@ from csdomain.serialization._fast import (
     enum_value,
     event_dumper,
     event_loader,
+    is_class_dumper,
     object_dumper,
     plain_document_class,
     state_comparer,
@@ -762,9 +763,16 @@ def _converter(detailed: bool, orjson_native: bool = False) -> cattrs.Converter:
 # writing a document does not rebuild the table each time).
 _names_by_class: dict[type, str] = {}
 
+_Dumper = Callable[[Any], dict[str, Any]]
+
+# Converter -> class -> the function writing a document of that class (envelope first),
+# for the module's own converters; emptied when a document type is declared.
+_document_dumpers: dict[cattrs.Converter, dict[type, _Dumper]] = {}
+
 
 def _document_types_changed(_name: str, _cls: type) -> None:
     _names_by_class.clear()
+    _document_dumpers.clear()
 
 
 document_types.subscribe(_document_types_changed)
@@ -792,10 +800,38 @@ def to_dict(value: Any) -> dict[str, Any]:
 
 
 def _document(value: Any, converter: cattrs.Converter) -> dict[str, Any]:
-    name = _document_name(type(value))
-    doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "document": name}
-    doc.update(converter.unstructure(value, unstructure_as=DOCUMENT_TYPES[name]))
-    return doc
+    try:
+        dump = _document_dumpers[converter][type(value)]
+    except KeyError:
+        dump = _document_dumper(converter, type(value))
+    return dump(value)
+
+
+def _document_dumper(converter: cattrs.Converter, cls: type) -> _Dumper:
+    name = _document_name(cls)  # raises for a class that is no document type
+    target = DOCUMENT_TYPES[name]
+    envelope = {"schema_version": SCHEMA_VERSION, "document": name}
+    hook = converter.get_unstructure_hook(target)
+    dump: _Dumper
+    if is_class_dumper(hook, target):
+        # The converter writes the class with a generated dumper: the same one with the
+        # envelope in front writes the whole document as one dict.
+        hints = get_type_hints(target)
+        dump = object_dumper(
+            {a.name: hints[a.name] for a in attrs.fields(target)},
+            converter.get_unstructure_hook,
+            first=envelope,
+            name=f"{target.__module__}.{target.__qualname__} document",
+        )
+    else:
+
+        def dump(value: Any) -> dict[str, Any]:
+            doc: dict[str, Any] = dict(envelope)
+            doc.update(hook(value))
+            return doc
+
+    _document_dumpers.setdefault(converter, {})[cls] = dump
+    return dump
 
 
 @overload

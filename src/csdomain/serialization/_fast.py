@@ -49,6 +49,7 @@ __all__ = [
     "class_loader",
     "event_dumper",
     "event_loader",
+    "is_class_dumper",
     "object_dumper",
     "plain_attrs_class",
     "plain_checked_class",
@@ -265,14 +266,14 @@ def _structure(
         members = code.ref("_members", {m.value: m for m in inner})
         code.add(indent, f"if {var} is not None: {var} = {members}[{var}]")
     elif tp is datetime or inner is datetime:
-        # What to_dict writes; any other spelling takes the converter's path.
-        parse = code.name("_fromisoformat", datetime.fromisoformat)
-        test = f"type({var}) is not str or not {var}.endswith('+00:00')"
+        # What to_dict writes (+00:00); any other spelling takes the converter's path.
+        # A document repeats its instants: each text is parsed once (see _utc_instant).
+        known, parse = code.name("_utc_known", _utc_instants.get), code.name("_utc", _utc_instant)
         if inner is datetime:
             code.add(indent, f"if {var} is not None:")
             indent += 1
-        code.add(indent, f"if {test}: return None")
-        code.add(indent, f"{var} = {parse}({var})")
+        code.add(indent, f"if type({var}) is not str: return None")
+        code.add(indent, f"{var} = {known}({var}) or {parse}({var})")
         if inner is None and check is instant:
             # fromisoformat of a "+00:00" text is an aware datetime in UTC: an instant
             # once it lies in the span, which is all of the check left to test.
@@ -337,6 +338,24 @@ def _structure_tuple(
     for part, arg in zip(parts, args, strict=True):
         _structure(code, indent, part, arg, None, hooks, i)
     code.add(indent, f"{var} = ({', '.join(parts)},)")
+
+
+# "+00:00" text -> the datetime it spells, as datetime.fromisoformat reads it (an aware
+# datetime in UTC: immutable, so shared). Bounded: emptied when full.
+_utc_instants: dict[str, datetime] = {}
+_UTC_INSTANTS_KEPT: Final = 4096
+
+
+def _utc_instant(text: str) -> datetime:
+    """``datetime.fromisoformat(text)`` for a text ending in ``+00:00`` (anything else
+    raises ValueError, for the loader to decline), remembered in ``_utc_instants``."""
+    if not text.endswith("+00:00"):
+        raise ValueError("not a +00:00 timestamp")
+    parsed = datetime.fromisoformat(text)
+    if len(_utc_instants) >= _UTC_INSTANTS_KEPT:
+        _utc_instants.clear()
+    _utc_instants[text] = parsed
+    return parsed
 
 
 def _tuple_args(tp: Any) -> tuple[Any, ...]:
@@ -422,9 +441,7 @@ def class_loader(cls: type, structure_hook: _Hooks) -> Callable[[dict[str, Any]]
     """
     if not plain_attrs_class(cls):
         return None
-    generating = getattr(_generating, "classes", None)
-    if generating is None:
-        generating = _generating.classes = set()
+    generating = _generating.__dict__.setdefault("classes", set())
     generating.add(cls)
     try:
         return _class_loader(cls, structure_hook, issubclass(cls, Checked))
@@ -611,8 +628,10 @@ def object_dumper(
         entries.append(f"{field!r}: {_dump(code, f'e.{field}', tp, unstructure_hook)}")
     code.add(0, "def dump(e):")
     code.add(1, "return {" + ", ".join(entries) + "}")
-    exec(compile("\n".join(code.lines) + "\n", f"<csdomain dumper {name}>", "exec"), code.names)
+    source = "\n".join(code.lines) + "\n"
+    exec(compile(source, f"<csdomain dumper {name}>", "exec"), code.names)
     dump = typing.cast(Callable[[Any], dict[str, Any]], code.names["dump"])
+    dump.__csdomain_source__ = source  # type: ignore[attr-defined]  # for debugging
     reads = [(k, _inline_read(unstructure_hook(tp))) for k, tp in fields.items()]
     if not first and all(read is not None for _, read in reads):
         _flat_dumpers[dump] = tuple((k, read) for k, read in reads if read is not None)
@@ -681,9 +700,28 @@ def class_dumper(
     """A generated function writing a ``cls`` object (an attrs class) as the dict cattrs'
     generated unstructure function makes: every field in order, each through
     ``unstructure_hook(type)``."""
-    hints = typing.get_type_hints(cls)
-    fields = {a.name: hints[a.name] for a in attrs.fields(cls)}
-    return object_dumper(fields, unstructure_hook, name=f"{cls.__module__}.{cls.__qualname__}")
+    generating = _dumping.__dict__.setdefault("classes", set())
+    if cls in generating:  # a class holding values of its own type: look its dumper up then
+        return lambda value: unstructure_hook(cls)(value)
+    generating.add(cls)
+    try:
+        hints = typing.get_type_hints(cls)
+        fields = {a.name: hints[a.name] for a in attrs.fields(cls)}
+        name = f"{cls.__module__}.{cls.__qualname__}"
+        dump = object_dumper(fields, unstructure_hook, name=name)
+    finally:
+        generating.discard(cls)
+    dump.__csdomain_class__ = cls  # type: ignore[attr-defined]  # see is_class_dumper
+    return dump
+
+
+# The classes whose dumper is being generated, on this thread.
+_dumping = threading.local()
+
+
+def is_class_dumper(hook: object, cls: type) -> bool:
+    """Whether ``hook`` is a :func:`class_dumper` of ``cls``."""
+    return getattr(hook, "__csdomain_class__", None) is cls
 
 
 def event_dumper(
