@@ -577,17 +577,28 @@ def run_contender(
 def worker(
     mode: str, url: str, tenant: str, now: str, name: str, ready: Any, start: Any, out: Any
 ) -> None:
-    """One sweep worker process: open, say ready, wait for the start, sweep, report."""
+    """One sweep worker process: open, say ready, wait for the start, sweep, report.
+
+    With ``CSDOMAIN_BENCH_PROFILE_DIR`` set, the sweep runs under cProfile and its stats
+    are dumped there (``<mode>-<worker>-<pid>.prof``; the reported times then include
+    the profiler's overhead)."""
     setup = desk_setup()
     store = open_store(url, tenant=tenant)
     HelpDesk(store, setup)
     gc.collect()
     ready.set()
     start.wait()
+    profile_dir = os.environ.get("CSDOMAIN_BENCH_PROFILE_DIR")
+    prof = cProfile.Profile() if profile_dir else None
     began = time.perf_counter()
     cpu0 = time.process_time()
     try:
+        if prof is not None:
+            prof.enable()
         looked, escalated = run_contender(mode, store, setup, datetime.fromisoformat(now), name)
+        if prof is not None and profile_dir is not None:
+            prof.disable()
+            prof.dump_stats(os.path.join(profile_dir, f"{mode}-{name}-{os.getpid()}.prof"))
         out.put((name, began, time.perf_counter(), looked, escalated, time.process_time() - cpu0))
     except BaseException as exc:  # reported, not lost in the child
         out.put((name, began, time.perf_counter(), -1, -1, repr(exc)))
