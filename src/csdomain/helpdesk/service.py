@@ -138,9 +138,8 @@ class HelpDesk:
     """A desk: a :class:`~csdomain.storage.Store`, a clock, an id generator and a
     :class:`~csdomain.helpdesk.DeskSetup`, working tickets for an embedding app.
 
-    >>> from csdomain.helpdesk import HelpDesk  # doctest: +SKIP
-
-    See ``docs/helpdesk.md`` for worked examples.
+    See ``docs/helpdesk.md`` for worked examples (each asserted on exact instants)
+    and ``docs/routing-escalation.md`` for the semantics.
     """
 
     def __init__(
