@@ -1002,7 +1002,8 @@ class HelpDesk:
         Only due schedules are read (an index on ``sweep_at``), a batch at a time, each
         batch leased and stored in one unit of work: several workers (threads or
         processes, on SQLite or PostgreSQL) may sweep one store at once, and no firing
-        is applied twice. Tickets are not kept once their batch is stored.
+        is applied twice. Tickets are not kept once their batch is stored (not even in
+        the store's memory of recent timelines).
         """
         at = self._now() if now is None else ensure_aware(now, "HelpDesk.sweep", "now")
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1000:
@@ -1027,6 +1028,11 @@ class HelpDesk:
                 continue
             if not leased:
                 break
+            # A sweep keeps no ticket alive: what the store remembers of the batch's
+            # timelines (to check later saves cheaply) is dropped, so a sweep through
+            # 100,000 tickets leaves nothing for the garbage collector to walk.
+            for schedule in leased:
+                self._store.tickets.forget(schedule.value.ticket_id)
             batches += 1
             examined += len(leased)
             fired.extend(outcome[0])
