@@ -102,6 +102,7 @@ from csdomain.tickets import (
     TicketCreated,
     TicketEvent,
     TicketKind,
+    TierChanged,
 )
 
 if TYPE_CHECKING:
@@ -571,11 +572,11 @@ def _group(groups: Mapping[str, Group], group_id: str, what: str) -> Group:
     return found
 
 
-def _raised_tier(ticket: Ticket, action: Action, ladder: EscalationLadder) -> str | None:
+def _raised_tier(tier: str, action: Action, ladder: EscalationLadder) -> str | None:
     if action.tier is None:
-        above = ladder.above(ticket.tier)
+        above = ladder.above(tier)
         return None if above is None else above.key
-    if ladder.level(action.tier) <= ladder.level(ticket.tier):
+    if ladder.level(action.tier) <= ladder.level(tier):
         return None
     return action.tier
 
@@ -648,8 +649,18 @@ def apply_firing(
     if len(note) > 1000:
         note = note[:999] + "…"
     current = ticket
+    tier = ticket.tier  # as the pending events leave it
     for action in firing.actions:
         kind = action.kind
+        if kind is ActionKind.RAISE_TIER:
+            # Recorded with the other pending events: one append for the whole firing.
+            raised = _raised_tier(tier, action, ladder)
+            if raised is not None:
+                pending.append(
+                    TierChanged(at=at, actor=system, old=tier, new=raised, reason=because)
+                )
+                tier = raised
+            continue
         if kind is ActionKind.NOTIFY:
             for group_id in action.groups:
                 group = _group(groups, group_id, f"rule {firing.rule!r} notifies it")
@@ -698,11 +709,7 @@ def apply_firing(
                 )
             continue
         current, pending = _record(current, pending), []
-        if kind is ActionKind.RAISE_TIER:
-            tier = _raised_tier(current, action, ladder)
-            if tier is not None:
-                current = current.change_tier(tier, at=at, actor=system, reason=because)
-        elif kind is ActionKind.MOVE_TO_GROUP:
+        if kind is ActionKind.MOVE_TO_GROUP:
             assert action.group_id is not None
             _group(groups, action.group_id, f"rule {firing.rule!r} moves the ticket to it")
             if current.group_id != action.group_id:
