@@ -402,6 +402,16 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     * ``Ticket``: its state fields (for readers and indexes) followed by
       ``timeline``; structuring replays the timeline and rejects a document
       whose state fields disagree with it.
+    * attrs classes of plain document shape (fields of text, integers,
+      booleans, enums, datetimes, optionals and tuples of those, other attrs
+      classes; ``Checked`` or not, such as ``SlaClockState`` and the desk's
+      ``TicketSchedule``): read and written by functions generated for the
+      class (``csdomain.serialization._fast``), which give the same values and
+      documents as cattrs' own functions. The reader is a shortcut: what it
+      does not plainly accept goes to cattrs' function for the class, which
+      loads it or reports every problem as without it. (Converters with other
+      cattrs options for attrs classes, such as ``forbid_extra_keys``, keep
+      cattrs' functions.)
     """
     _configure_documents(converter)  # first: every hook registered below takes precedence
     converter.register_structure_hook_factory(_is_collection, _collection_structure_factory)
