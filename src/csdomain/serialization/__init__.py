@@ -780,9 +780,14 @@ _Dumper = Callable[[Any], dict[str, Any]]
 _document_dumpers: dict[cattrs.Converter, dict[type, _Dumper]] = {}
 
 
-def _document_types_changed(_name: str, _cls: type) -> None:
+# Document name -> type: DOCUMENT_TYPES as a plain dict, for the envelope check.
+_types_by_name: dict[str, type] = {}
+
+
+def _document_types_changed(name: str, cls: type) -> None:
     _names_by_class.clear()
     _document_dumpers.clear()
+    _types_by_name[name] = cls
 
 
 document_types.subscribe(_document_types_changed)
@@ -894,7 +899,7 @@ def _check_envelope(doc: Any, cls: type | None) -> type:
         )
     name = doc.get("document")
     expected = _document_name(cls) if cls is not None else None
-    target = DOCUMENT_TYPES.get(name) if type(name) is str else None
+    target = _types_by_name.get(name) if type(name) is str else None
     if target is None or (expected is not None and name != expected):
         allowed = repr(expected) if expected else ", ".join(repr(n) for n in DOCUMENT_TYPES)
         raise ValidationError.single(
