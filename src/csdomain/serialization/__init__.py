@@ -473,7 +473,10 @@ def _configure_documents(converter: cattrs.Converter) -> None:
         return
 
     def unstructure_factory(cls: type) -> Callable[[Any], dict[str, Any]]:
-        return class_dumper(cls, converter.get_unstructure_hook)
+        try:
+            return class_dumper(cls, converter.get_unstructure_hook)
+        except Exception:  # whatever the generator cannot write, cattrs' own function does
+            return converter.gen_unstructure_attrs_fromdict(cls)
 
     converter.register_unstructure_hook_factory(plain_document_class, unstructure_factory)
     if converter.detailed_validation:
@@ -481,7 +484,10 @@ def _configure_documents(converter: cattrs.Converter) -> None:
 
     def structure_factory(cls: type) -> Callable[[Any, Any], Any]:
         slow: Callable[[Any, Any], Any] = converter.gen_structure_attrs_fromdict(cls)
-        fast = class_loader(cls, converter.get_structure_hook)
+        try:
+            fast = class_loader(cls, converter.get_structure_hook)
+        except Exception:  # a class the generator cannot read: cattrs' function alone
+            fast = None
         return slow if fast is None else FastHook(fast, slow)
 
     converter.register_structure_hook_factory(plain_document_class, structure_factory)
