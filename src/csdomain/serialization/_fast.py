@@ -266,14 +266,14 @@ def _structure(
         members = code.ref("_members", {m.value: m for m in inner})
         code.add(indent, f"if {var} is not None: {var} = {members}[{var}]")
     elif tp is datetime or inner is datetime:
-        # What to_dict writes (+00:00); any other spelling takes the converter's path.
-        # A document repeats its instants: each text is parsed once (see _utc_instant).
-        known, parse = code.name("_utc_known", _utc_instants.get), code.name("_utc", _utc_instant)
+        # What to_dict writes; any other spelling takes the converter's path.
+        parse = code.name("_fromisoformat", datetime.fromisoformat)
+        test = f"type({var}) is not str or not {var}.endswith('+00:00')"
         if inner is datetime:
             code.add(indent, f"if {var} is not None:")
             indent += 1
-        code.add(indent, f"if type({var}) is not str: return None")
-        code.add(indent, f"{var} = {known}({var}) or {parse}({var})")
+        code.add(indent, f"if {test}: return None")
+        code.add(indent, f"{var} = {parse}({var})")
         if inner is None and check is instant:
             # fromisoformat of a "+00:00" text is an aware datetime in UTC: an instant
             # once it lies in the span, which is all of the check left to test.
@@ -338,24 +338,6 @@ def _structure_tuple(
     for part, arg in zip(parts, args, strict=True):
         _structure(code, indent, part, arg, None, hooks, i)
     code.add(indent, f"{var} = ({', '.join(parts)},)")
-
-
-# "+00:00" text -> the datetime it spells, as datetime.fromisoformat reads it (an aware
-# datetime in UTC: immutable, so shared). Bounded: emptied when full.
-_utc_instants: dict[str, datetime] = {}
-_UTC_INSTANTS_KEPT: Final = 4096
-
-
-def _utc_instant(text: str) -> datetime:
-    """``datetime.fromisoformat(text)`` for a text ending in ``+00:00`` (anything else
-    raises ValueError, for the loader to decline), remembered in ``_utc_instants``."""
-    if not text.endswith("+00:00"):
-        raise ValueError("not a +00:00 timestamp")
-    parsed = datetime.fromisoformat(text)
-    if len(_utc_instants) >= _UTC_INSTANTS_KEPT:
-        _utc_instants.clear()
-    _utc_instants[text] = parsed
-    return parsed
 
 
 def _tuple_args(tp: Any) -> tuple[Any, ...]:
