@@ -606,6 +606,26 @@ json_scalars = Check(_json_scalars_ok, _json_scalars_explain, types=(dict,))
 json_scalars.shape = dict[str, JsonScalar]
 
 
+def distinct_keys(what: str) -> Check:
+    """A tuple of keys (each a ``what``) in which no key is listed twice; a repeat is
+    named by its position and the position of its first listing."""
+    inner = each(key(what), tuple)
+
+    def explain(value: object) -> Iterator[tuple[str, str]]:
+        if not inner.ok(value):
+            yield from inner.explain(value)
+            return
+        assert isinstance(value, tuple)
+        first: dict[str, int] = {}
+        for i, item in enumerate(value):
+            if item in first:
+                yield f"[{i}]", f"{what} {item!r} is listed twice (also at [{first[item]}])"
+            else:
+                first[item] = i
+
+    return Check(lambda v: inner.ok(v) and len(set(v)) == len(v), explain)
+
+
 def both(*checks: Check) -> Check:
     """All of ``checks``; explains the first that fails."""
 

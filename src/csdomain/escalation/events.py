@@ -31,9 +31,8 @@ import attrs
 
 from csdomain._kernel.time import to_utc
 from csdomain._kernel.validation import (
-    Check,
     checked,
-    each,
+    distinct_keys,
     identity_when,
     instant,
     integer,
@@ -55,23 +54,6 @@ def _keys(value: Iterable[str]) -> tuple[str, ...]:
 
 
 identity_when(_keys, "type({v}) is {tuple}", tuple=tuple)
-
-
-def _distinct(what: str) -> Check:
-    inner = each(key(what), tuple)
-
-    def explain(value: object) -> Iterator[tuple[str, str]]:
-        if not inner.ok(value):
-            yield from inner.explain(value)
-            return
-        assert isinstance(value, tuple)
-        first: dict[str, int] = {}
-        for i, item in enumerate(value):
-            if item in first:
-                yield f"[{i}]", f"{what} {item!r} is listed twice (also at [{first[item]}])"
-            first.setdefault(item, i)
-
-    return Check(lambda v: inner.ok(v) and len(set(v)) == len(v), explain)
 
 
 @attrs.frozen(kw_only=True)
@@ -123,10 +105,10 @@ class NotificationQueued(TicketEvent):
     type_name: ClassVar[str] = "escalation.notification"
     rule: str = attrs.field(metadata=checked(text(max_length=200)))
     agents: tuple[str, ...] = attrs.field(
-        default=(), converter=_keys, metadata=checked(_distinct("agent id"))
+        default=(), converter=_keys, metadata=checked(distinct_keys("agent id"))
     )
     groups: tuple[str, ...] = attrs.field(
-        default=(), converter=_keys, metadata=checked(_distinct("group id"))
+        default=(), converter=_keys, metadata=checked(distinct_keys("group id"))
     )
     external: str | None = attrs.field(
         default=None, metadata=checked(optional(key("external body key")))

@@ -42,8 +42,8 @@ from csdomain._kernel.validation import (
     Checked,
     checked,
     describe,
+    distinct_keys,
     duration,
-    each,
     identity_when,
     instance,
     integer,
@@ -223,24 +223,6 @@ _FRACTION: Final = Check.expression(
     types=(float, type(None)),
     float=float,
 )
-
-
-def _unique_keys(what: str) -> Check:
-    inner = each(key(what), tuple)
-
-    def explain(value: object) -> Iterator[tuple[str, str]]:
-        if not inner.ok(value):
-            yield from inner.explain(value)
-            return
-        assert isinstance(value, tuple)
-        first: dict[str, int] = {}
-        for i, item in enumerate(value):
-            if item in first:
-                yield f"[{i}]", f"{what} {item!r} is listed twice (also at [{first[item]}])"
-            else:
-                first[item] = i
-
-    return Check(lambda v: inner.ok(v) and len(set(v)) == len(v), explain)
 
 
 def _article(word: str) -> str:
@@ -480,10 +462,10 @@ class Action(Checked):
         default=None, converter=_grade, metadata=checked(optional(member_of(AgentGrade)))
     )
     agents: tuple[str, ...] = attrs.field(
-        default=(), converter=_keys, metadata=checked(_unique_keys("agent id"))
+        default=(), converter=_keys, metadata=checked(distinct_keys("agent id"))
     )
     groups: tuple[str, ...] = attrs.field(
-        default=(), converter=_keys, metadata=checked(_unique_keys("group id"))
+        default=(), converter=_keys, metadata=checked(distinct_keys("group id"))
     )
     external: str | None = attrs.field(
         default=None, metadata=checked(optional(key("external body key")))

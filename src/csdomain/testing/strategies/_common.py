@@ -440,3 +440,19 @@ def locales() -> SearchStrategy[str]:
 @_memo
 def _maybe(strategy: SearchStrategy[T]) -> SearchStrategy[T | None]:
     return st.none() | strategy
+
+
+def check_keys(name: str, value: Iterable[str] | None) -> tuple[str, ...] | None:
+    """A strategy argument ``name``: None, or a non-empty collection of keys (deduplicated,
+    in order); ``InvalidArgument`` otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise InvalidArgument(f"{name}={value!r} must be a collection of keys or None")
+    chosen = tuple(dict.fromkeys(value))
+    if not chosen or not all(type(k) is str and KEY_PATTERN.fullmatch(k) for k in chosen):
+        raise InvalidArgument(
+            f"{name}={value!r} must be None or a non-empty collection of keys "
+            "(1-64 letters, digits, '_', '.', ':' or '-')"
+        )
+    return chosen

@@ -9,7 +9,6 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.conditions import ALWAYS, Condition
 from csdomain.escalation import (
     Action,
@@ -33,6 +32,7 @@ from csdomain.testing.strategies._common import (
     _memo,
     _texts,
     aware_datetimes,
+    check_keys,
 )
 from csdomain.testing.strategies._conditions import _CONDITION_TYPES, _conditions
 from csdomain.testing.strategies._tickets import actors
@@ -59,20 +59,6 @@ _RULE_NAMES: tuple[str, ...] = (
 _EXTERNAL: tuple[str, ...] = ("consumer_association", "vendor.acme", "12315")
 _TIER_KEYS: tuple[str, ...] = ("L1", "L2", "L3")
 _EVENT_TYPES: tuple[type[TicketEvent], ...] = (SeniorAgentRequested, RuleFired, NotificationQueued)
-
-
-def _check_keys(name: str, value: Iterable[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"{name}={value!r} must be a collection of keys or None")
-    chosen = tuple(dict.fromkeys(value))
-    if not chosen or not all(type(k) is str and KEY_PATTERN.fullmatch(k) for k in chosen):
-        raise InvalidArgument(
-            f"{name}={value!r} must be None or a non-empty collection of keys "
-            "(1-64 letters, digits, '_', '.', ':' or '-')"
-        )
-    return chosen
 
 
 def _check_names(name: str, value: Sequence[str]) -> tuple[str, ...]:
@@ -190,9 +176,9 @@ def escalation_actions(
     chosen = tuple(dict.fromkeys(_members(ActionKind, "kinds", kinds)))
     return _actions(
         chosen,
-        _check_keys("tiers", tiers) or _TIER_KEYS,
-        _check_keys("group_ids", group_ids),
-        _check_keys("agent_ids", agent_ids),
+        check_keys("tiers", tiers) or _TIER_KEYS,
+        check_keys("group_ids", group_ids),
+        check_keys("agent_ids", agent_ids),
     )
 
 

@@ -9,7 +9,6 @@ import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
-from csdomain._kernel.validation import KEY_PATTERN
 from csdomain.conditions import ALWAYS, Condition
 from csdomain.customers import CustomerTier
 from csdomain.people import AgentGrade
@@ -31,6 +30,7 @@ from csdomain.testing.strategies._common import (
     _members,
     _memo,
     _texts,
+    check_keys,
     locales,
 )
 from csdomain.testing.strategies._conditions import _CONDITION_TYPES, _conditions
@@ -39,20 +39,6 @@ from csdomain.tickets import TicketKind
 
 _KEYWORDS: tuple[str, ...] = ("refund", "REFUND", "投诉", "退款", "invoice", "Broken")
 _SKILLS: tuple[str, ...] = ("billing", "vip", "cantonese", "english", "refund", "hardware")
-
-
-def _check_keys(name: str, value: Iterable[str] | None) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
-        raise InvalidArgument(f"{name}={value!r} must be a collection of keys or None")
-    chosen = tuple(dict.fromkeys(value))
-    if not chosen or not all(type(k) is str and KEY_PATTERN.fullmatch(k) for k in chosen):
-        raise InvalidArgument(
-            f"{name}={value!r} must be a non-empty collection of keys "
-            "(1-64 letters, digits, '_', '.', ':' or '-')"
-        )
-    return chosen
 
 
 @_memo
@@ -95,7 +81,7 @@ def triage_rules(
     ``group_ids`` (a non-empty collection of keys) restricts the group chosen.
     Requires Hypothesis.
     """
-    chosen = _check_keys("group_ids", group_ids)
+    chosen = check_keys("group_ids", group_ids)
     if not isinstance(conditions, bool):
         raise InvalidArgument(f"conditions={conditions!r} must be True or False")
     return _triage_rules(chosen, conditions)
@@ -133,7 +119,7 @@ def triages(
 
     Requires Hypothesis.
     """
-    chosen = _check_keys("group_ids", group_ids)
+    chosen = check_keys("group_ids", group_ids)
     _check_size("max_rules", max_rules)
     return _triages(chosen, max_rules)
 
@@ -167,7 +153,7 @@ def assignment_policies(
 
     Requires Hypothesis.
     """
-    chosen = _check_keys("group_ids", group_ids)
+    chosen = check_keys("group_ids", group_ids)
     return _assignment_policies(chosen, _members(Strategy, "strategies", strategies))
 
 
@@ -230,8 +216,8 @@ def round_robin_cursors(
 
     Requires Hypothesis.
     """
-    groups = _check_keys("group_ids", group_ids)
-    agents = _check_keys("agent_ids", agent_ids)
+    groups = check_keys("group_ids", group_ids)
+    agents = check_keys("agent_ids", agent_ids)
     return _cursors(groups, agents)
 
 
