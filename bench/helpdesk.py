@@ -66,7 +66,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from machine import cpu, load_average, package_version
+from machine import cpu, load_average, package_version, postgres_reachable
 
 import csdomain
 from csdomain.calendars import BusinessCalendar
@@ -1065,17 +1065,6 @@ def postgres_server(url: str) -> str:
             for n in ("synchronous_commit", "fsync", "shared_buffers")
         ]
     return f"{version} ({', '.join(sets)}) at {url}"
-
-
-def postgres_reachable(url: str) -> str | None:
-    if psycopg is None:
-        return "psycopg is not installed (pip install -e '.[postgres]')"
-    try:
-        with psycopg.connect(url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"no PostgreSQL server at {url}: {' '.join(str(exc).split())}"
-    return None
 
 
 def ms(seconds: float) -> str:

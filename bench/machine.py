@@ -6,7 +6,7 @@ import os
 import platform
 from importlib.metadata import PackageNotFoundError, version
 
-__all__ = ["cpu", "load_average", "package_version"]
+__all__ = ["cpu", "load_average", "package_version", "postgres_reachable"]
 
 
 def package_version(dist: str) -> str:
@@ -36,3 +36,17 @@ def load_average(at: str = "the start") -> str:
     except (AttributeError, OSError):  # not on every platform
         return "load average unknown"
     return f"load average {one:.2f} (1 min) {five:.2f} (5 min) at {at}"
+
+
+def postgres_reachable(url: str) -> str | None:
+    """None when the PostgreSQL server at ``url`` answers, else why not."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[postgres]')"
+    try:
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        return f"no PostgreSQL server at {url}: {' '.join(str(exc).split())}"
+    return None

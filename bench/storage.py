@@ -94,7 +94,7 @@ from typing import Any
 
 import attrs
 from handwritten import _event, event_doc
-from machine import cpu, load_average, package_version
+from machine import cpu, load_average, package_version, postgres_reachable
 
 import csdomain
 from csdomain import (
@@ -658,18 +658,6 @@ def run_sqlite(
 
 def with_schema(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}schema={schema}"
-
-
-def postgres_reachable(url: str) -> str | None:
-    """None when the server answers, else why not."""
-    if psycopg is None:
-        return "psycopg is not installed (pip install -e '.[postgres]')"
-    try:
-        with psycopg.connect(url, connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.Error as exc:
-        return f"no PostgreSQL server at {url}: {' '.join(str(exc).split())}"
-    return None
 
 
 def checkpoint(conn: Any) -> None:
