@@ -21,6 +21,7 @@ from csdomain.errors import (
     CorruptRecordError,
     CSDomainError,
     InvalidTransitionError,
+    InvitationTokenError,
     NoStoreError,
     NotFoundError,
     RetryableStorageError,
@@ -47,6 +48,13 @@ BUILDERS: dict[type[CSDomainError], st.SearchStrategy[CSDomainError]] = {
         _texts,
         st.lists(_texts, max_size=4),
         st.none() | _texts,
+        st.just("ticket") | _texts,
+    ),
+    InvitationTokenError: st.builds(
+        InvitationTokenError,
+        st.sampled_from(InvitationTokenError.REASONS) | _texts,
+        st.none() | _texts,
+        st.just("") | _texts,
     ),
     ConflictError: st.builds(
         ConflictError, _texts, _texts, _versions, _versions, st.just("") | _texts

@@ -18,6 +18,7 @@ __all__ = [
     "ConflictError",
     "CorruptRecordError",
     "InvalidTransitionError",
+    "InvitationTokenError",
     "NoStoreError",
     "NotFoundError",
     "Problem",
@@ -191,28 +192,70 @@ class InvalidTransitionError(CSDomainError, ValueError):
         attempted: str,
         allowed: Iterable[str] = (),
         detail: str | None = None,
+        subject: str = "ticket",
     ) -> None:
         self.ticket_id = ticket_id
         self.current = current
         self.attempted = attempted
         self.allowed: tuple[str, ...] = tuple(sorted(allowed))
         self.detail = detail
+        self.subject = subject
         if detail is None:
+            allowed_text = (
+                _allowed_text(self.allowed)
+                if subject == "ticket" or self.allowed
+                else f"none ({current} is final)"
+            )
             message = (
-                f"cannot move ticket {ticket_id} from {current} to {attempted}; "
-                f"allowed: {_allowed_text(self.allowed)}"
+                f"cannot move {subject} {ticket_id} from {current} to {attempted}; "
+                f"allowed: {allowed_text}"
             )
         else:
-            message = f"cannot {attempted} on ticket {ticket_id} (status {current}): {detail}"
+            message = f"cannot {attempted} on {subject} {ticket_id} (state {current}): {detail}"
+            if subject == "ticket":
+                message = f"cannot {attempted} on ticket {ticket_id} (status {current}): {detail}"
         super().__init__(message)
 
     def __reduce__(
         self,
-    ) -> tuple[type[InvalidTransitionError], tuple[str, str, str, tuple[str, ...], str | None]]:
+    ) -> tuple[
+        type[InvalidTransitionError], tuple[str, str, str, tuple[str, ...], str | None, str]
+    ]:
         return (
             type(self),
-            (self.ticket_id, self.current, self.attempted, self.allowed, self.detail),
+            (self.ticket_id, self.current, self.attempted, self.allowed, self.detail, self.subject),
         )
+
+
+class InvitationTokenError(CSDomainError, PermissionError):
+    """A survey invitation token that cannot be used: unknown, expired, voided, or
+    already used (and the policy allows no edit).
+
+    ``reason`` is one of ``"unknown"``, ``"expired"``, ``"voided"``, ``"used"``;
+    ``invitation_id`` names the invitation when the token matched one (never the
+    token itself: it is a secret). Nothing was stored.
+
+    >>> InvitationTokenError("expired", "inv_1").reason
+    'expired'
+    """
+
+    REASONS: Final = ("unknown", "expired", "voided", "used")
+
+    def __init__(self, reason: str, invitation_id: str | None = None, detail: str = "") -> None:
+        self.reason = reason
+        self.invitation_id = invitation_id
+        self.detail = detail
+        subject = "survey token" if invitation_id is None else f"survey invitation {invitation_id}"
+        message = {
+            "unknown": "no survey invitation has this token",
+            "expired": f"{subject} has expired",
+            "voided": f"{subject} was voided (its ticket was reopened)",
+            "used": f"{subject} was already answered and allows no edit",
+        }.get(reason, f"{subject} cannot be used ({reason})")
+        super().__init__(f"{message}; {detail}" if detail else message)
+
+    def __reduce__(self) -> tuple[type[InvitationTokenError], tuple[str, str | None, str]]:
+        return (type(self), (self.reason, self.invitation_id, self.detail))
 
 
 class ConflictError(CSDomainError):
