@@ -11,6 +11,7 @@ See ``docs/helpdesk.md``.
 from __future__ import annotations
 
 from csdomain.helpdesk.events import Routed
+from csdomain.helpdesk.extensions import DeskChange, DeskExtension
 from csdomain.helpdesk.roster import AgentPresence
 from csdomain.helpdesk.schedule import (
     SCHEDULES,
@@ -28,6 +29,8 @@ __all__ = [
     "SCHEDULES",
     "UNSOLVED",
     "AgentPresence",
+    "DeskChange",
+    "DeskExtension",
     "DeskSetup",
     "HelpDesk",
     "Routed",

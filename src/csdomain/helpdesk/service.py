@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -41,6 +41,7 @@ from csdomain.escalation import (
     next_check,
 )
 from csdomain.helpdesk.events import Routed
+from csdomain.helpdesk.extensions import DeskChange, DeskExtension
 from csdomain.helpdesk.roster import CURSORS, PRESENCE, AgentPresence
 from csdomain.helpdesk.schedule import (
     SCHEDULES,
@@ -113,6 +114,8 @@ class SweepReport:
     saved: int
     batches: int
     retried: int
+    #: Each extension's sweep counts, by extension name (after the ticket batches).
+    extensions: Mapping[str, Mapping[str, int]] = attrs.field(factory=dict)
 
 
 def _fingerprint(document: object) -> str:
@@ -150,6 +153,7 @@ class HelpDesk:
         clock: Clock | None = None,
         ids: IdGenerator | None = None,
         max_attempts: int = MAX_ATTEMPTS,
+        extensions: Sequence[DeskExtension] = (),
     ) -> None:
         if not isinstance(store, Store):
             raise ValidationError.single(
@@ -165,6 +169,23 @@ class HelpDesk:
                 "max_attempts",
                 f"expected an integer of 1 or more, got {max_attempts!r}",
             )
+        extensions = tuple(extensions)
+        names: set[str] = set()
+        for index, extension in enumerate(extensions):
+            if not isinstance(extension, DeskExtension):
+                raise ValidationError.single(
+                    "HelpDesk",
+                    f"extensions[{index}]",
+                    f"expected a DeskExtension (name, attach, observe, sweep), got {extension!r}",
+                )
+            if extension.name in names:
+                raise ValidationError.single(
+                    "HelpDesk",
+                    f"extensions[{index}]",
+                    f"two extensions are named {extension.name!r}; names must be unique",
+                )
+            names.add(extension.name)
+        self._extensions: tuple[DeskExtension, ...] = extensions
         self._store = store
         self._setup = setup
         self._clock = clock or store.clock
@@ -196,6 +217,8 @@ class HelpDesk:
                 # Another desk starting on the same store set them first.
                 if not store.contact_rules.unique:
                     raise
+        for extension in self._extensions:
+            extension.attach(self)
 
     # -- properties ------------------------------------------------------------------
 
@@ -214,11 +237,57 @@ class HelpDesk:
         """The clock commands and sweeps read."""
         return self._clock
 
+    @property
+    def ids(self) -> IdGenerator:
+        """The id generator of new tickets, customers (and extensions' records)."""
+        return self._ids
+
+    @property
+    def extensions(self) -> tuple[DeskExtension, ...]:
+        """The desk's extensions, in the order they were given."""
+        return self._extensions
+
+    def extension(self, name: str) -> DeskExtension:
+        """The extension named ``name`` (``NotFoundError`` if the desk has none)."""
+        for extension in self._extensions:
+            if extension.name == name:
+                return extension
+        raise NotFoundError(
+            "desk extension", name, f"the desk has: {[e.name for e in self._extensions]}"
+        )
+
+    def now(self, after: datetime | None = None) -> datetime:
+        """The desk clock's instant, or ``after`` when the clock is behind it."""
+        return self._now(after)
+
+    def publish(self, change: DeskChange) -> None:
+        """Give ``change`` to every extension but its source, inside the open unit of work
+        (extensions call this to tell the others of their own changes)."""
+        if not isinstance(change, DeskChange):
+            raise ValidationError.single(
+                "HelpDesk.publish", "change", f"expected a DeskChange, got {change!r}"
+            )
+        for extension in self._extensions:
+            if extension.name != change.source:
+                extension.observe(change)
+
+    def run_unit(self, work: Callable[[], T]) -> T:
+        """Run ``work`` in one unit of work, again on a conflict or a retryable storage
+        error (at most ``max_attempts`` times, after short random pauses). When a unit of
+        work is already open in this thread, ``work`` runs inside it, and the caller's
+        unit of work is the one retried."""
+        return self._retrying(work)
+
     # -- units of work -----------------------------------------------------------------
 
     def _retrying(self, work: Callable[[], T]) -> T:
         """Run ``work`` in a transaction, again on a conflict or a retryable error, after
-        a short random pause that doubles each time (so racing writers spread out)."""
+        a short random pause that doubles each time (so racing writers spread out).
+
+        Inside a unit of work already open in this thread (an extension's, or the
+        app's), ``work`` joins it: the outer unit of work is the one retried."""
+        if self._store.backend.in_transaction():
+            return work()
         last: Exception | None = None
         for attempt in range(self._max_attempts):
             if attempt:
@@ -280,9 +349,30 @@ class HelpDesk:
         else:
             self._schedules.save(schedule, expected_version=previous.version)
         if stored is None:
-            return self._store.tickets.add(ticket, next_deadline=schedule.next_deadline)
-        return self._store.tickets.save(
-            ticket, expected_version=stored.version, next_deadline=schedule.next_deadline
+            result = self._store.tickets.add(ticket, next_deadline=schedule.next_deadline)
+        else:
+            result = self._store.tickets.save(
+                ticket, expected_version=stored.version, next_deadline=schedule.next_deadline
+            )
+        self._ticket_changed(stored.value if stored else None, ticket, customer, at)
+        return result
+
+    def _ticket_changed(
+        self, before: Ticket | None, after: Ticket, customer: Customer | None, at: datetime
+    ) -> None:
+        if not self._extensions:
+            return
+        known = len(before.timeline) if before is not None else 0
+        self.publish(
+            DeskChange(
+                source="ticket",
+                at=at,
+                ticket=after,
+                before=before,
+                customer=customer,
+                customer_id=after.customer_id,
+                events=tuple(after.timeline[known:]),
+            )
         )
 
     # -- settling: rules, clocks, schedule ---------------------------------------------------
@@ -603,6 +693,92 @@ class HelpDesk:
             return self._commit(None, ticket, at, customer=customer, known_customer=True)
 
         return self._retrying(work)
+
+    def open_ticket_for(
+        self,
+        customer_id: str,
+        *,
+        channel: ChannelKind | Channel | str,
+        subject: str,
+        description: str | None = None,
+        kind: TicketKind = TicketKind.CONSULTATION,
+        priority: Priority = Priority.NORMAL,
+        tags: Tags = (),
+        group_id: str | None = None,
+    ) -> Stored[Ticket]:
+        """Open a ticket for the stored customer ``customer_id`` (``NotFoundError`` if there
+        is none), as :meth:`open_ticket` does for a contact: triage, routing, SLA clocks,
+        the rules due at once and the outbox, in one unit of work (the caller's, when one
+        is open: a revisit outcome and the ticket it opens commit together)."""
+        key = channel_key(channel)
+        if group_id is not None:
+            self._setup.group(group_id)
+
+        def work() -> Stored[Ticket]:
+            customer = self._store.customers.get(customer_id).value
+            at = self._now()
+            ticket = Ticket.open(
+                id=self._ids.new("tkt"),
+                customer_id=customer.id,
+                channel=key,
+                subject=subject,
+                description=description,
+                at=at,
+                kind=kind,
+                priority=priority,
+                tags=tags,
+            )
+            ticket = self._route(ticket, customer, at, group_id=group_id)
+            return self._commit(None, ticket, at, customer=customer, known_customer=True)
+
+        return self._retrying(work)
+
+    def update_customer(
+        self, customer_id: str, change: Callable[[Customer], Customer]
+    ) -> Stored[Customer]:
+        """Store ``change(customer)`` for the stored customer ``customer_id`` and tell the
+        extensions (a withdrawn consent cancels the customer's future revisits), in one
+        unit of work, retried on a conflict. ``change`` must keep the customer's id."""
+
+        def work() -> Stored[Customer]:
+            stored = self._store.customers.get(customer_id)
+            changed = change(stored.value)
+            if not isinstance(changed, Customer) or changed.id != customer_id:
+                raise ValidationError.single(
+                    "HelpDesk.update_customer",
+                    "change",
+                    f"expected the change to return customer {customer_id!r}, got {changed!r}",
+                )
+            saved = self._store.customers.save(changed, expected_version=stored.version)
+            self.publish(
+                DeskChange(
+                    source="customer",
+                    at=self._now(),
+                    customer=changed,
+                    customer_id=customer_id,
+                )
+            )
+            return saved
+
+        return self._retrying(work)
+
+    def erase_customer(self, customer_id: str, *, reason: str) -> None:
+        """Erase the customer's personal data everywhere (:meth:`Store.erase_customer
+        <csdomain.storage.Store.erase_customer>`) and tell the extensions (which cancel
+        the customer's future revisits and survey invitations), in one unit of work."""
+
+        def work() -> None:
+            at = self._now()
+            self._store.erase_customer(customer_id, reason=reason, at=at)
+            try:
+                customer: Customer | None = self._store.customers.get(customer_id).value
+            except NotFoundError:
+                customer = None
+            self.publish(
+                DeskChange(source="customer", at=at, customer=customer, customer_id=customer_id)
+            )
+
+        self._retrying(work)
 
     # -- commands on a ticket ------------------------------------------------------------------
 
@@ -1038,7 +1214,11 @@ class HelpDesk:
             fired.extend(outcome[0])
             saved += outcome[1]
             size = batch
-        return SweepReport(at, examined, tuple(fired), saved, batches, retried)
+        counts = {
+            extension.name: dict(extension.sweep(at, worker=worker, batch=batch, lease=lease))
+            for extension in self._extensions
+        }
+        return SweepReport(at, examined, tuple(fired), saved, batches, retried, counts)
 
     def _sweep_batch(
         self, leased: list[Stored[TicketSchedule]], now: datetime
@@ -1068,6 +1248,7 @@ class HelpDesk:
                 self._store.tickets.save(
                     settled, expected_version=stored.version, next_deadline=schedule.next_deadline
                 )
+                self._ticket_changed(stored.value, settled, customer, at)
                 saved += 1
                 fired.extend(
                     (ticket.id, event.rule)  # type: ignore[attr-defined]
