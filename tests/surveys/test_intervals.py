@@ -225,7 +225,7 @@ def test_bad_counts_are_refused() -> None:
     with pytest.raises(ValidationError, match="not a count"):
         wilson(-1, 4)
     with pytest.raises(ValidationError, match="not a count"):
-        adjusted_wald_nps(1, True, 0)  # type: ignore[arg-type]
+        adjusted_wald_nps(1, True, 0)
     with pytest.raises(ValidationError, match="negative"):
         t_interval(3.0, -1.0, 5)
     with pytest.raises(ValidationError, match="degrees of freedom"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
@@ -37,7 +37,7 @@ from csdomain.surveys.scores import (
     response_rate,
 )
 
-AT = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
+AT = datetime(2026, 3, 4, 10, 0, tzinfo=timezone.utc)
 SCALES = {QuestionKind.CSAT: (1, 5), QuestionKind.NPS: (0, 10), QuestionKind.CES: (1, 7)}
 
 # -- the figures ------------------------------------------------------------------------
@@ -103,7 +103,7 @@ def test_bad_scores_are_refused_naming_the_scale() -> None:
     with pytest.raises(ValidationError, match=r"not a csat score; an int 1\.\.5"):
         csat_score([5, 6])
     with pytest.raises(ValidationError, match="not a nps score"):
-        nps_score([True])  # type: ignore[list-item]
+        nps_score([True])
     with pytest.raises(ValidationError, match="not a ces score"):
         ces_score([0])
     with pytest.raises(ValidationError, match="confidence"):
@@ -238,7 +238,11 @@ def test_facts_of_a_survey_response_take_the_attribution() -> None:
     facts = ResponseFacts.of(response, ticket_kind="complaint", tags=["refund"])
     assert (facts.csat, facts.nps, facts.ces) == (4, None, None)
     assert (facts.agent_id, facts.group_id, facts.channel) == ("a1", "g1", "web_chat")
-    assert (facts.ticket_kind, facts.tags, facts.answered_at) == ("complaint", {"refund"}, AT)
+    assert (facts.ticket_kind, facts.tags, facts.answered_at) == (
+        "complaint",
+        frozenset({"refund"}),
+        AT,
+    )
     # A bare response (no facts) works too, through the same adapter.
     cut = breakdown([response], "agent", QuestionKind.CSAT)
     assert cut.cells[0].key == "a1" and cut.overall.value == 1.0
@@ -276,7 +280,7 @@ def test_breakdown_marks_cells_whose_interval_overlaps_the_overall() -> None:
 
 def test_breakdown_by_period_uses_the_zone() -> None:
     """16:30 UTC on 31 March is 1 April in Shanghai."""
-    late = datetime(2026, 3, 31, 16, 30, tzinfo=UTC)
+    late = datetime(2026, 3, 31, 16, 30, tzinfo=timezone.utc)
     facts = [ResponseFacts(late, csat=5), ResponseFacts(late - timedelta(hours=1), csat=1)]
     assert [c.key for c in breakdown(facts, "period", QuestionKind.CSAT).cells] == ["2026-03"]
     shanghai = breakdown(facts, "period", QuestionKind.CSAT, zone_name="Asia/Shanghai")
