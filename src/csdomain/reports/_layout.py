@@ -80,7 +80,7 @@ def annual_blocks(report: AnnualReport, words: Words) -> list[Block]:
     tz = zone(report.zone)
     year = report.year
     blocks: list[Block] = [
-        Heading(words("annual.title", year=year), level=1),
+        Heading(words("annual.title", year=year, customer=report.customer_name), level=1),
         Paragraph(words("annual.customer", name=report.customer_name, id=report.customer_id)),
         Paragraph(
             words(

@@ -23,7 +23,7 @@ __all__ = ["MESSAGES", "Words"]
 #: The reports' messages by a short name; English is the msgid.
 MESSAGES: Final[dict[str, Message]] = {
     # Translators: the title of a customer's yearly report (年度服务报告).
-    "annual.title": _mark("report", "Annual service report {year}"),
+    "annual.title": _mark("report", "Annual service report {year} · {customer}"),
     "annual.customer": _mark("report", "Customer: {name} ({id})"),
     "annual.scope": _mark("report", "Tickets opened from {start} to {end}, times in {zone}."),
     "business": _mark("report", "Times count the business hours of calendar {calendar}."),
