@@ -30,6 +30,8 @@ from csdomain._kernel.validation import describe
 from csdomain.errors import ValidationError
 from csdomain.kpis.summaries import TicketSummary
 from csdomain.sla import SlaMetric
+from csdomain.surveys.questions import CesReporting, QuestionKind
+from csdomain.surveys.scores import Score, ScoreTally
 
 if TYPE_CHECKING:
     from typing_extensions import Self  # typing.Self from Python 3.11
@@ -48,6 +50,7 @@ __all__ = [
     "ReopenRate",
     "ResponseTime",
     "ResponseTimeResult",
+    "Satisfaction",
     "SlaCompliance",
     "Volume",
     "VolumeResult",
@@ -523,6 +526,10 @@ class Volume:
         """The configuration two mergeable volumes share."""
         return (self.by, self.period, self.zone)
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # The key function is generated code: pickles carry the configuration and counts.
+        return (_volume, (self.by, self.period, self.zone, self._cells, self.total))
+
     def add(self, item: TicketSummary, /) -> None:
         """Count one ticket."""
         _summary("Volume.add", item)
@@ -571,6 +578,16 @@ class Volume:
     def empty(self) -> Volume:
         """A new empty volume of the same configuration."""
         return Volume(self.by, period=self.period, zone=self.zone)
+
+
+def _volume(
+    by: tuple[str, ...], period: str, zone: str, cells: dict[tuple[Any, ...], int], total: int
+) -> Volume:
+    """A volume rebuilt from a pickle."""
+    volume = Volume(by, period=period, zone=zone)
+    volume._cells = dict(cells)
+    volume.total = total
+    return volume
 
 
 _SCOPES: Final = ("customer", "ticket")
@@ -1012,3 +1029,73 @@ class Backlog:
     def empty(self) -> Backlog:
         """A new empty backlog at the same instant."""
         return Backlog(self.at)
+
+
+class _Answers(Protocol):
+    """What :class:`Satisfaction` reads of a survey response."""
+
+    @property
+    def csat(self) -> int | None: ...
+    @property
+    def nps(self) -> int | None: ...
+    @property
+    def ces(self) -> int | None: ...
+
+
+class Satisfaction:
+    """A survey score (``kind`` CSAT, NPS or CES) over survey responses, wrapping
+    :class:`~csdomain.surveys.scores.ScoreTally` (counts per answer value, so merging
+    is exact). A response without an answer of ``kind`` is left out. The result is
+    the tally's :class:`~csdomain.surveys.scores.Score` (CES as the mean unless
+    ``reporting`` says the share of 5-7)."""
+
+    __slots__ = ("_tally", "kind", "reporting")
+
+    def __init__(
+        self, kind: QuestionKind = QuestionKind.CSAT, *, reporting: CesReporting = CesReporting.MEAN
+    ) -> None:
+        self._tally = ScoreTally(kind)  # refuses a kind that is not a score
+        self.kind = kind
+        if not isinstance(reporting, CesReporting):
+            raise ValidationError.single(
+                "Satisfaction",
+                "reporting",
+                f"expected a CesReporting ({', '.join(r.value for r in CesReporting)}), "
+                f"got {describe(reporting)}",
+            )
+        self.reporting = reporting
+
+    def config(self) -> tuple[object, ...]:
+        """The configuration two mergeable satisfaction accumulators share."""
+        return (self.kind, self.reporting)
+
+    def add(self, item: _Answers, /) -> None:
+        """Count the response's answer of ``kind``, if it has one."""
+        value = getattr(item, self.kind.value, None)
+        if value is not None:
+            self._tally.add(value)
+
+    def add_all(self, items: Iterable[_Answers], /) -> None:
+        """Count every response's answer of ``kind``."""
+        for item in items:
+            self.add(item)
+
+    def merge(self, other: Satisfaction, /) -> Satisfaction:
+        """A new accumulator holding both tallies."""
+        _merge_check(self, other)
+        merged = self.empty()
+        merged._tally = self._tally.merge(other._tally)
+        return merged
+
+    @property
+    def tally(self) -> ScoreTally:
+        """A copy of the counts per answer value."""
+        return self._tally.merge(ScoreTally(self.kind))
+
+    def result(self) -> Score:
+        """The score with its n, interval and small-sample flag."""
+        return self._tally.score(reporting=self.reporting)
+
+    def empty(self) -> Satisfaction:
+        """A new empty accumulator of the same kind."""
+        return Satisfaction(self.kind, reporting=self.reporting)
