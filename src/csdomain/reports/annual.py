@@ -21,7 +21,7 @@ from enum import Enum
 
 import attrs
 
-from csdomain._kernel.time import to_utc, zone
+from csdomain._kernel.time import to_utc, zone, zone_problem
 from csdomain.errors import ValidationError
 from csdomain.privacy import is_redacted
 from csdomain.reports.figures import ScoreFigure, ScoreKind, TimeFigure, counted
@@ -206,6 +206,9 @@ def annual_report(
             "annual report", "year", f"expected a year from 1970 to 9998, got {year!r}"
         )
     customer = store.customers.get(customer_id).value
+    problem = zone_problem(zone_name or customer.timezone)
+    if problem is not None:
+        raise ValidationError.single("annual report", "zone", problem)
     tz = zone(zone_name or customer.timezone)
     start = datetime(year, 1, 1, tzinfo=tz)
     end = datetime(year + 1, 1, 1, tzinfo=tz)

@@ -15,7 +15,7 @@ import attrs
 
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
-from csdomain._kernel.time import ensure_aware, to_utc, zone
+from csdomain._kernel.time import ensure_aware, to_utc, zone, zone_problem
 from csdomain.errors import ValidationError
 from csdomain.reports._blocks import (
     Block,
@@ -179,6 +179,9 @@ def period_report(
     ``zone_name``. Raises :class:`~csdomain.errors.ValidationError` for naive
     instants, an unknown zone or ``end`` not after ``start``.
     """
+    problem = zone_problem(zone_name)
+    if problem is not None:
+        raise ValidationError.single("period report", "zone", problem)
     low, high = _bound(start, zone_name, "start"), _bound(end, zone_name, "end")
     if high <= low:
         raise ValidationError.single(
