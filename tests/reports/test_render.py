@@ -22,7 +22,12 @@ from csdomain.reports.annual import AnnualReport, annual_report, mask_name
 from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure
 from csdomain.reports.period import PeriodReport, period_report, status_at
 from csdomain.reports.render import render
+from csdomain.sla import MetricPolicy, SlaPolicy, SlaSetup, Target
 from csdomain.storage import Store, open_store
+from csdomain.surveys.collections import RESPONSES
+from csdomain.surveys.invitations import Attribution
+from csdomain.surveys.questions import QuestionKind
+from csdomain.surveys.responses import Answer, SurveyResponse
 from csdomain.tickets import Actor, Status, Ticket, TicketKind, Visibility
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -96,6 +101,36 @@ def store() -> Store:
     ]
     for ticket in tickets:
         store.tickets.add(ticket)
+    responses = store.collection(RESPONSES)
+    for number, (customer, ticket_id, answered, csat, nps, group) in enumerate(
+        [
+            ("cus_1", "tkt_1", at(3, 4, 10), 5, 9, "grp_a"),
+            ("cus_1", "tkt_2", at(11, 24, 10), 2, 3, "grp_a"),
+            ("cus_1", "tkt_2", at(11, 25, 10), 1, None, "grp_b"),  # (another invitation)
+            ("cus_2", "tkt_5", at(11, 26, 10), 4, None, "grp_b"),
+            ("cus_1", "tkt_4", at(1, 3, 10, year=2025), 5, None, "grp_a"),  # another year
+        ]
+    ):
+        answers = [Answer(question="csat", kind=QuestionKind.CSAT, score=csat)]
+        if nps is not None:
+            answers.append(Answer(question="nps", kind=QuestionKind.NPS, score=nps))
+        responses.add(
+            SurveyResponse(
+                id=f"rsp_{number}",
+                invitation_id=f"inv_{number}",
+                template="after-solve",
+                template_version=1,
+                kind="csat",
+                customer_id=customer,
+                ticket_id=ticket_id,
+                answers=tuple(answers),
+                answered_at=answered,
+                attribution=Attribution(
+                    agent_id="agt_1", group_id=group, channel="email", recorded_at=answered
+                ),
+                channel="email",
+            )
+        )
     return store
 
 
@@ -159,6 +194,21 @@ def test_annual_report_counts_the_customers_year(store: Store) -> None:
     )
     assert [c.ticket_id for c in report.complaints] == ["tkt_2"]
     assert report.complaints[0].solved_at == at(11, 23, 13).astimezone(timezone.utc)
+    assert report.complaints[0].csat == 1  # the latest answer about the ticket
+
+
+def test_annual_satisfaction_by_month(store: Store) -> None:
+    report = annual_report(store, "cus_1", 2026)
+    march, november = report.satisfaction[2], report.satisfaction[10]
+    assert (march.csat.n, march.csat.value) == (1, 100.0)
+    assert (november.csat.n, november.csat.value) == (2, 0.0)
+    assert (november.nps.n, november.nps.value) == (1, -100.0)
+    assert all(m.csat.n == 0 for i, m in enumerate(report.satisfaction) if i not in (2, 10))
+    assert (report.csat.n, report.csat.small_sample) == (3, True)
+    assert report.csat.value == pytest.approx(100 / 3)
+    assert report.csat.low is not None and report.csat.high is not None
+    assert report.csat.low <= report.csat.value <= report.csat.high
+    assert report.nps.n == 2 and report.nps.value == 0.0  # one promoter, one detractor
 
 
 def test_annual_report_in_calendar_time(store: Store) -> None:
@@ -202,10 +252,39 @@ def test_period_report_counts_the_desk(store: Store) -> None:
     report = period_report(store, date(2026, 11, 1), date(2026, 12, 1), zone_name="Asia/Shanghai")
     assert report.tickets == 3
     figures = {line.name: line for line in report.kpis}
-    assert figures["tickets"].value == 3
+    assert figures["volume"].value == 3
     assert figures["backlog"].value == 2  # tkt_3 and tkt_5 unsolved at the end
     assert figures["complaint_rate"].value == pytest.approx(1 / 3)
     assert figures["reopen_rate"].value == 0
+    low, high = figures["complaint_rate"].low, figures["complaint_rate"].high
+    assert low is not None and high is not None and low < 1 / 3 < high  # Wilson
+    # tkt_2 (20 min) and tkt_5 (5 min) were answered; the sketch median is within 1% of 5 min
+    assert report.first_response.n == 2 and report.first_response.relative_error == 0.01
+    assert report.first_response.median is not None
+    assert abs(report.first_response.median - timedelta(minutes=5)) <= timedelta(seconds=3)
+    # the three November answers: CSAT 2, 1 and 4 -> one of three satisfied
+    assert report.responses == 3
+    assert (report.csat.n, report.csat.value) == (3, pytest.approx(100 / 3))
+    by_group = {c.key: c.score for c in report.breakdowns[0].cells}
+    assert report.breakdowns[0].by == "group"
+    assert (by_group["grp_a"].n, by_group["grp_b"].n) == (1, 2)
+    assert by_group["grp_b"].value == 50.0
+
+
+def test_period_report_sla_compliance(store: Store) -> None:
+    policy = SlaPolicy(
+        "p",
+        [
+            MetricPolicy(
+                "first_response", {"normal": Target(timedelta(minutes=30), calendar="desk")}
+            )
+        ],
+    )
+    setup = SlaSetup([policy], [DESK])
+    report = period_report(store, date(2026, 11, 1), date(2026, 12, 1), sla=setup)
+    line = next(k for k in report.kpis if k.name == "sla_first_response")
+    # tkt_2 (20 min) and tkt_5 (5 min) met it; tkt_3, never answered, breached at 09:30
+    assert (line.value, line.n) == (pytest.approx(2 / 3), 3)
 
 
 def test_status_at_replays_the_timeline() -> None:
@@ -272,7 +351,7 @@ def test_html_is_one_self_contained_page(annual: AnnualReport) -> None:
     assert "<script" not in page and "<!--" not in page
     assert not re.search(r"\b(src|href)=", page)
     assert "@import" not in page and "url(" not in page
-    assert page.count("<svg") == 3  # months, channels, kinds (no survey answers: no chart)
+    assert page.count("<svg") == 4  # months, channels, kinds, satisfaction
     assert 'id="chart-tickets-by-month"' in page
     assert render(annual, "html", "zh_TW").count('"Noto Sans CJK TC"') >= 1
 

@@ -239,6 +239,7 @@ def annual_blocks(report: AnnualReport, words: Words) -> list[Block]:
                         tuple(_score_cell(words, f) for f in nps),
                     ),
                 ),
+                value_range=(-100.0, 100.0),  # CSAT in %, NPS in points: one scale
             )
         )
         rows = [

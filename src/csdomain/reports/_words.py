@@ -86,16 +86,15 @@ MESSAGES: Final[dict[str, Message]] = {
     "period.summary": _mark("report", "Tickets opened in the period: {tickets}."),
     "section.kpis": _mark("report", "Key figures"),
     "section.surveys": _mark("report", "Surveys"),
-    "section.breakdown": _mark("report", "Satisfaction by {by}"),
+    "section.breakdown.group": _mark("report", "CSAT by group"),
+    "section.breakdown.channel": _mark("report", "CSAT by channel"),
     "col.kpi": _mark("report", "Figure"),
     "col.group": _mark("report", "Group"),
     "col.agent": _mark("report", "Agent"),
     "col.overlaps": _mark("report", "Overlaps the overall figure"),
     "yes": _mark("report", "yes"),
     "no": _mark("report", "no"),
-    "surveys.summary": _mark(
-        "report", "{responses} answers to {invitations} invitations (response rate {rate})."
-    ),
+    "surveys.summary": _mark("report", "Survey answers in the period: {responses}."),
     "surveys.none": _mark("report", "No survey answers in the period."),
 }
 

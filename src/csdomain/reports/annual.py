@@ -15,6 +15,7 @@ belongs to the year, and to the month, in which it was opened there.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from enum import Enum
@@ -27,6 +28,10 @@ from csdomain.privacy import is_redacted
 from csdomain.reports.figures import ScoreFigure, ScoreKind, TimeFigure, counted
 from csdomain.sla.policy import Calendar
 from csdomain.storage import Store
+from csdomain.surveys.collections import RESPONSES
+from csdomain.surveys.questions import QuestionKind
+from csdomain.surveys.responses import SurveyResponse
+from csdomain.surveys.scores import ScoreTally
 from csdomain.tickets import Status, Ticket, TicketKind
 from csdomain.tickets.actors import ActorKind
 from csdomain.tickets.events import MessageAdded, StatusChanged
@@ -183,6 +188,28 @@ def customer_tickets(
             return
 
 
+def customer_responses(
+    store: Store, customer_id: str, start: datetime, end: datetime, *, page_size: int = PAGE_SIZE
+) -> Iterator[SurveyResponse]:
+    """The customer's survey responses answered in ``[start, end)``, oldest first."""
+    responses = store.collection(RESPONSES)
+    cursor: str | None = None
+    while True:
+        page = responses.find(
+            "by_customer",
+            where={"customer_id": customer_id},
+            low=start,
+            high=end,
+            limit=page_size,
+            cursor=cursor,
+        )
+        for stored in page.items:
+            yield stored.value
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
 def annual_report(
     store: Store,
     customer_id: str,
@@ -243,6 +270,21 @@ def annual_report(
                     solved_at=solved,
                 )
             )
+    csat_months = [ScoreTally.empty(QuestionKind.CSAT) for _ in range(12)]
+    nps_months = [ScoreTally.empty(QuestionKind.NPS) for _ in range(12)]
+    ticket_csat: dict[str, int] = {}
+    for response in customer_responses(store, customer_id, start, end, page_size=page_size):
+        month = response.answered_at.astimezone(tz).month - 1
+        if response.csat is not None:
+            csat_months[month].add(response.csat)
+            if response.ticket_id is not None:
+                ticket_csat[response.ticket_id] = response.csat  # the latest answer counts
+        if response.nps is not None:
+            nps_months[month].add(response.nps)
+    csat_year = functools.reduce(ScoreTally.merge, csat_months)
+    nps_year = functools.reduce(ScoreTally.merge, nps_months)
+    complaints = [attrs.evolve(c, csat=ticket_csat.get(c.ticket_id)) for c in complaints]
+
     business = calendar is not None
     kind_order = {kind: i for i, kind in enumerate(TicketKind)}
     return AnnualReport(
@@ -261,10 +303,12 @@ def annual_report(
         complaints=tuple(sorted(complaints, key=lambda c: (c.opened_at, c.ticket_id))),
         satisfaction=tuple(
             MonthSatisfaction(
-                month, ScoreFigure.empty(ScoreKind.CSAT), ScoreFigure.empty(ScoreKind.NPS)
+                month,
+                ScoreFigure.of(ScoreKind.CSAT, csat_months[month - 1].score()),
+                ScoreFigure.of(ScoreKind.NPS, nps_months[month - 1].score()),
             )
             for month in range(1, 13)
         ),
-        csat=ScoreFigure.empty(ScoreKind.CSAT),
-        nps=ScoreFigure.empty(ScoreKind.NPS),
+        csat=ScoreFigure.of(ScoreKind.CSAT, csat_year.score()),
+        nps=ScoreFigure.of(ScoreKind.NPS, nps_year.score()),
     )

@@ -16,6 +16,8 @@ import attrs
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain.errors import ValidationError
+from csdomain.surveys.scores import Score
+from csdomain.surveys.scores import ScoreUnit as SurveyUnit
 
 __all__ = ["ScoreFigure", "ScoreKind", "ScoreUnit", "TimeFigure", "counted"]
 
@@ -135,6 +137,28 @@ class ScoreFigure:
                 f"a score over n={self.n} answers has a value exactly when n > 0, "
                 f"got {self.value!r}",
             )
+
+    @classmethod
+    def of(cls, kind: ScoreKind, score: Score) -> ScoreFigure:
+        """The figure of a :class:`csdomain.surveys.scores.Score` (whose shares and NPS
+        are fractions: shown here times 100)."""
+        unit = {
+            SurveyUnit.PERCENT: ScoreUnit.PERCENT,
+            SurveyUnit.POINTS: ScoreUnit.POINTS,
+            SurveyUnit.MEAN: ScoreUnit.MEAN,
+        }[score.unit]
+        scale = 1.0 if unit is ScoreUnit.MEAN else 100.0
+        interval = score.interval
+        return cls(
+            kind,
+            unit,
+            score.n,
+            None if score.value is None else score.value * scale,
+            None if interval is None else interval.low * scale,
+            None if interval is None else interval.high * scale,
+            score.confidence,
+            score.small_sample,
+        )
 
     @classmethod
     def empty(cls, kind: ScoreKind) -> ScoreFigure:

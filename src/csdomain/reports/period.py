@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from enum import Enum
+from typing import Final
 
 import attrs
 
@@ -17,6 +18,8 @@ from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.time import ensure_aware, to_utc, zone, zone_problem
 from csdomain.errors import ValidationError
+from csdomain.kpis.definitions import STANDARD_KPIS, KpiResult, KpiSet
+from csdomain.kpis.summaries import summarize
 from csdomain.reports._blocks import (
     Block,
     Chart,
@@ -28,10 +31,14 @@ from csdomain.reports._blocks import (
     table,
 )
 from csdomain.reports._words import Words
-from csdomain.reports.annual import first_response_at, last_solved_at, reopen_count
-from csdomain.reports.figures import ScoreFigure, ScoreKind, TimeFigure, counted
+from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure, counted
+from csdomain.sla import SlaMetric, SlaSetup, evaluate
 from csdomain.sla.policy import Calendar
 from csdomain.storage import Store
+from csdomain.surveys.collections import RESPONSES
+from csdomain.surveys.questions import QuestionKind
+from csdomain.surveys.responses import SurveyResponse
+from csdomain.surveys.scores import SMALL_SAMPLE, ResponseFacts, breakdown
 from csdomain.tickets import Status, Ticket, TicketKind
 from csdomain.tickets.events import StatusChanged, TicketCreated
 
@@ -116,7 +123,6 @@ class PeriodReport:
     csat: ScoreFigure
     nps: ScoreFigure
     ces: ScoreFigure
-    invitations: int = 0
     responses: int = 0
     breakdowns: tuple[Breakdown, ...] = ()
 
@@ -164,16 +170,85 @@ def _bound(value: datetime | date, tz_name: str, what: str) -> datetime:
     return to_utc(datetime(value.year, value.month, value.day, tzinfo=zone(tz_name)))
 
 
+def period_responses(
+    store: Store, start: datetime, end: datetime, *, page_size: int = PAGE_SIZE
+) -> Iterator[SurveyResponse]:
+    """The survey responses answered in ``[start, end)``, read in keyset pages."""
+    responses = store.collection(RESPONSES)
+    cursor: str | None = None
+    while True:
+        page = responses.find("by_period", low=start, high=end, limit=page_size, cursor=cursor)
+        for stored in page.items:
+            yield stored.value
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
+def _time_figure(results: dict[str, KpiResult], stem: str, basis: str | None) -> TimeFigure:
+    suffix = f"_{basis}" if basis else ""
+    mean, median, p90 = (results[f"{stem}_{s}{suffix}"] for s in ("mean", "median", "p90"))
+
+    def span(result: KpiResult) -> timedelta | None:
+        value = result.value
+        return None if value is None else timedelta(microseconds=round(float(value) * 1_000_000))
+
+    if mean.n == 0:
+        return TimeFigure(0, business=basis == "business")
+    return TimeFigure(
+        mean.n,
+        span(mean),
+        span(median),
+        span(p90),
+        business=basis == "business",
+        relative_error=median.quantile_error,
+    )
+
+
+def _line(results: dict[str, KpiResult], name: str, unit: KpiUnit) -> KpiLine:
+    result = results[name]
+    value = None if result.value is None else float(result.value)
+    interval = result.interval
+    return KpiLine(
+        name,
+        unit,
+        result.n,
+        value,
+        None if interval is None else interval.low,
+        None if interval is None else interval.high,
+    )
+
+
+#: The key figures a period report shows, in order, with how their values read.
+REPORTED_KPIS: Final[tuple[tuple[str, KpiUnit], ...]] = (
+    ("volume", KpiUnit.COUNT),
+    ("backlog", KpiUnit.COUNT),
+    ("fcr", KpiUnit.RATE),
+    ("reopen_rate", KpiUnit.RATE),
+    ("complaint_rate", KpiUnit.RATE),
+    *((f"sla_{metric.value}", KpiUnit.RATE) for metric in SlaMetric),
+)
+
+
 def period_report(
     store: Store,
     start: datetime | date,
     end: datetime | date,
     *,
     calendar: Calendar | None = None,
+    sla: SlaSetup | None = None,
     zone_name: str = "UTC",
     page_size: int = PAGE_SIZE,
 ) -> PeriodReport:
     """The desk's report over ``[start, end)``.
+
+    The key figures are the standard KPIs (:data:`csdomain.kpis.definitions.STANDARD_KPIS`)
+    folded over the summaries of the tickets opened in the period (one pass, page
+    by page), as of ``end``: the backlog is counted at ``end``. Durations count the
+    open time of ``calendar`` (calendar time without one); SLA compliance needs
+    ``sla`` (the desk's :class:`~csdomain.sla.SlaSetup`, evaluated at ``end``).
+    The survey summary covers the responses answered in the period, with CSAT
+    broken down by group and by channel (attributed at send or solve).
 
     A :class:`~datetime.date` bound is midnight at the start of that day in
     ``zone_name``. Raises :class:`~csdomain.errors.ValidationError` for naive
@@ -189,69 +264,87 @@ def period_report(
             "end",
             f"expected an end after the start {low.isoformat()}, got {high.isoformat()}",
         )
+    kpis = KpiSet(STANDARD_KPIS, as_of=high)
     channels: dict[str, int] = {}
     kinds: dict[TicketKind, int] = {}
-    responses: list[timedelta] = []
-    resolutions: list[timedelta] = []
-    tickets = solved = reopened = complaints = backlog = 0
     for ticket in period_tickets(store, low, high, page_size=page_size):
-        tickets += 1
         channels[ticket.channel] = channels.get(ticket.channel, 0) + 1
         kinds[ticket.kind] = kinds.get(ticket.kind, 0) + 1
-        complaints += ticket.kind is TicketKind.COMPLAINT
-        replied = first_response_at(ticket)
-        if replied is not None:
-            responses.append(_span(calendar, ticket.created_at, replied))
-        done = last_solved_at(ticket)
-        if done is not None:
-            solved += 1
-            resolutions.append(_span(calendar, ticket.created_at, done))
-            reopened += reopen_count(ticket) > 0
-        backlog += status_at(ticket, high) not in _SOLVED
+        status = evaluate(ticket, sla, high) if sla is not None else None
+        kpis.add_summary(summarize(ticket, sla=status, calendar=calendar))
+    facts: list[ResponseFacts] = []
+    for response in period_responses(store, low, high, page_size=page_size):
+        kpis.add_response(response)
+        facts.append(ResponseFacts.of(response))
+    results = kpis.results()
+    basis = "business" if calendar is not None else "calendar"
     kind_order = {kind: i for i, kind in enumerate(TicketKind)}
-    business = calendar is not None
-    kpis = (
-        KpiLine("tickets", KpiUnit.COUNT, tickets, float(tickets)),
-        KpiLine("backlog", KpiUnit.COUNT, tickets, float(backlog)),
-        KpiLine("solved", KpiUnit.COUNT, tickets, float(solved)),
-        KpiLine("complaint_rate", KpiUnit.RATE, tickets, complaints / tickets if tickets else None),
-        KpiLine("reopen_rate", KpiUnit.RATE, solved, reopened / solved if solved else None),
+    breakdowns = tuple(
+        Breakdown(
+            by,
+            tuple(
+                BreakdownCell(
+                    cell.key or "–",
+                    ScoreFigure.of(ScoreKind.CSAT, cell.score),
+                    cell.overlaps_overall,
+                )
+                for cell in breakdown(facts, by, QuestionKind.CSAT).cells
+            ),
+        )
+        for by in ("group", "channel")
+        if any(f.csat is not None for f in facts)
     )
     return PeriodReport(
         start=low,
         end=high,
         zone=zone(zone_name).key,
         calendar=calendar.name if calendar is not None else None,
-        tickets=tickets,
+        tickets=sum(channels.values()),
         by_channel=counted(channels),
         by_kind=tuple(sorted(kinds.items(), key=lambda kv: (-kv[1], kind_order[kv[0]]))),
-        first_response=TimeFigure.exact(responses, business=business),
-        resolution=TimeFigure.exact(resolutions, business=business),
-        kpis=kpis,
-        csat=ScoreFigure.empty(ScoreKind.CSAT),
-        nps=ScoreFigure.empty(ScoreKind.NPS),
-        ces=ScoreFigure.empty(ScoreKind.CES),
+        first_response=_time_figure(results, "first_response", basis),
+        resolution=_time_figure(results, "full_resolution", basis),
+        kpis=tuple(_line(results, name, unit) for name, unit in REPORTED_KPIS),
+        csat=_score(results, "csat", ScoreKind.CSAT),
+        nps=_score(results, "nps", ScoreKind.NPS),
+        ces=_score(results, "ces", ScoreKind.CES),
+        responses=len(facts),
+        breakdowns=breakdowns,
+    )
+
+
+def _score(results: dict[str, KpiResult], name: str, kind: ScoreKind) -> ScoreFigure:
+    result = results[name]
+    if result.value is None:
+        return ScoreFigure.empty(kind)
+    scale = 1.0 if kind is ScoreKind.CES else 100.0
+    unit = {ScoreKind.CSAT: ScoreUnit.PERCENT, ScoreKind.NPS: ScoreUnit.POINTS}.get(
+        kind, ScoreUnit.MEAN
+    )
+    interval = result.interval
+    return ScoreFigure(
+        kind,
+        unit,
+        result.n,
+        float(result.value) * scale,
+        None if interval is None else interval.low * scale,
+        None if interval is None else interval.high * scale,
+        small_sample=result.n < SMALL_SAMPLE,
     )
 
 
 # -- layout -------------------------------------------------------------------------------
 
 _KPI_NAMES = {
-    "tickets": _mark("report kpi", "Tickets opened"),
+    "volume": _mark("report kpi", "Tickets opened"),
     "backlog": _mark("report kpi", "Still unsolved at the end"),
-    "solved": _mark("report kpi", "Solved"),
     "complaint_rate": _mark("report kpi", "Complaint rate"),
     "reopen_rate": _mark("report kpi", "Reopen rate"),
-    "fcr": _mark("report kpi", "First contact resolution"),
-    "first_response": _mark("report kpi", "First response time"),
-    "resolution": _mark("report kpi", "Resolution time"),
-    "handle": _mark("report kpi", "Handle time"),
-    "sla_first_response": _mark("report kpi", "SLA compliance: first response"),
-    "sla_resolution": _mark("report kpi", "SLA compliance: resolution"),
-    "csat": _mark("report kpi", "CSAT"),
-    "nps": _mark("report kpi", "NPS"),
-    "ces": _mark("report kpi", "CES"),
-    "revisit_completion": _mark("report kpi", "Revisit completion"),
+    "fcr": _mark("report kpi", "First contact resolution (7 days)"),
+    "sla_first_response": _mark("report kpi", "SLA met: first response"),
+    "sla_next_response": _mark("report kpi", "SLA met: next response"),
+    "sla_periodic_update": _mark("report kpi", "SLA met: periodic update"),
+    "sla_resolution": _mark("report kpi", "SLA met: resolution"),
 }
 
 
@@ -379,17 +472,7 @@ def period_blocks(report: PeriodReport, words: Words) -> list[Block]:
     if report.responses == 0 and report.csat.n == 0 and report.nps.n == 0 and report.ces.n == 0:
         blocks.append(Paragraph(words("surveys.none")))
     else:
-        rate = words.percent(report.responses / report.invitations) if report.invitations else "–"
-        blocks.append(
-            Paragraph(
-                words(
-                    "surveys.summary",
-                    responses=words.number(report.responses),
-                    invitations=words.number(report.invitations),
-                    rate=rate,
-                )
-            )
-        )
+        blocks.append(Paragraph(words("surveys.summary", responses=words.number(report.responses))))
         blocks.append(
             table(
                 [words("col.score"), words("col.value"), words("col.interval")],
@@ -399,24 +482,24 @@ def period_blocks(report: PeriodReport, words: Words) -> list[Block]:
                 ],
             )
         )
-        for breakdown in report.breakdowns:
-            blocks.append(Heading(words("section.breakdown", by=breakdown.by)))
+        for cut in report.breakdowns:
+            blocks.append(Heading(words(f"section.breakdown.{cut.by}")))
             blocks.append(
                 table(
                     [
-                        breakdown.by,
+                        words("col.group") if cut.by == "group" else words("col.channel"),
                         words("col.score"),
                         words("col.interval"),
                         words("col.overlaps"),
                     ],
                     [
                         [
-                            cell.key,
+                            words.channel(cell.key) if cut.by == "channel" else cell.key,
                             words.score_with_n(cell.score),
                             words.interval(cell.score),
                             words("yes") if cell.overlaps_overall else words("no"),
                         ]
-                        for cell in breakdown.cells
+                        for cell in cut.cells
                     ],
                 )
             )
