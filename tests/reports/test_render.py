@@ -6,7 +6,9 @@ on weekdays (Asia/Shanghai), so every duration below is worked out by hand.
 
 from __future__ import annotations
 
+import importlib
 import re
+import warnings
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -403,3 +405,12 @@ def test_render_refuses_what_it_cannot_write(annual: AnnualReport) -> None:
         render(annual, "text", "fr")
     with pytest.raises(ValidationError, match="AnnualReport or a PeriodReport"):
         render("a report", "text")
+
+
+def test_drawing_charts_leaves_failed_imports_quiet(annual: AnnualReport) -> None:
+    """pygal's legacy import hook would make every later failed import warn."""
+    render(annual, "html")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("csdomain_has_no_such_module")

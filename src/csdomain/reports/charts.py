@@ -12,6 +12,7 @@ namespace names, which are identifiers, never fetched.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Final
 
 import pygal
@@ -20,6 +21,15 @@ from pygal.style import Style
 from csdomain.reports._blocks import Chart, ChartKind
 
 __all__ = ["FONT_STACK", "chart_svg"]
+
+# Importing pygal appends to sys.meta_path a finder for its map plugins that has only the
+# legacy find_module: from then on every failed import anywhere in the process warns
+# (ImportWarning, an error under -W error) on Python < 3.12. The reports draw no maps.
+sys.meta_path[:] = [
+    finder
+    for finder in sys.meta_path
+    if not (type(finder).__module__ == "pygal" and type(finder).__name__ == "PluginImportFixer")
+]
 
 #: The fonts of the reports' HTML and charts: Latin first, then Noto Sans CJK in the
 #: script of the page's locale, then whatever the system offers.
