@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import importlib
 import re
-import warnings
 import unicodedata
+import warnings
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
