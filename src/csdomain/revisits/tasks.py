@@ -79,7 +79,6 @@ from csdomain.revisits.vocabulary import (
 )
 
 __all__ = [
-    "NAME_MAX",
     "NextAttempt",
     "RetryLike",
     "RevisitTask",
@@ -88,10 +87,9 @@ __all__ = [
     "replay",
 ]
 
-#: The longest plan or rule name, purpose, script or questionnaire reference a task keeps.
-NAME_MAX: Final = 200
+#: The longest purpose and script a task keeps.
 PURPOSE_MAX: Final = 1000
-SCRIPT_MAX: Final = 10_000
+SCRIPT_MAX: Final = 20_000
 
 _S = TaskState
 _K = TaskEventKind
@@ -380,7 +378,6 @@ def _forms_ok(value: object) -> bool:
 
 _FORMS: Final = Check(_forms_ok, _forms_explain)
 
-_name = text(max_length=NAME_MAX)
 _maybe_key = optional(key("id"))
 
 
@@ -414,11 +411,11 @@ class RevisitTask(Checked):
     """  # noqa: E501
 
     id: str = attrs.field(metadata=checked(key("task key")))
-    plan: str = attrs.field(metadata=checked(_name))
+    plan: str = attrs.field(metadata=checked(key("plan name")))
     plan_version: int = attrs.field(
         default=1, metadata=checked(integer(minimum=1, maximum=1_000_000_000))
     )
-    rule: str = attrs.field(metadata=checked(_name))
+    rule: str = attrs.field(metadata=checked(key("rule name")))
     rule_fingerprint: str = attrs.field(
         default="", metadata=checked(text(max_length=200, allow_empty=True))
     )
@@ -427,7 +424,9 @@ class RevisitTask(Checked):
     script: str | None = attrs.field(
         default=None, metadata=checked(optional(text(max_length=SCRIPT_MAX)))
     )
-    questionnaire: str | None = attrs.field(default=None, metadata=checked(optional(_name)))
+    questionnaire: str | None = attrs.field(
+        default=None, metadata=checked(optional(key("questionnaire id")))
+    )
     group_id: str | None = attrs.field(default=None, metadata=checked(optional(key("group id"))))
     role: Role | None = attrs.field(default=None, metadata=checked(optional(member_of(Role))))
     nominal_at: datetime = attrs.field(converter=to_utc, metadata=checked(instant))
