@@ -24,6 +24,9 @@ from csdomain.reports.annual import AnnualReport, annual_report, mask_name
 from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure
 from csdomain.reports.period import PeriodReport, period_report, status_at
 from csdomain.reports.render import render
+from csdomain.revisits.collection import REVISIT_TASKS
+from csdomain.revisits.tasks import RevisitTask
+from csdomain.revisits.vocabulary import Outcome, RevisitForm, TaskState
 from csdomain.sla import MetricPolicy, SlaPolicy, SlaSetup, Target
 from csdomain.storage import Store, open_store
 from csdomain.surveys.collections import RESPONSES
@@ -133,6 +136,27 @@ def store() -> Store:
                 channel="email",
             )
         )
+    tasks = store.collection(REVISIT_TASKS)
+    for task_id, cause, due in (
+        ("rvt_1", "tkt_2", at(11, 26, 10)),  # the complaint's follow-up
+        ("rvt_2", None, at(6, 1, 10)),  # a routine call: not about the complaint
+    ):
+        task = RevisitTask.schedule(
+            id=task_id,
+            plan="care",
+            rule="after-complaint" if cause else "quarterly",
+            customer_id="cus_1",
+            purpose="follow up",
+            nominal_at=due,
+            due_at=due,
+            form=RevisitForm.PHONE,
+            channel="phone_hotline",
+            at=at(11, 23, 13),
+            cause=cause,
+        )
+        if cause:
+            task = task.start("agt_1", due).complete(Outcome.REACHED_SATISFIED, due)
+        tasks.add(task)
     return store
 
 
@@ -197,6 +221,12 @@ def test_annual_report_counts_the_customers_year(store: Store) -> None:
     assert [c.ticket_id for c in report.complaints] == ["tkt_2"]
     assert report.complaints[0].solved_at == at(11, 23, 13).astimezone(timezone.utc)
     assert report.complaints[0].csat == 1  # the latest answer about the ticket
+    (revisit,) = report.complaints[0].revisits
+    assert (revisit.task_id, revisit.state, revisit.outcome) == (
+        "rvt_1",
+        TaskState.DONE,
+        Outcome.REACHED_SATISFIED,
+    )
 
 
 def test_annual_satisfaction_by_month(store: Store) -> None:
@@ -335,6 +365,8 @@ def test_every_format_and_locale_renders_the_same_figures(
     else:
         assert "11月" in out
         assert "2026年11月23日" in out  # Babel's medium date
+    if locale == "en":
+        assert "Nov 26, 2026 Phone" in out  # the complaint's revisit
     if locale == "zh_Hans":
         assert "投诉" in out
     if locale == "zh_Hant":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from enum import Enum
 
 import attrs
 
@@ -27,6 +26,9 @@ from csdomain.errors import ValidationError
 from csdomain.kpis.summaries import summarize
 from csdomain.privacy import is_redacted
 from csdomain.reports.figures import ScoreFigure, ScoreKind, TimeFigure, counted
+from csdomain.revisits.collection import REVISIT_TASKS
+from csdomain.revisits.tasks import RevisitTask
+from csdomain.revisits.vocabulary import Outcome, RevisitForm, TaskState
 from csdomain.sla.policy import Calendar
 from csdomain.storage import Store
 from csdomain.surveys.collections import RESPONSES
@@ -63,18 +65,14 @@ def mask_name(name: str) -> str:
 
 @attrs.frozen
 class RevisitLine:
-    """One revisit (回访) of a complaint: when it was due, its state and its outcome.
-
-    ``state``, ``form`` and ``outcome`` are the revisit package's enums
-    (``TaskState``, ``RevisitForm``, ``Outcome``); ``outcome`` is None until the
-    task is done.
-    """
+    """One revisit (回访) of a complaint: when it was due, its form, state and outcome
+    (None until the task is done)."""
 
     task_id: str
     due_at: datetime = attrs.field(converter=to_utc)
-    form: Enum
-    state: Enum
-    outcome: Enum | None = None
+    form: RevisitForm
+    state: TaskState
+    outcome: Outcome | None = None
 
 
 @attrs.frozen
@@ -175,6 +173,23 @@ def customer_responses(
             return
 
 
+def customer_tasks(
+    store: Store, customer_id: str, *, page_size: int = PAGE_SIZE
+) -> Iterator[RevisitTask]:
+    """Every revisit task of the customer, by due instant, read in keyset pages."""
+    tasks = store.collection(REVISIT_TASKS)
+    cursor: str | None = None
+    while True:
+        page = tasks.find(
+            "by_customer", where={"customer_id": customer_id}, limit=page_size, cursor=cursor
+        )
+        for stored in page.items:
+            yield stored.value
+        cursor = page.next_cursor
+        if cursor is None:
+            return
+
+
 def annual_report(
     store: Store,
     customer_id: str,
@@ -256,7 +271,19 @@ def annual_report(
             nps_months[month].add(response.nps)
     csat_year = functools.reduce(ScoreTally.merge, csat_months)
     nps_year = functools.reduce(ScoreTally.merge, nps_months)
-    complaints = [attrs.evolve(c, csat=ticket_csat.get(c.ticket_id)) for c in complaints]
+    revisits: dict[str, list[RevisitLine]] = {c.ticket_id: [] for c in complaints}
+    if revisits:
+        # A complaint's follow-ups are caused by it (their cause is the ticket id), whenever
+        # they fall: one solved on 30 December is revisited in January.
+        for task in customer_tasks(store, customer_id, page_size=page_size):
+            if task.cause in revisits:
+                revisits[task.cause].append(
+                    RevisitLine(task.id, task.due_at, task.form, task.state, task.outcome)
+                )
+    complaints = [
+        attrs.evolve(c, csat=ticket_csat.get(c.ticket_id), revisits=tuple(revisits[c.ticket_id]))
+        for c in complaints
+    ]
 
     kind_order = {kind: i for i, kind in enumerate(TicketKind)}
     return AnnualReport(
