@@ -391,7 +391,7 @@ class RevisitRule(Checked):
     )
     purpose: str = attrs.field(kw_only=True, metadata=checked(text(max_length=500)))
     script: str | None = attrs.field(
-        default=None, kw_only=True, metadata=checked(optional(text(max_length=20_000)))
+        default=None, kw_only=True, metadata=checked(optional(text(max_length=10_000)))
     )
     questionnaire: str | None = attrs.field(
         default=None, kw_only=True, metadata=checked(optional(key("questionnaire id")))

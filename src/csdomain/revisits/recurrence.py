@@ -134,9 +134,10 @@ _RRULE: Final = Check(
 
 @lru_cache(maxsize=4096)
 def _parsed(text: str, start: datetime) -> rrule:
-    # cache=True: dateutil keeps the occurrences it has generated, so a later window of
-    # the same rule resumes instead of starting again from the start.
-    parsed = rrulestr(text, dtstart=start, cache=True)
+    # Without dateutil's own cache=True: it generates occurrences ten at a time under a
+    # lock (a 90-day window of a monthly rule would build ten months more); windows asked
+    # again are served by _between's cache instead.
+    parsed = rrulestr(text, dtstart=start)
     assert isinstance(parsed, rrule)
     return parsed
 
