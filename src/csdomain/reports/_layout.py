@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from csdomain._kernel.time import zone
 from csdomain.reports._blocks import (
@@ -19,7 +19,7 @@ from csdomain.reports._words import Words
 from csdomain.reports.annual import AnnualReport, ComplaintLine
 from csdomain.reports.figures import ScoreFigure, TimeFigure
 
-__all__ = ["annual_blocks"]
+__all__ = ["annual_blocks", "time_notes"]
 
 
 def _share(words: Words, count: int, total: int) -> str:
@@ -39,7 +39,8 @@ def _time_rows(words: Words, figures: list[tuple[str, TimeFigure]]) -> list[list
     ]
 
 
-def _time_notes(words: Words, figures: list[TimeFigure], calendar: str | None) -> list[Block]:
+def time_notes(words: Words, figures: list[TimeFigure], calendar: str | None) -> list[Block]:
+    """How to read the times: the calendar they count in, the quantiles' error bound."""
     notes: list[Block] = [
         Note(words("business", calendar=calendar) if calendar else words("calendar time"))
     ]
@@ -47,10 +48,6 @@ def _time_notes(words: Words, figures: list[TimeFigure], calendar: str | None) -
     if errors:
         notes.append(Note(words("sketch note", error=words.percent(max(errors), digits=0))))
     return notes
-
-
-def _hours(value: timedelta | None) -> float | None:
-    return None if value is None else round(value / timedelta(hours=1), 2)
 
 
 def _revisit_text(words: Words, complaint: ComplaintLine, report: AnnualReport) -> str:
@@ -174,7 +171,7 @@ def annual_blocks(report: AnnualReport, words: Words) -> list[Block]:
             _time_rows(words, figures),
             numeric=[1, 2, 3, 4],
         ),
-        *_time_notes(words, [f for _, f in figures], report.calendar),
+        *time_notes(words, [f for _, f in figures], report.calendar),
     ]
 
     blocks.append(Heading(words("section.complaints")))
@@ -265,8 +262,3 @@ def annual_blocks(report: AnnualReport, words: Words) -> list[Block]:
             Note(words("small sample note")),
         ]
     return blocks
-
-
-def hours_series(values: list[timedelta | None]) -> tuple[float | None, ...]:
-    """Durations as hours, for charts."""
-    return tuple(_hours(v) for v in values)

@@ -153,11 +153,14 @@ class Words:
         return str(format_date(date(year, month, 1), "MMM", locale=self.babel))
 
     def duration(self, value: timedelta | None) -> str:
-        """A duration in hours and minutes at most (``2 hr 15 min``, ``2小时15分``)."""
+        """A duration in hours and minutes at most (``2 hr 15 min``, ``2小时15分``),
+        seconds only under a minute."""
         if value is None:
             return "–"
+        # Whole minutes from a minute on: a report reads "5 min", not "4 min, 57 sec"
+        # (and sketched quantiles are only within 1% anyway).
         rounded = timedelta(seconds=round(value.total_seconds()))
-        if rounded >= timedelta(minutes=10):
+        if rounded >= timedelta(minutes=1):
             rounded = timedelta(minutes=round(rounded.total_seconds() / 60))
         return i18n.format_duration(rounded, self.locale, width="short", largest_unit="hour")
 

@@ -12,7 +12,9 @@ namespace names, which are identifiers, never fetched.
 
 from __future__ import annotations
 
+import math
 import sys
+import unicodedata
 from typing import Any, Final
 
 import pygal
@@ -109,16 +111,36 @@ def chart_svg(chart: Chart, catalog: str, *, width: int = 760, height: int = 360
         "margin": 12,
         "no_data_text": "–",
     }
+    if chart.kind is ChartKind.HORIZONTAL_BAR:
+        # pygal sizes the label column for Latin letters; a CJK character is twice as wide.
+        wide = max(
+            (sum(unicodedata.east_asian_width(c) in "WF" for c in label) for label in chart.labels),
+            default=0,
+        )
+        config["margin_left"] = 12 + 7 * wide
     if chart.value_range is not None:
         config["range"] = chart.value_range
+    elif chart.kind is not ChartKind.LINE:
+        # Counts: whole-number ticks (pygal would label 0.1, 0.2, ... for a count of 1).
+        top = max((v for s in chart.series for v in s.values if v is not None), default=0.0)
+        step = max(1, math.ceil(top / 5))
+        config["y_labels"] = list(range(0, int(top) + step, step))
+        config["print_zeroes"] = False
+        config["value_formatter"] = lambda value: f"{value:,.0f}"
     drawn = kinds[chart.kind](**config)
     # pygal names each chart with a random uuid4 and prefixes its CSS with it; a fixed
     # name keeps the output deterministic and the CSS of two charts apart.
     drawn.uuid = chart.key
-    drawn.x_labels = list(chart.labels)
+    # pygal draws a horizontal bar chart's first label at the bottom: reversed, the
+    # first (most frequent) row is on top, as in the table beside it.
+    order = list(range(len(chart.labels)))
+    if chart.kind is ChartKind.HORIZONTAL_BAR:
+        order.reverse()
+    drawn.x_labels = [chart.labels[i] for i in order]
     for series in chart.series:
         points: list[Any] = []
-        for i, value in enumerate(series.values):
+        for i in order:
+            value = series.values[i]
             if value is None:
                 points.append(None)
                 continue

@@ -30,6 +30,7 @@ from csdomain.reports._blocks import (
     Series,
     table,
 )
+from csdomain.reports._layout import time_notes
 from csdomain.reports._words import Words
 from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure, counted
 from csdomain.sla import SlaMetric, SlaSetup, evaluate
@@ -422,11 +423,7 @@ def period_blocks(report: PeriodReport, words: Words) -> list[Block]:
             ],
             numeric=[1, 2, 3, 4],
         ),
-        Note(
-            words("business", calendar=report.calendar)
-            if report.calendar
-            else words("calendar time")
-        ),
+        *time_notes(words, [f for _, f in figures], report.calendar),
     ]
     tickets = words("col.tickets")
     for key, title, column, pairs in (
