@@ -151,3 +151,11 @@ def test_drawn_templates_hold_their_headline(template: SurveyTemplate) -> None:
     else:
         assert template.headline is not None and template.headline.kind is wanted
     assert len({q.key for q in template.questions}) == len(template.questions)
+
+
+def test_key_and_version_fit_a_storage_key() -> None:
+    long_key = "k" * 62
+    assert SurveyTemplate(long_key, 9, "csat", TEXT, [csat()]).storage_key == f"{long_key}:9"
+    with pytest.raises(ValidationError, match="at most 61 characters") as caught:
+        SurveyTemplate(long_key, 10, "csat", TEXT, [csat()])
+    assert caught.value.paths == ("key",)

@@ -1,7 +1,8 @@
 """The storage collections of surveys, declared as data beside the engine.
 
 * :data:`SURVEY_TEMPLATES` (``survey_templates``): templates keyed
-  ``"key@version"``; query ``by_key`` (one key's versions, by version).
+  ``"key:version"`` (:attr:`~csdomain.surveys.SurveyTemplate.storage_key`);
+  query ``by_key`` (one key's versions, by version).
 * :data:`INVITATIONS` (``survey_invitations``): invitations by id; the token
   hash column holds every digest an invitation was sent with and is unique, so
   a token finds at most one invitation (query ``by_token``). ``due_send``,
@@ -25,13 +26,13 @@ __all__ = ["INVITATIONS", "RESPONSES", "SURVEY_TEMPLATES"]
 
 _TEXT, _INSTANT, _INTEGER = ColumnType.TEXT, ColumnType.INSTANT, ColumnType.INTEGER
 
-#: Survey templates, one record per version, keyed ``"key@version"``.
+#: Survey templates, one record per version, keyed ``"key:version"``.
 SURVEY_TEMPLATES: Final = declare_collection(
     Collection(
         "survey_templates",
         "survey template",
         SurveyTemplate,
-        key_of=lambda template: template.ref,
+        key_of=lambda template: template.storage_key,
         columns=[Column("template_key", _TEXT), Column("template_version", _INTEGER)],
         queries=[Query("by_key", where=["template_key"], order="template_version")],
         columns_of=lambda t: {"template_key": t.key, "template_version": t.version},

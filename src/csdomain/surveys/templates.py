@@ -1,7 +1,8 @@
 """Survey templates: versioned, localized lists of questions with a headline score.
 
 A :class:`SurveyTemplate` is identified by its ``key`` and ``version``
-together (``"post-solve-csat@2"``, :attr:`SurveyTemplate.ref`). A changed
+together (``"post-solve-csat@2"``, :attr:`SurveyTemplate.ref`; stored under
+``"post-solve-csat:2"``, :attr:`SurveyTemplate.storage_key`). A changed
 template is a new version, a new value: invitations and responses name the
 version they were sent with, so an answer is always checked against the
 questions its customer saw, and old responses stay readable. The template's
@@ -145,6 +146,14 @@ class SurveyTemplate(Checked):
     )
 
     def _check_whole(self) -> Iterator[tuple[str, str]]:
+        if len(self.storage_key) > 64:
+            most = 63 - len(str(self.version))
+            yield (
+                "key",
+                f"template key and version together ({self.storage_key!r}) must fit the 64 "
+                f"characters of a storage key; shorten the key (at most {most} "
+                "characters for this version)",
+            )
         first: dict[str, int] = {}
         for i, question in enumerate(self.questions):
             if question.key in first:
@@ -168,6 +177,12 @@ class SurveyTemplate(Checked):
     def ref(self) -> str:
         """``"key@version"``: the template's identity, as storage keys it."""
         return f"{self.key}@{self.version}"
+
+    @property
+    def storage_key(self) -> str:
+        """``"key:version"``: the key of the template's record in storage (``@`` is not a
+        storage key character)."""
+        return f"{self.key}:{self.version}"
 
     @property
     def headline(self) -> Question | None:
