@@ -78,7 +78,6 @@ MESSAGES: Final[dict[str, Message]] = {
         "report",
         "Medians and 90th percentiles are within {error} of the exact value (quantile sketch).",
     ),
-    "score.year": _mark("report", "The year: {score}"),
     "n of": _mark("report", "{value} (n = {n})"),
     # -- the period report
     "period.title": _mark("report", "Service report {start} to {end}"),
@@ -90,7 +89,6 @@ MESSAGES: Final[dict[str, Message]] = {
     "section.breakdown.channel": _mark("report", "CSAT by channel"),
     "col.kpi": _mark("report", "Figure"),
     "col.group": _mark("report", "Group"),
-    "col.agent": _mark("report", "Agent"),
     "col.overlaps": _mark("report", "Overlaps the overall figure"),
     "yes": _mark("report", "yes"),
     "no": _mark("report", "no"),

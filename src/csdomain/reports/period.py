@@ -14,7 +14,6 @@ from typing import Final
 
 import attrs
 
-from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.time import ensure_aware, to_utc, zone, zone_problem
 from csdomain.errors import ValidationError
@@ -55,16 +54,6 @@ class KpiUnit(Enum):
     COUNT = "count"
     RATE = "rate"  # a fraction from 0 to 1, shown as a percentage
     DURATION = "duration"
-
-
-declare_labels(
-    KpiUnit,
-    {
-        KpiUnit.COUNT: _mark("report kpi unit", "count"),
-        KpiUnit.RATE: _mark("report kpi unit", "rate"),
-        KpiUnit.DURATION: _mark("report kpi unit", "duration"),
-    },
-)
 
 
 @attrs.frozen
