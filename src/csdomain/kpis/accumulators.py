@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol, TypeVar, run
 
 from ddsketch import DDSketch, LogarithmicMapping
 
-from csdomain._kernel.time import EPOCH, US, delta_us, to_epoch_us, zone_problem
+from csdomain._kernel.time import EPOCH, INSTANT_MIN, US, delta_us, to_epoch_us, zone_problem
 from csdomain._kernel.time import zone as zone_info
 from csdomain._kernel.validation import describe
 from csdomain.errors import ValidationError
 from csdomain.kpis.summaries import TicketSummary
+from csdomain.revisits.tasks import RevisitTask
+from csdomain.revisits.tracking import RevisitFigures, RevisitFiguresResult
 from csdomain.sla import SlaMetric
 from csdomain.surveys.questions import CesReporting, QuestionKind
 from csdomain.surveys.scores import Score, ScoreTally
@@ -50,6 +52,7 @@ __all__ = [
     "ReopenRate",
     "ResponseTime",
     "ResponseTimeResult",
+    "RevisitCompletion",
     "Satisfaction",
     "SlaCompliance",
     "Volume",
@@ -1099,3 +1102,50 @@ class Satisfaction:
     def empty(self) -> Satisfaction:
         """A new empty accumulator of the same kind."""
         return Satisfaction(self.kind, reporting=self.reporting)
+
+
+class RevisitCompletion:
+    """Revisit (回访) figures over revisit tasks, wrapping
+    :class:`~csdomain.revisits.tracking.RevisitFigures`: the completion rate done /
+    (done + missed + overdue at ``now``), the overdue count and the reach rates. With
+    ``now`` None no task counts as overdue (the completion rate of the tasks that
+    ended)."""
+
+    __slots__ = ("_figures", "now")
+
+    def __init__(self, now: datetime | None = None) -> None:
+        if now is not None and not (isinstance(now, datetime) and now.utcoffset() is not None):
+            raise ValidationError.single(
+                "RevisitCompletion",
+                "now",
+                f"expected an aware datetime or None, got {describe(now)}",
+            )
+        self.now = now
+        self._figures = RevisitFigures()
+
+    def config(self) -> tuple[object, ...]:
+        """The configuration two mergeable accumulators share: the instant."""
+        return (self.now,)
+
+    def add(self, item: RevisitTask, /) -> None:
+        """Fold one task in."""
+        self._figures.add(item)
+
+    def add_all(self, items: Iterable[RevisitTask], /) -> None:
+        """Fold every task in."""
+        self._figures.add_all(items)
+
+    def merge(self, other: RevisitCompletion, /) -> RevisitCompletion:
+        """A new accumulator holding the tasks of both."""
+        _merge_check(self, other)
+        merged = RevisitCompletion(self.now)
+        merged._figures = self._figures.merge(other._figures)
+        return merged
+
+    def result(self) -> RevisitFiguresResult:
+        """The figures at ``now`` (at the start of the accepted instants when None)."""
+        return self._figures.result(INSTANT_MIN if self.now is None else self.now)
+
+    def empty(self) -> RevisitCompletion:
+        """A new empty accumulator at the same instant."""
+        return RevisitCompletion(self.now)

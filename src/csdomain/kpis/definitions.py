@@ -50,12 +50,15 @@ from csdomain.kpis.accumulators import (
     ReopenRate,
     ResponseTime,
     ResponseTimeResult,
+    RevisitCompletion,
     Satisfaction,
     SlaCompliance,
     Volume,
     VolumeResult,
 )
 from csdomain.kpis.summaries import TicketSummary
+from csdomain.revisits.tasks import RevisitTask
+from csdomain.revisits.tracking import RevisitFiguresResult
 from csdomain.sla import SlaMetric
 from csdomain.surveys.intervals import Interval, wilson
 from csdomain.surveys.questions import QuestionKind
@@ -88,6 +91,7 @@ class Measure(Enum):
     CSAT = "csat"
     NPS = "nps"
     CES = "ces"
+    REVISIT_COMPLETION = "revisit_completion"
 
 
 class Statistic(Enum):
@@ -125,6 +129,8 @@ declare_labels(
         Measure.CSAT: _mark("kpi measure", "Customer satisfaction (CSAT)"),
         Measure.NPS: _mark("kpi measure", "Net Promoter Score (NPS)"),
         Measure.CES: _mark("kpi measure", "Customer effort score (CES)"),
+        # Translators: the share of revisits (回访) done among those due.
+        Measure.REVISIT_COMPLETION: _mark("kpi measure", "Revisit completion"),
     },
 )
 declare_labels(
@@ -159,6 +165,7 @@ _RATES: Final = frozenset(
         Measure.REOPEN_RATE,
         Measure.SLA_COMPLIANCE,
         Measure.COMPLAINT_RATE,
+        Measure.REVISIT_COMPLETION,
     }
 )
 _SURVEYS: Final = {
@@ -360,6 +367,14 @@ STANDARD_KPIS: Final[tuple[KpiDefinition, ...]] = (
         description="Share of tickets of kind complaint (投诉) among all tickets.",
     ),
     KpiDefinition(
+        name="revisit_completion",
+        measure=Measure.REVISIT_COMPLETION,
+        statistic=Statistic.RATE,
+        description="Revisit tasks done among those done, missed or overdue at as_of "
+        "(without as_of, none is overdue); cancelled, in-progress and not-yet-due tasks "
+        "count in neither part.",
+    ),
+    KpiDefinition(
         name="csat",
         measure=Measure.CSAT,
         statistic=Statistic.SCORE,
@@ -448,12 +463,13 @@ class KpiSet:
     summaries' final state, every FCR ticket decided).
 
     Fold with :meth:`add_summary` / :meth:`add_summaries` (ticket summaries),
-    :meth:`add_response` (survey responses: their csat, nps and ces answers);
+    :meth:`add_response` (survey responses: their csat, nps and ces answers) and
+    :meth:`add_task` (revisit tasks);
     :meth:`merge` returns a new set and changes neither input, so sets folded on
     shards merge to the one-pass figures.
     """
 
-    __slots__ = ("_by_spec", "_responses", "_summaries", "as_of", "definitions")
+    __slots__ = ("_by_spec", "_responses", "_summaries", "_tasks", "as_of", "definitions")
 
     def __init__(
         self,
@@ -476,8 +492,16 @@ class KpiSet:
             spec = _spec(d)
             if spec not in self._by_spec:
                 self._by_spec[spec] = self._accumulator(d)
-        self._summaries = [a for a in self._by_spec.values() if not isinstance(a, Satisfaction)]
-        self._responses = [a for a in self._by_spec.values() if isinstance(a, Satisfaction)]
+        self._sort()
+
+    def _sort(self) -> None:
+        """The accumulators by what they fold: summaries, responses, tasks."""
+        values = list(self._by_spec.values())
+        self._responses = [a for a in values if isinstance(a, Satisfaction)]
+        self._tasks = [a for a in values if isinstance(a, RevisitCompletion)]
+        self._summaries = [
+            a for a in values if not isinstance(a, (Satisfaction, RevisitCompletion))
+        ]
 
     def _accumulator(self, d: KpiDefinition) -> Any:
         measure = d.measure
@@ -498,6 +522,8 @@ class KpiSet:
             return SlaCompliance(d.sla_metric)
         if measure is Measure.COMPLAINT_RATE:
             return ComplaintRate()
+        if measure is Measure.REVISIT_COMPLETION:
+            return RevisitCompletion(self.as_of)
         return Satisfaction(_SURVEYS[measure])
 
     def config(self) -> tuple[object, ...]:
@@ -538,6 +564,11 @@ class KpiSet:
         for accumulator in self._responses:
             accumulator.add(response)
 
+    def add_task(self, task: RevisitTask) -> None:
+        """Fold one revisit task into the revisit KPIs."""
+        for accumulator in self._tasks:
+            accumulator.add(task)
+
     def merge(self, other: KpiSet) -> KpiSet:
         """A new set holding both (same definitions and ``as_of``; neither input changes)."""
         if not isinstance(other, KpiSet) or other.config() != self.config():
@@ -577,8 +608,7 @@ class KpiSet:
         self.definitions = state["definitions"]
         self.as_of = state["as_of"]
         self._by_spec = state["by_spec"]
-        self._summaries = [a for a in self._by_spec.values() if not isinstance(a, Satisfaction)]
-        self._responses = [a for a in self._by_spec.values() if isinstance(a, Satisfaction)]
+        self._sort()
 
 
 def _rate(name: str, successes: int, n: int, pending: int = 0) -> KpiResult:
@@ -602,6 +632,8 @@ def _result(d: KpiDefinition, raw: object) -> KpiResult:
         return KpiResult(
             name, None if us is None else us / US, raw.n, quantile_error=RELATIVE_ACCURACY
         )
+    if isinstance(raw, RevisitFiguresResult):
+        return _rate(name, raw.completion.hits, raw.completion.n)
     if isinstance(raw, Score):
         return KpiResult(name, raw.value, raw.n, raw.interval)
     assert isinstance(raw, int)
