@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import sys
 import unicodedata
 import warnings
 from datetime import date, datetime, timedelta, timezone
@@ -447,3 +448,13 @@ def test_drawing_charts_leaves_failed_imports_quiet(annual: AnnualReport) -> Non
         warnings.simplefilter("error")
         with pytest.raises(ModuleNotFoundError):
             importlib.import_module("csdomain_has_no_such_module")
+
+
+def test_html_without_pygal_names_the_extra(
+    annual: AnnualReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delitem(sys.modules, "csdomain.reports.charts", raising=False)
+    monkeypatch.setitem(sys.modules, "pygal", None)  # import pygal now raises ImportError
+    with pytest.raises(ValidationError, match=r"install csdomain\[reports\]"):
+        render(annual, "html")
+    assert render(annual, "markdown").startswith("# ")

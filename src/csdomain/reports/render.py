@@ -56,7 +56,8 @@ def render(report: object, format: str = "text", locale: str = "en") -> str:
     :class:`~csdomain.reports.PeriodReport`) in ``format`` and ``locale``.
 
     Raises :class:`~csdomain.errors.ValidationError` for another kind of value,
-    a format not in :data:`FORMATS` or an unsupported locale.
+    a format not in :data:`FORMATS`, an unsupported locale, or ``"html"`` without
+    pygal (the ``csdomain[reports]`` extra; text and Markdown need no extra).
     """
     if format not in FORMATS:
         raise ValidationError.single(
@@ -185,7 +186,15 @@ def _html_table(table: Table) -> str:
 
 
 def _html(blocks: list[Block], words: Words) -> str:
-    from csdomain.reports.charts import FONT_STACK, chart_svg
+    try:
+        from csdomain.reports.charts import FONT_STACK, chart_svg
+    except ImportError as error:  # pygal is the csdomain[reports] extra
+        raise ValidationError.single(
+            "report rendering",
+            "format",
+            f"format 'html' draws its charts with pygal, which is missing ({error}); "
+            "install csdomain[reports], or use format 'text' or 'markdown'",
+        ) from None
 
     title = next((b.text for b in blocks if isinstance(b, Heading) and b.level == 1), "")
     body: list[str] = []
