@@ -84,13 +84,15 @@ def _problem(text: str) -> str | None:
             f"{shown}: give one RRULE body without DTSTART or other lines "
             "(the plan's first day and the rule's time of day are the start)"
         )
+    parts = _parts(text)
+    if "COUNT" in parts and "UNTIL" in parts:  # before dateutil, which only warns
+        return f"{shown}: COUNT and UNTIL cannot both be given (RFC 5545); keep one"
     try:
         parsed = rrulestr(text, dtstart=_PARSE_START)
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as error:
         return f"{shown} is not an RFC 5545 RRULE: dateutil says: {error}"
     if not isinstance(parsed, rrule):  # pragma: no cover - one line always gives an rrule
         return f"{shown} is not a single RRULE"
-    parts = _parts(text)
     freq = parts.get("FREQ", "")
     if freq in _TOO_FINE:
         return (
@@ -101,8 +103,6 @@ def _problem(text: str) -> str | None:
         value = parts.get(name)
         if value is not None and (_NUMBER.fullmatch(value) is None or int(value) < 1):
             return f"{shown}: {name} must be a whole number of 1 or more, got {value!r}"
-    if "COUNT" in parts and "UNTIL" in parts:
-        return f"{shown}: COUNT and UNTIL cannot both be given (RFC 5545); keep one"
     probe = parsed.replace(dtstart=_PROBE_START, count=None, until=None)
     if next(iter(probe), None) is None:
         return (
