@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 from test_helpdesk import MONDAY_10, _setup
 
@@ -499,3 +500,48 @@ def test_sweep_arguments_are_checked() -> None:
         world.surveys.sweep(world.clock.now(), worker="w", batch=0, lease=HOUR)
     with pytest.raises(ValidationError):
         world.surveys.sweep(world.clock.now(), worker="w", batch=10, lease=timedelta(0))
+
+
+@attrs.frozen
+class _DoneTask:
+    """What the surveys extension reads of a revisit task (the revisits package's own
+    RevisitTask has these fields)."""
+
+    id: str
+    customer_id: str
+    state: str
+    outcome: _Outcome | None
+
+
+@attrs.frozen
+class _Outcome:
+    reached: bool
+
+
+def test_a_revisit_done_with_the_customer_reached_triggers_its_policies() -> None:
+    world = World("memory:", policy(name="after-revisit", trigger="revisit_done"))
+    customer_id = world.customer()
+
+    def publish(task: _DoneTask) -> None:
+        world.desk.run_unit(
+            lambda: world.desk.publish(
+                DeskChange(
+                    source="revisits", at=world.clock.now(), customer_id=customer_id, subject=task
+                )
+            )
+        )
+
+    publish(_DoneTask("rvt_1", customer_id, "done", _Outcome(reached=False)))
+    publish(_DoneTask("rvt_2", customer_id, "scheduled", None))
+    invitations = world.desk.store.collection(INVITATIONS)
+    assert invitations.count() == 0
+    done = _DoneTask("rvt_3", customer_id, "done", _Outcome(reached=True))
+    publish(done)
+    publish(done)  # published again: still one invitation
+    (stored,) = invitations.find("by_task", where={"task_id": "rvt_3"}).items
+    assert stored.value.state is InvitationState.PENDING
+    assert stored.value.send_at == world.clock.now() + DAY
+    world.at(DAY)
+    assert world.sweep()["sent"] == 1
+    sent = world.surveys.invitation(stored.value.id)
+    assert sent.attribution is not None and sent.attribution.channel == "sms"
