@@ -27,7 +27,8 @@ from csdomain.helpdesk import DeskChange, DeskExtension, HelpDesk
 from csdomain.helpdesk.revisits import MaterializeReport, RevisitDesk
 from csdomain.ids import SequentialIds
 from csdomain.revisits.placement import ContactWindow
-from csdomain.revisits.plans import Recurrence, RetryPolicy, RevisitPlan, RevisitRule, Trigger
+from csdomain.revisits.plans import RetryPolicy, RevisitPlan, RevisitRule, Trigger
+from csdomain.revisits.recurrence import Recurrence
 from csdomain.revisits.tracking import Rate
 from csdomain.revisits.vocabulary import CancelReason, Outcome, RevisitForm, TaskState
 from csdomain.storage import Store, open_store

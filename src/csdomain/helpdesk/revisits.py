@@ -27,9 +27,9 @@ collection ``revisit_tasks`` and
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import partial
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
 
@@ -43,6 +43,7 @@ from csdomain.errors import NotFoundError, ValidationError
 from csdomain.helpdesk.extensions import DeskChange
 from csdomain.helpdesk.schedule import UNSOLVED
 from csdomain.revisits.collection import REVISIT_TASKS
+from csdomain.revisits.events import TaskEventKind
 from csdomain.revisits.history import CustomerHistory
 from csdomain.revisits.materialize import materialize, trigger_task
 from csdomain.revisits.placement import ContactState, Refusal
@@ -352,9 +353,11 @@ class RevisitDesk:
         reached = [
             event.at
             for task in tasks
-            if task.outcome is not None and task.outcome.reached
-            for event in task.timeline[-1:]
-            if event.at <= now
+            for event in task.timeline
+            if event.kind is TaskEventKind.COMPLETED
+            and event.outcome is not None
+            and event.outcome.reached
+            and event.at <= now
         ]
         return CustomerHistory(
             customer=customer, as_of=now, last_contact_at=max(reached, default=None)
