@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import csdomain
 from csdomain._kernel.validation import explain, key
 from csdomain.cli.demo import DEMO_DB, run_demo
+from csdomain.cli.report import add_report_command, run_report
 from csdomain.cli.tickets import list_tickets
 from csdomain.errors import CSDomainError, NoStoreError, ValidationError
 from csdomain.i18n import translation
@@ -110,7 +111,8 @@ def _parser() -> tuple[argparse.ArgumentParser, dict[str, argparse.ArgumentParse
         default=20,
         help=f"tickets per page, 1 to {MAX_PAGE} (default 20)",
     )
-    return parser, {"demo": demo, "tickets": tickets}
+    report = add_report_command(commands, _store_arguments)
+    return parser, {"demo": demo, "tickets": tickets, "report": report}
 
 
 def _open(args: argparse.Namespace, command: argparse.ArgumentParser) -> tuple[Store, str]:
@@ -119,7 +121,7 @@ def _open(args: argparse.Namespace, command: argparse.ArgumentParser) -> tuple[S
         option, url, location = "--url", args.url, mask_url(args.url)
     elif args.db:
         option, url, location = "--db", f"sqlite:///{args.db}", os.path.abspath(args.db)
-        if args.command == "tickets" and not os.path.isfile(args.db):
+        if args.command in ("tickets", "report") and not os.path.isfile(args.db):
             command.error(f"argument --db: no such database file: {location}")
     else:
         command.error("say where the store is: --db PATH or --url URL")
@@ -145,6 +147,8 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         if args.command == "demo":
             run_demo(args.locale, store=store, location=location)
+        elif args.command == "report":
+            run_report(args, store)
         else:
             list_tickets(
                 store,
