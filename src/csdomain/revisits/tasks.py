@@ -688,9 +688,14 @@ class RevisitTask(Checked):
         Without ``channel``: the task's channel when ``form`` is its form, else the
         form's first channel. See :func:`next_attempt` for where it should land.
         """
+        if not self.can_retry:  # refused as a move before the event is even built
+            raise _refusal(self.id, self.facts, self.max_attempts, _S.RESCHEDULED.value)
         if channel is None:
-            channel = self.channel if form is self.form else FORM_CHANNELS[form][0]
-        return self.apply(TaskEvent.rescheduled(at, due_at, form, channel, self.attempts + 1))
+            channels = FORM_CHANNELS.get(form)  # not a form: the event's check says so
+            channel = self.channel if form is self.form else channels[0] if channels else None
+        return self.apply(
+            TaskEvent.rescheduled(at, due_at, form, channel, self.attempts + 1)  # type: ignore[arg-type]
+        )
 
     def cancel(self, reason: CancelReason, at: datetime) -> RevisitTask:
         """The task will not happen, for ``reason``."""
