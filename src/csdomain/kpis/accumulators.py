@@ -543,7 +543,9 @@ class Volume:
 
     def add_all(self, items: Iterable[TicketSummary], /) -> None:
         """Count every ticket."""
-        batch = _summaries("Volume.add_all", items)
+        self._fold(_summaries("Volume.add_all", items))
+
+    def _fold(self, batch: list[TicketSummary]) -> None:
         cells = self._cells
         get = cells.get
         for cell in map(self._key, batch):
@@ -824,7 +826,9 @@ class ResponseTime:
 
     def add_all(self, items: Iterable[TicketSummary], /) -> None:
         """Fold every ticket in."""
-        batch = _summaries("ResponseTime.add_all", items)
+        self._fold(_summaries("ResponseTime.add_all", items))
+
+    def _fold(self, batch: list[TicketSummary]) -> None:
         values = [v for v in map(self._get, batch) if v is not None]
         mean = self._mean
         mean.total += sum(values)

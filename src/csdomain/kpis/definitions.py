@@ -25,6 +25,7 @@ from typing import Any, Final, Protocol
 
 import attrs
 
+from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
 from csdomain._kernel.time import US, zone_problem
@@ -265,6 +266,8 @@ class KpiDefinition(Checked):
         if (measure is Measure.SLA_COMPLIANCE) != (self.sla_metric is not None):
             yield "sla_metric", f"KPI {name}: an SLA metric exactly for SLA compliance"
 
+
+declare_document("kpi_definition", KpiDefinition)
 
 _DAYS_7: Final = timedelta(days=7)
 
@@ -556,7 +559,7 @@ class KpiSet:
                         f"expected a TicketSummary, got {describe(item)}",
                     )
             for accumulator in self._summaries:
-                accumulator.add_all(batch)
+                accumulator._fold(batch)  # the batch is checked once, above
 
     def add_response(self, response: _Answers) -> None:
         """Fold one survey response into the satisfaction KPIs (its csat, nps and ces
