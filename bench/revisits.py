@@ -43,22 +43,48 @@ from __future__ import annotations
 
 import argparse
 import gc
+import itertools
+import json
 import os
 import platform
 import resource
 import sqlite3
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
+from datetime import time as dtime
+from zoneinfo import ZoneInfo
 
+import orjson
 from dateutil.rrule import rrulestr
 from machine import cpu, load_average, package_version
 
 import csdomain
+from csdomain.calendars import BusinessCalendar
+from csdomain.cli.revisits import progress_bar
+from csdomain.clock import FrozenClock
+from csdomain.conditions import Compare, Facts
+from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
+from csdomain.helpdesk import DeskSetup, HelpDesk
+from csdomain.helpdesk.revisits import RevisitDesk
+from csdomain.ids import SequentialIds
+from csdomain.people import Agent, Group, Presence
+from csdomain.priorities import Priority
+from csdomain.revisits.collection import REVISIT_TASKS
+from csdomain.revisits.history import CustomerHistory, birthday_in
+from csdomain.revisits.placement import ContactWindow
+from csdomain.revisits.plans import RevisitPlan, RevisitRule, Trigger
 from csdomain.revisits.recurrence import Recurrence
+from csdomain.revisits.tasks import RevisitTask
+from csdomain.revisits.vocabulary import CancelReason, RevisitForm
+from csdomain.routing import AssignmentPolicy, Strategy, Triage
+from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaSetup, Target
+from csdomain.storage import Store, open_store
 
 PARTS = ("rrule", "materialize", "agenda")
 
@@ -72,6 +98,7 @@ RRULES = (
 #: The first day of the 90-day horizons (naive local wall time).
 WINDOW_START = datetime(2027, 3, 1)
 HORIZON = timedelta(days=90)
+AGENTS = tuple(f"agt_{i:03d}" for i in range(1, 201))
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -84,6 +111,284 @@ def timed(fn: Callable[[], object]) -> float:
         return time.process_time() - started
     finally:
         gc.enable()
+
+
+# -- part 1: materialize -----------------------------------------------------------------------
+
+SHANGHAI = "Asia/Shanghai"
+ZONES = (SHANGHAI,) * 8 + ("Europe/Berlin", "America/New_York")
+#: Monday 7 December 2026, 10:00 in Shanghai: the run's "now".
+NOW = datetime(2026, 12, 7, 2, 0, tzinfo=timezone.utc)
+SEED_CHUNK = 5_000
+CONSENTED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def revisit_plan() -> RevisitPlan:
+    """Three rules in a weekday window read in each customer's zone, lunch kept quiet."""
+    window = ContactWindow(
+        calendar=BusinessCalendar.weekdays("revisit-window", SHANGHAI, "09:00-18:00"),
+        quiet_hours=("12:00-13:30",),
+        min_gap=timedelta(days=7),
+    )
+    rules = (
+        RevisitRule(
+            name="vip-monthly",
+            who=Compare("customer.tier", "ge", "vip"),
+            recurrence=Recurrence(RRULES[0]),
+            forms=(RevisitForm.PHONE, RevisitForm.SMS),
+            purpose="Monthly care call",
+            group_id="l1",
+        ),
+        RevisitRule(
+            name="quarterly",
+            who=Compare("customer.tier", "lt", "vip"),
+            recurrence=Recurrence(RRULES[1]),
+            forms=(RevisitForm.SMS, RevisitForm.EMAIL),
+            purpose="Quarterly check-in",
+            group_id="l1",
+        ),
+        RevisitRule(
+            name="birthday",
+            trigger=Trigger.birthday(),
+            forms=(RevisitForm.SMS, RevisitForm.EMAIL),
+            purpose="Birthday greeting",
+            group_id="l1",
+            time_of_day=dtime(9, 30),
+        ),
+    )
+    return RevisitPlan(name="care", rules=rules, window=window, starts_on=date(2026, 12, 1))
+
+
+def consent_of(n: int, salt: int) -> Consent:
+    roll = (n * 2654435761 + salt * 40503) % 100
+    return Consent.WITHDRAWN if roll < 6 else Consent.UNKNOWN if roll < 10 else Consent.GIVEN
+
+
+def build_customer(n: int) -> Customer:
+    """Customer ``n``: a zone, a tier (one in ten VIP), a birthday for seven in ten
+    (some on February 29), phone, SMS and email points with consent given, withdrawn
+    or never asked."""
+    address = f"139{n:08d}"
+
+    def point(channel: str, value: str, salt: int) -> ContactPoint:
+        consent = consent_of(n, salt)
+        changed = None if consent is Consent.UNKNOWN else CONSENTED
+        return ContactPoint(channel, value, consent=consent, consent_changed_at=changed)
+
+    birthday = None
+    if n % 10 < 7:
+        birthday = (
+            date(2000, 2, 29) if n % 997 == 0 else date(1960 + n % 40, 1 + n % 12, 1 + n % 28)
+        )
+    return Customer(
+        id=f"cus_{n:07d}",
+        display_name=f"Customer {n}",
+        contact_points=(
+            point("phone_hotline", address, 1),
+            point("sms", address, 2),
+            point("email", f"c{n}@example.com", 3),
+        ),
+        tier=CustomerTier.VIP if n % 10 == 3 else CustomerTier.STANDARD,
+        timezone=ZONES[n % len(ZONES)],
+        birthday=birthday,
+    )
+
+
+def desk_setup() -> DeskSetup:
+    desk_calendar = BusinessCalendar.weekdays("desk", SHANGHAI, "09:00-12:00", "13:00-18:00")
+    policy = SlaPolicy(
+        "standard",
+        [MetricPolicy(SlaMetric.FIRST_RESPONSE, {p: Target(timedelta(hours=8)) for p in Priority})],
+    )
+    online = Presence.ONLINE
+    return DeskSetup(
+        sla=SlaSetup([policy], [desk_calendar]),
+        groups=(Group("l1", "Frontline", tier="L1", calendar="desk"),),
+        agents=[Agent(a, a.upper(), presence=online, groups=("l1",)) for a in AGENTS],
+        triage=Triage(rules=(), default_group="l1"),
+        assignment=(AssignmentPolicy("l1", strategy=Strategy.ROUND_ROBIN),),
+        default_region="CN",
+    )
+
+
+def open_desk(path: str, *, create: bool) -> tuple[Store, HelpDesk, RevisitDesk]:
+    clock = FrozenClock(NOW)
+    store = open_store(f"sqlite:///{path}", tenant="bench", clock=clock, create=create)
+    revisits = RevisitDesk([revisit_plan()], page_size=500)
+    desk = HelpDesk(store, desk_setup(), clock=clock, ids=SequentialIds(), extensions=(revisits,))
+    return store, desk, revisits
+
+
+def seed_customers(store: Store, n: int) -> None:
+    for first in range(0, n, SEED_CHUNK):
+        batch = [build_customer(i) for i in range(first, min(n, first + SEED_CHUNK))]
+        with store.transaction():
+            store.customers.add_many(batch)
+
+
+def expected_nominals(plan: RevisitPlan, customer: Customer) -> dict[str, list[datetime]]:
+    """Each rule's nominal instants for ``customer`` in the horizon, found without the
+    engine: dateutil for the recurrences, the calendar for the birthday."""
+    tz = ZoneInfo(customer.timezone)
+    start, end = NOW, NOW + HORIZON
+    found: dict[str, list[datetime]] = {}
+    for rule in plan.rules:
+        facts = Facts(customer=customer, history=CustomerHistory(customer, as_of=NOW))
+        if not rule.who.holds(facts):
+            continue
+        local: list[datetime] = []
+        if rule.recurrence is not None:
+            first = datetime.combine(plan.starts_on, rule.time_of_day)
+            lo = start.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+            hi = end.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+            local = rrulestr(rule.recurrence.rrule, dtstart=first).between(lo, hi, inc=True)
+        elif customer.birthday is not None:
+            for year in range(start.year, end.year + 1):
+                day = birthday_in(customer.birthday, year)
+                local.append(datetime.combine(day, rule.time_of_day))
+        found[rule.name] = [at for at in (t.replace(tzinfo=tz) for t in local) if start <= at < end]
+    return found
+
+
+def all_tasks(revisits: RevisitDesk) -> list[RevisitTask]:
+    tasks: list[RevisitTask] = []
+    for plan in revisits.plans:
+        cursor = None
+        while True:
+            page = revisits.by_plan(plan.name, limit=1_000, cursor=cursor)
+            tasks.extend(page.items)
+            if page.next_cursor is None:
+                return tasks
+            cursor = page.next_cursor
+
+
+def check_materialize(work: str, n: int) -> str:
+    """Materialize a small store and check every task against the plan; None or a problem."""
+    path = os.path.join(work, "check.sqlite")
+    store, _desk, revisits = open_desk(path, create=True)
+    try:
+        seed_customers(store, n)
+        report = revisits.materialize(90, now=NOW)
+        tasks = all_tasks(revisits)
+        plan = revisits.plans[0]
+        customers = {i: build_customer(i) for i in range(n)}
+        by_id = {c.id: c for c in customers.values()}
+        expected = {c.id: expected_nominals(plan, c) for c in customers.values()}
+        want = sum(len(v) for e in expected.values() for v in e.values())
+        problems: list[str] = []
+        if report.created != len(tasks) or report.created + report.refused != want:
+            problems.append(
+                f"report {report}: {len(tasks)} tasks stored, {want} occurrences expected"
+            )
+        mine: dict[str, list[RevisitTask]] = {}
+        for task in tasks:
+            customer = by_id[task.customer_id]
+            mine.setdefault(customer.id, []).append(task)
+            calendar = plan.window.calendar_for(customer.timezone)
+            rule = plan.rule(task.rule)
+            if task.nominal_at not in expected[customer.id].get(task.rule, []):
+                problems.append(f"{task.id}: nominal {task.nominal_at} is not an occurrence")
+            if not customer.contactable_on(task.channel) or task.form not in rule.forms:
+                problems.append(f"{task.id}: {task.form} on {task.channel} not allowed")
+            if not calendar.is_open(task.due_at) or task.due_at < task.nominal_at:
+                problems.append(f"{task.id}: due {task.due_at} closed or before nominal")
+        for customer_id, listed in mine.items():
+            due = sorted(t.due_at for t in listed)
+            if any(b - a < plan.window.min_gap for a, b in itertools.pairwise(due)):
+                problems.append(f"{customer_id}: tasks closer than the minimum gap: {due}")
+        again = revisits.materialize(90, now=NOW)
+        if again.created or again.cancelled:
+            problems.append(f"a second run changed the store: {again}")
+        if problems:
+            raise SystemExit("materialize check failed:\n  " + "\n  ".join(problems[:20]))
+        forms = sorted({t.form.value for t in tasks})
+        return (
+            f"{n:,} customers: {report.created:,} tasks and {report.refused:,} refused "
+            f"occurrences = the {want:,} occurrences dateutil and the birthdays give; every task "
+            f"on a consented channel of its rule's forms ({', '.join(forms)}), open in the "
+            "customer's window, at or after its nominal instant, 7 days from the customer's "
+            "others; a second run created and cancelled nothing"
+        )
+    finally:
+        store.close()
+
+
+@dataclass
+class MaterializeOutcome:
+    customers: int
+    created: int
+    refused: int
+    pages: int
+    wall_s: float
+    cpu_s: float
+    rss_before_mb: float
+    rss_peak_mb: float
+    seed_s: float
+    again_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.created / self.wall_s
+
+
+def materialize_worker(path: str) -> None:
+    """In a fresh process: open the seeded store, materialize (timed), print JSON."""
+    store, _desk, revisits = open_desk(path, create=False)
+    before = max_rss_mb()
+    progress = progress_bar(sys.stderr, unit="customers")
+    started, cpu_started = time.perf_counter(), time.process_time()
+    report = revisits.materialize(90, now=NOW, progress=progress)
+    wall, cpu_s = time.perf_counter() - started, time.process_time() - cpu_started
+    peak = max_rss_mb()
+    started = time.perf_counter()
+    again = revisits.materialize(90, now=NOW)
+    again_s = time.perf_counter() - started
+    store.close()
+    assert again.created == 0 and again.cancelled == 0, again
+    print(
+        json.dumps(
+            {
+                "customers": report.customers,
+                "created": report.created,
+                "refused": report.refused,
+                "pages": report.pages,
+                "wall_s": wall,
+                "cpu_s": cpu_s,
+                "rss_before_mb": before,
+                "rss_peak_mb": peak,
+                "again_s": again_s,
+            }
+        )
+    )
+
+
+def run_materialize(work: str, n: int) -> MaterializeOutcome:
+    path = os.path.join(work, "materialize.sqlite")
+    store, _, _ = open_desk(path, create=True)
+    started = time.perf_counter()
+    seed_customers(store, n)
+    seed_s = time.perf_counter() - started
+    store.close()
+    done = subprocess.run(
+        [sys.executable, __file__, "--materialize-worker", path],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return MaterializeOutcome(seed_s=seed_s, **got)
+
+
+def materialize_table(o: MaterializeOutcome) -> list[str]:
+    return [
+        "| customers | tasks created | refused | wall s | CPU s | tasks/s | customers/s | "
+        "peak RSS MB (before) | second run s | goal >= 20,000 tasks/s |",
+        "|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        f"| {o.customers:,} | {o.created:,} | {o.refused:,} | {o.wall_s:.1f} | {o.cpu_s:.1f} | "
+        f"**{o.rate:,.0f}** | {o.customers / o.wall_s:,.0f} | {o.rss_peak_mb:,.0f} "
+        f"({o.rss_before_mb:,.0f}) | {o.again_s:.1f} | "
+        f"{'yes' if o.rate >= 20_000 else '**no**'} |",
+    ]
 
 
 # -- part 2: RRULE expansion -------------------------------------------------------------------
@@ -217,6 +522,184 @@ def rrule_table(results: Sequence[RruleResult]) -> list[str]:
     return lines
 
 
+# -- part 3: the agenda query ------------------------------------------------------------------
+
+AGENDA_AGENT = AGENTS[0]
+#: The agent's day the agenda reads (a Tuesday), in the desk calendar's zone.
+AGENDA_DAY = date(2027, 1, 12)
+AGENDA_TASKS = 50
+SEED_TASKS_CHUNK = 50_000
+RAW_AGENDA = (
+    "SELECT key, document FROM c_revisit_tasks WHERE tenant = ? AND assignee_id = ? "
+    "AND state IN (?, ?, ?) AND due_at >= ? AND due_at < ? ORDER BY due_at, key LIMIT ?"
+)
+LIVE_STATES = ("in_progress", "rescheduled", "scheduled")
+
+
+def epoch_us(at: datetime) -> int:
+    delta = at - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def agenda_bounds() -> tuple[datetime, datetime]:
+    tz = ZoneInfo(SHANGHAI)
+    start = datetime.combine(AGENDA_DAY, dtime(0), tz)
+    return start, datetime.combine(AGENDA_DAY + timedelta(days=1), dtime(0), tz)
+
+
+def seed_task(number: int, agent: str, due: datetime, cancelled: bool) -> RevisitTask:
+    task = RevisitTask.schedule(
+        id=f"rvt_{number:08d}",
+        plan="care",
+        rule="quarterly",
+        customer_id=f"cus_{number % 300_000:07d}",
+        purpose="Quarterly check-in",
+        nominal_at=due,
+        due_at=due,
+        form=RevisitForm.SMS,
+        channel="sms",
+        at=NOW,
+        forms=(RevisitForm.SMS, RevisitForm.EMAIL),
+        group_id="l1",
+        assignee_id=agent,
+    )
+    return task.cancel(CancelReason.BY_AGENT, NOW) if cancelled else task
+
+
+def seed_tasks(store: Store, first: int, stop: int) -> None:
+    """Tasks ``first`` to ``stop``: the first ``AGENDA_TASKS`` (and as many cancelled ones)
+    are the agenda agent's on the agenda day; the others fall on any agent and day of a
+    year, never the agenda agent's agenda day."""
+    repository = store.collection(REVISIT_TASKS)
+    tz = ZoneInfo(SHANGHAI)
+    day_start, day_end = agenda_bounds()
+    year_start = datetime(2026, 12, 7, 9, 0, tzinfo=tz)
+    for chunk in range(first, stop, SEED_TASKS_CHUNK):
+        batch = []
+        for i in range(chunk, min(stop, chunk + SEED_TASKS_CHUNK)):
+            if i < 2 * AGENDA_TASKS:
+                due = day_start + timedelta(hours=9, minutes=(i % AGENDA_TASKS) * 10)
+                batch.append(seed_task(i, AGENDA_AGENT, due, cancelled=i >= AGENDA_TASKS))
+                continue
+            mixed = i * 2654435761 % 2**32
+            agent = AGENTS[mixed % len(AGENTS)]
+            due = year_start + timedelta(days=mixed // 7 % 365, minutes=mixed // 11 % 540)
+            if agent == AGENDA_AGENT and day_start <= due < day_end:
+                due += timedelta(days=1)
+            batch.append(seed_task(i, agent, due, cancelled=mixed % 10 == 0))
+        with store.transaction():
+            repository.add_many(batch)
+
+
+@dataclass
+class AgendaResult:
+    stored: int
+    csdomain_s: list[float] = field(default_factory=list)
+    raw_s: list[float] = field(default_factory=list)
+    raw_json_s: list[float] = field(default_factory=list)
+    calls: int = 0
+
+    @property
+    def csdomain_us(self) -> float:
+        return statistics.median(self.csdomain_s) / self.calls * 1e6
+
+    @property
+    def raw_us(self) -> float:
+        return statistics.median(self.raw_s) / self.calls * 1e6
+
+    @property
+    def raw_json_us(self) -> float:
+        return statistics.median(self.raw_json_s) / self.calls * 1e6
+
+    @property
+    def ratio(self) -> float:
+        return self.csdomain_us / self.raw_us
+
+
+def measure_agenda(
+    path: str, revisits: RevisitDesk, stored: int, calls: int, repeat: int
+) -> AgendaResult:
+    raw = sqlite3.connect(path)
+    low, high = agenda_bounds()
+    params = ("bench", AGENDA_AGENT, *LIVE_STATES, epoch_us(low), epoch_us(high), 101)
+    try:
+        ours = [t.id for t in revisits.agenda(agent_id=AGENDA_AGENT, day=AGENDA_DAY).items]
+        theirs = [row[0] for row in raw.execute(RAW_AGENDA, params).fetchall()]
+        if ours != theirs or len(ours) != AGENDA_TASKS:
+            raise SystemExit(
+                f"agenda at {stored:,} tasks: {len(ours)} tasks, raw SQL {len(theirs)}; "
+                f"equal: {ours == theirs}"
+            )
+        plan = raw.execute("EXPLAIN QUERY PLAN " + RAW_AGENDA, params).fetchall()
+        if not any("q_revisit_tasks__agenda_agent" in str(row) for row in plan):
+            raise SystemExit(f"the raw agenda query does not use the index: {plan}")
+        result = AgendaResult(stored, calls=calls)
+
+        def csdomain_calls() -> None:
+            for _ in range(calls):
+                revisits.agenda(agent_id=AGENDA_AGENT, day=AGENDA_DAY)
+
+        def raw_calls() -> None:
+            for _ in range(calls):
+                raw.execute(RAW_AGENDA, params).fetchall()
+
+        def raw_json_calls() -> None:
+            for _ in range(calls):
+                [orjson.loads(row[1]) for row in raw.execute(RAW_AGENDA, params).fetchall()]
+
+        for r in range(repeat):
+            three = [
+                (result.csdomain_s, csdomain_calls),
+                (result.raw_s, raw_calls),
+                (result.raw_json_s, raw_json_calls),
+            ]
+            for into, fn in three if r % 2 == 0 else three[::-1]:
+                into.append(timed(fn))
+        return result
+    finally:
+        raw.close()
+
+
+def run_agenda(work: str, sizes: Sequence[int], calls: int, repeat: int) -> list[AgendaResult]:
+    path = os.path.join(work, "agenda.sqlite")
+    store, _desk, revisits = open_desk(path, create=True)
+    results = []
+    seeded = 0
+    try:
+        for size in sizes:
+            started = time.perf_counter()
+            seed_tasks(store, seeded, size)
+            print(f"Seeded tasks {seeded:,} to {size:,} in {time.perf_counter() - started:.1f} s  ")
+            seeded = size
+            results.append(measure_agenda(path, revisits, size, calls, repeat))
+    finally:
+        store.close()
+    return results
+
+
+def agenda_table(results: Sequence[AgendaResult]) -> list[str]:
+    lines = [
+        "| stored tasks | `RevisitDesk.agenda` µs | raw SQL µs | ratio | goal <= 3x | "
+        "raw SQL + `orjson.loads` µs | ratio to it |",
+        "|--:|--:|--:|--:|---|--:|--:|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r.stored:,} | {r.csdomain_us:,.0f} | {r.raw_us:,.0f} | **{r.ratio:.2f}x** | "
+            f"{'yes' if r.ratio <= 3 else '**no**'} | {r.raw_json_us:,.0f} | "
+            f"{r.csdomain_us / r.raw_json_us:.2f}x |"
+        )
+    if len(results) > 1:
+        first, last = results[0], results[-1]
+        lines.append("")
+        lines.append(
+            f"Flatness: agenda {last.stored:,} / {first.stored:,} tasks = "
+            f"**{last.csdomain_us / first.csdomain_us:.2f}x** (raw SQL "
+            f"{last.raw_us / first.raw_us:.2f}x)."
+        )
+    return lines
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -246,8 +729,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run (a few seconds)")
     parser.add_argument("--parts", default=",".join(PARTS), help=f"of {', '.join(PARTS)}")
     parser.add_argument("--repeat", type=int, help="repeats of each timing (median; 5)")
+    parser.add_argument("--customers", type=int, help="customers materialized (100,000)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
+    parser.add_argument("--materialize-worker", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.materialize_worker:
+        materialize_worker(args.materialize_worker)
+        return 0
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     if not parts <= set(PARTS):
         parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}")
@@ -261,6 +749,25 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     started = time.perf_counter()
     missed: list[str] = []
+    work = tempfile.mkdtemp(prefix="csdomain-bench-revisits-")
+
+    if "materialize" in parts:
+        print("\n## Materializing a plan of 3 rules over 90 days on SQLite\n")
+        n = args.customers or (2_000 if quick else 100_000)
+        print("Checked first: " + check_materialize(work, 150 if quick else 600) + ".  ")
+        m = run_materialize(work, n)
+        print(
+            f"\nSeeded {m.customers:,} customers with `store.customers.add_many` in transactions "
+            f"of {SEED_CHUNK:,} ({m.seed_s:.1f} s, not timed). `RevisitDesk.materialize(90)` "
+            f"timed in a fresh process on the seeded file ({m.pages:,} pages of 500 customers, "
+            "each its own unit of work), wall and CPU time, the progress bar of "
+            "`csdomain.cli.revisits` on stderr; peak memory: that process's `ru_maxrss` at "
+            "the end (before: after imports and opening the store). Second run: the same "
+            "materialize again (creates nothing).\n"
+        )
+        print("\n".join(materialize_table(m)))
+        if m.rate < 20_000:
+            missed.append("materialize tasks/s")
 
     if "rrule" in parts:
         print("\n## RRULE expansion: `Recurrence.occurrences` vs dateutil alone\n")
@@ -283,6 +790,27 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("\n".join(rrule_table(results)))
         missed += [f"RRULE {r.scenario}" for r in results if r.ratio > 1.5]
+
+    if "agenda" in parts:
+        print("\n## Agenda query: an agent's day at 100,000 and 1,000,000 stored tasks\n")
+        sizes = (2_000, 20_000) if quick else (100_000, 1_000_000)
+        calls = 50 if quick else 300
+        results = run_agenda(work, sizes, calls, repeat)
+        print(
+            f"\nThe agent's day holds {AGENDA_TASKS} live tasks (and {AGENDA_TASKS} cancelled) "
+            f"in both stores; the other tasks fall on {len(AGENTS)} agents over a year (one in "
+            "ten cancelled). `RevisitDesk.agenda(agent_id=..., day=...)`: the first page "
+            "(limit 100), the tasks decoded; raw: `" + RAW_AGENDA + "` on its own "
+            "sqlite3 connection to the same file, rows fetched (documents not decoded; beside it "
+            "the same with `orjson.loads` of each document, for reference), the "
+            "plan checked to use the `agenda_agent` index. Checked equal first (the same keys "
+            f"in the same order). CPU time, gc off, median of {repeat} interleaved repeats "
+            f"of {calls} calls.\n"
+        )
+        print("\n".join(agenda_table(results)))
+        missed += [f"agenda at {r.stored:,}" for r in results if r.ratio > 3]
+        if len(results) > 1 and results[-1].csdomain_us > 1.5 * results[0].csdomain_us:
+            missed.append("agenda not flat")
 
     print(f"\nTotal {time.perf_counter() - started:.1f} s; {load_average('the end')}  ")
     if missed:
