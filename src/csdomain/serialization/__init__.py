@@ -43,7 +43,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from functools import lru_cache
@@ -361,6 +361,22 @@ def _is_condition(cls: Any) -> bool:
 # -- converter -----------------------------------------------------------------
 
 
+def _structure_time(value: Any, _: Any) -> time:
+    if type(value) is not str:
+        raise TypeError(f"expected a local time string such as '10:00', got {type(value).__name__}")
+    try:
+        parsed = time.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected a local time such as '10:00', got {describe(value)}") from None
+    if parsed.tzinfo is not None:
+        raise ValueError(f"time {describe(value)} has a UTC offset; local times have none")
+    return parsed
+
+
+def _unstructure_time(value: time) -> str:
+    return value.isoformat(timespec="minutes" if not value.second else "seconds")
+
+
 def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = False) -> None:
     """Configure ``converter`` for csdomain's JSON documents.
 
@@ -376,6 +392,8 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
       (``2026-11-23T09:30:00+00:00``); structured from RFC 3339 (``Z`` accepted),
       rejecting timestamps without an offset.
     * ``date``: ISO 8601 ``YYYY-MM-DD`` both ways.
+    * ``time``: a local time of day, ``HH:MM`` (``HH:MM:SS`` with seconds) both ways;
+      a time with a UTC offset is refused.
     * ``Decimal``: a string both ways (``"12.50"``), never a float.
     * ``timedelta``: seconds as a JSON number (an integer when whole).
     * ``Enum``: by value; structuring names the allowed values on error.
@@ -423,6 +441,8 @@ def configure_converter(converter: cattrs.Converter, *, orjson_native: bool = Fa
     converter.register_structure_hook(datetime, _structure_datetime)
     converter.register_unstructure_hook(date, date.isoformat)
     converter.register_structure_hook(date, _structure_date)
+    converter.register_unstructure_hook(time, _unstructure_time)
+    converter.register_structure_hook(time, _structure_time)
     converter.register_unstructure_hook(Decimal, _unstructure_decimal)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(timedelta, _unstructure_timedelta)

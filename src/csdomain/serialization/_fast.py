@@ -24,7 +24,8 @@ import types
 import typing
 from collections import abc
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
 from typing import Any, Final, Union, get_args, get_origin
@@ -140,8 +141,10 @@ def plain_document_class(cls: Any) -> bool:
 
 
 def _plain_type(tp: Any) -> bool:
-    if tp in _PLAIN_SCALARS or _is_enum(tp):
+    if tp in _PLAIN_SCALARS or tp in _HOOKED_SCALARS or _is_enum(tp):
         return True
+    if get_origin(tp) in (frozenset, dict):
+        return True  # read by the branches of _structure, or by the converter's hook
     inner = _optional_of(tp)
     if inner is not None:
         return _plain_type(inner)
@@ -152,6 +155,8 @@ def _plain_type(tp: Any) -> bool:
 
 
 _PLAIN_SCALARS: Final = (str, int, bool, datetime)
+#: Scalars the loader reads through the converter's own hook (its errors: cattrs' path).
+_HOOKED_SCALARS: Final = (float, date, time, timedelta, Decimal)
 
 
 def _is_enum(tp: Any) -> bool:
