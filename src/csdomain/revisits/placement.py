@@ -434,22 +434,22 @@ def _inbound(value: Mapping[str, datetime]) -> dict[str, datetime]:
     return value  # left for the check to explain
 
 
+_CHANNEL_KEY: Final = key("channel key")
+
+
 def _inbound_explain(value: object) -> Iterator[tuple[str, str]]:
-    if not isinstance(value, dict):
+    if type(value) is not dict:
         yield "", f"expected a mapping of channel keys to aware datetimes, got {describe(value)}"
         return
-    channel_key = key("channel key")
     for k, v in value.items():
-        for sub, message in channel_key.explain(k):
+        for sub, message in _CHANNEL_KEY.explain(k):
             yield f"[{k!r}]{sub}", message
         for sub, message in instant.explain(v):
             yield f"[{k!r}]{sub}", message
 
 
 _INBOUND: Final = Check(
-    lambda v: (
-        type(v) is dict and all(key("channel key").ok(k) and instant.ok(t) for k, t in v.items())
-    ),
+    lambda v: type(v) is dict and all(_CHANNEL_KEY.ok(k) and instant.ok(t) for k, t in v.items()),
     _inbound_explain,
 )
 
