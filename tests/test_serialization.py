@@ -55,6 +55,18 @@ def _contact_rules() -> st.SearchStrategy[Any]:
     return st.builds(ContactRules, st.booleans(), st.sampled_from([None, "CN", "US", "DE"]))
 
 
+def _survey_choices() -> st.SearchStrategy[Any]:
+    from csdomain.surveys import QuestionKind
+
+    questions = cst.survey_questions(kinds=[QuestionKind.SINGLE_CHOICE])
+    return questions.flatmap(lambda q: st.sampled_from(q.choices))
+
+
+def _survey_answers() -> st.SearchStrategy[Any]:
+    responses = cst.survey_responses().filter(lambda r: len(r.answers) > 0)
+    return responses.flatmap(lambda r: st.sampled_from(r.answers))
+
+
 def _erasures() -> st.SearchStrategy[Any]:
     from csdomain.storage.erasure import Erasure
 
@@ -105,6 +117,28 @@ DOCUMENT_STRATEGIES: dict[str, st.SearchStrategy[Any]] = {
     "desk_setup": cst.desk_setups(),
     "ticket_schedule": cst.ticket_schedules(),
     "agent_presence": cst.agent_presences(),
+    "revisit_recurrence": cst.recurrences(),
+    "revisit_trigger": cst.revisit_triggers(),
+    "revisit_retry_policy": cst.retry_policies(),
+    "revisit_rule": cst.revisit_rules(),
+    "rate_limit": cst.rate_limits(),
+    "contact_window": cst.contact_windows(),
+    "revisit_plan": cst.revisit_plans(),
+    "revisit_task": cst.revisit_tasks(),
+    "revisit.task_event": cst.revisit_task_events(),
+    "survey_text": cst.localized_texts(),
+    "survey_question": cst.survey_questions(),
+    "survey_choice": _survey_choices(),
+    "survey_template": cst.survey_templates(),
+    "survey_throttle": cst.throttles(),
+    "survey_policy": cst.survey_policies(),
+    "survey_attribution": cst.attributions(),
+    "survey_invitation": cst.survey_invitations(),
+    "survey_invitation_event": cst.invitation_events(),
+    "survey_response": cst.survey_responses(),
+    "survey_answer": _survey_answers(),
+    "ticket_summary": cst.ticket_summaries(),
+    "kpi_definition": cst.kpi_definitions(),
 }
 
 

@@ -40,8 +40,33 @@ from csdomain.escalation import (
     Trigger,
 )
 from csdomain.helpdesk import AgentPresence, DeskSetup, Routed, TicketSchedule
+from csdomain.kpis import KpiDefinition, TicketSummary
+from csdomain.revisits import (
+    ContactWindow,
+    Outcome,
+    RateLimit,
+    Recurrence,
+    RetryPolicy,
+    RevisitFigures,
+    RevisitPlan,
+    RevisitRule,
+    RevisitTask,
+    TaskEvent,
+)
+from csdomain.revisits import Trigger as RevisitTrigger
 from csdomain.routing import AssignmentPolicy, GradeRule, RoundRobinCursor, Triage, TriageRule
 from csdomain.sla import CycleState, SlaClockState
+from csdomain.surveys import (
+    Attribution,
+    Invitation,
+    InvitationEvent,
+    LocalizedText,
+    Question,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveyTemplate,
+    Throttle,
+)
 from csdomain.testing import FrozenClock, SequentialIds
 from csdomain.testing import strategies as cst
 from csdomain.testing._hypothesis import _hypothesis_setup_hook
@@ -167,6 +192,28 @@ PACKAGE_STRATEGY_FOR: dict[type, Any] = {
     TicketSchedule: cst.ticket_schedules,
     AgentPresence: cst.agent_presences,
     Routed: cst.routed_events,
+    Recurrence: cst.recurrences,
+    RevisitTrigger: cst.revisit_triggers,
+    RetryPolicy: cst.retry_policies,
+    RevisitRule: cst.revisit_rules,
+    RateLimit: cst.rate_limits,
+    ContactWindow: cst.contact_windows,
+    RevisitPlan: cst.revisit_plans,
+    RevisitTask: cst.revisit_tasks,
+    TaskEvent: cst.revisit_task_events,
+    Outcome: cst.revisit_outcomes,
+    RevisitFigures: cst.revisit_figures,
+    LocalizedText: cst.localized_texts,
+    Question: cst.survey_questions,
+    SurveyTemplate: cst.survey_templates,
+    Attribution: cst.attributions,
+    SurveyResponse: cst.survey_responses,
+    Throttle: cst.throttles,
+    SurveyPolicy: cst.survey_policies,
+    Invitation: cst.survey_invitations,
+    InvitationEvent: cst.invitation_events,
+    TicketSummary: cst.ticket_summaries,
+    KpiDefinition: cst.kpi_definitions,
 }
 
 #: Strategies whose values are not instances of a csdomain class.
@@ -201,6 +248,8 @@ def test_every_strategy_is_tested() -> None:
     covered = {getattr(f, "__name__", "") for f in STRATEGY_FOR.values() if f is not None}
     covered |= {getattr(f, "__name__", "") for f in PACKAGE_STRATEGY_FOR.values()}
     lambdas_cover = {"ticket_events", "errors", "id_generators", "escalation_events"}
+    # survey_answers needs a template: tested with the responses (tests/surveys).
+    lambdas_cover |= {"survey_answers"}
     assert set(cst.__all__) <= covered | lambdas_cover | set(PLAIN)
 
 

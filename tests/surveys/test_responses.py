@@ -199,7 +199,7 @@ def test_an_edit_keeps_the_identity_and_the_first_answer_instant() -> None:
         r.edited(r.answers, datetime(2026, 2, 1, tzinfo=timezone.utc))
 
 
-@given(survey_templates().flatmap(lambda t: st.tuples(st.just(t), survey_answers(t))))
+@given(survey_templates().flatmap(lambda t: st.tuples(st.just(t), survey_answers(template=t))))
 def test_valid_submissions_are_accepted(drawn: tuple[SurveyTemplate, dict[str, object]]) -> None:
     template, answers = drawn
     valid = validate_answers(template, answers)
@@ -210,7 +210,7 @@ def test_valid_submissions_are_accepted(drawn: tuple[SurveyTemplate, dict[str, o
 
 @given(
     survey_templates(kinds=[SurveyKind.CSAT, SurveyKind.NPS, SurveyKind.CES]).flatmap(
-        lambda t: st.tuples(st.just(t), survey_answers(t))
+        lambda t: st.tuples(st.just(t), survey_answers(template=t))
     ),
     st.integers(-1000, 1000),
     st.text(min_size=1, max_size=10).filter(lambda k: k.isidentifier()),

@@ -1,14 +1,16 @@
-"""Strategies: KPIs (ticket summaries)."""
+"""Strategies: KPIs (ticket summaries, KPI definitions)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
+import attrs
 import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
 from hypothesis.strategies import DrawFn, SearchStrategy
 
+from csdomain.kpis.definitions import STANDARD_KPIS, KpiDefinition, Measure
 from csdomain.kpis.summaries import SlaOutcome, TicketSummary
 from csdomain.priorities import Priority
 from csdomain.sla import SlaMetric
@@ -16,7 +18,7 @@ from csdomain.testing.strategies._common import _check_aware, check_keys
 from csdomain.testing.strategies.registry import register
 from csdomain.tickets import Status, TicketKind
 
-__all__ = ["ticket_summaries"]
+__all__ = ["kpi_definitions", "ticket_summaries"]
 
 _UTC = timezone.utc
 _CUSTOMERS: tuple[str, ...] = ("C-1", "C-2", "C-3", "C-4")
@@ -33,9 +35,10 @@ def ticket_summaries(
     max_opened: datetime = datetime(2027, 12, 31, tzinfo=_UTC),
     business_time: bool | None = None,
 ) -> SearchStrategy[TicketSummary]:
-    """Consistent :class:`~csdomain.kpis.TicketSummary` values: answered or not, solved,
-    reopened, solved again, closed (or closed by a merge without a solve), durations
-    matching the instants, business time at most calendar time.
+    """**Requires Hypothesis.** Consistent :class:`~csdomain.kpis.TicketSummary` values:
+    answered or not, solved, reopened, solved again, closed (or closed by a merge
+    without a solve), durations matching the instants, business time at most calendar
+    time.
 
     ``customer_ids`` (default a pool of four, so customers have several tickets, which
     FCR's customer scope looks at) and ``channels`` are the keys drawn from;
@@ -135,3 +138,24 @@ def _summaries(
 
 
 register(TicketSummary, ticket_summaries)
+
+
+def kpi_definitions() -> SearchStrategy[KpiDefinition]:
+    """**Requires Hypothesis.** Valid :class:`~csdomain.kpis.KpiDefinition` values: the
+    standard definitions, and first contact resolution with other windows (1 to 30
+    days) and either scope."""
+    return _definitions
+
+
+def _fcr_variant(definition: KpiDefinition, days: int, scope: str) -> KpiDefinition:
+    return attrs.evolve(definition, window=timedelta(days=days), scope=scope)
+
+
+_FCR = tuple(d for d in STANDARD_KPIS if d.measure is Measure.FIRST_CONTACT_RESOLUTION)
+_definitions: SearchStrategy[KpiDefinition] = st.sampled_from(STANDARD_KPIS) | st.builds(
+    _fcr_variant,
+    st.sampled_from(_FCR),
+    st.integers(min_value=1, max_value=30),
+    st.sampled_from(("customer", "ticket")),
+)
+register(KpiDefinition, kpi_definitions)

@@ -192,7 +192,7 @@ def _answers_draw(draw: DrawFn, template: SurveyTemplate) -> dict[str, AnswerVal
     return answers
 
 
-def survey_answers(template: SurveyTemplate) -> SearchStrategy[dict[str, AnswerValue]]:
+def survey_answers(*, template: SurveyTemplate) -> SearchStrategy[dict[str, AnswerValue]]:
     """Submissions that :func:`~csdomain.surveys.validate_answers` accepts for
     ``template``: every required question answered, optional ones or not, each value
     within its question's scale, choices or length.
