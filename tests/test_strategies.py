@@ -128,6 +128,7 @@ STRATEGY_FOR: dict[str, Any] = {
     "Impact": cst.impacts,
     "In": lambda: cst.conditions(types=[csdomain.In]),
     "InvalidTransitionError": lambda: cst.errors(types=[csdomain.InvalidTransitionError]),
+    "InvitationTokenError": lambda: cst.errors(types=[csdomain.InvitationTokenError]),
     "LinkKind": cst.link_kinds,
     "Linked": lambda: cst.ticket_events(types=[csdomain.Linked]),
     "MessageAdded": lambda: cst.ticket_events(types=[csdomain.MessageAdded]),

@@ -65,6 +65,7 @@ _LOCATIONS: dict[str, str] = {
     "Impact": "csdomain.priorities",
     "In": "csdomain.conditions",
     "InvalidTransitionError": "csdomain.errors",
+    "InvitationTokenError": "csdomain.errors",
     "Linked": "csdomain.tickets",
     "LinkKind": "csdomain.tickets",
     "MessageAdded": "csdomain.tickets",
@@ -175,6 +176,7 @@ if TYPE_CHECKING:
     from csdomain.errors import CorruptRecordError as CorruptRecordError
     from csdomain.errors import CSDomainError as CSDomainError
     from csdomain.errors import InvalidTransitionError as InvalidTransitionError
+    from csdomain.errors import InvitationTokenError as InvitationTokenError
     from csdomain.errors import NoStoreError as NoStoreError
     from csdomain.errors import NotFoundError as NotFoundError
     from csdomain.errors import Problem as Problem
@@ -286,6 +288,7 @@ __all__ = [
     "Impact",
     "In",
     "InvalidTransitionError",
+    "InvitationTokenError",
     "LinkKind",
     "Linked",
     "MessageAdded",
