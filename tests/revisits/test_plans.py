@@ -8,6 +8,7 @@ from decimal import Decimal
 import attrs
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from csdomain.calendars import BusinessCalendar
 from csdomain.conditions import Compare, Equals, Facts
@@ -81,6 +82,32 @@ def test_a_bad_rule_is_an_error_naming_the_rule(
     assert str(error).startswith("invalid RevisitRule 'vip-monthly': ")
     assert path in error.paths
     assert any(says in p.message for p in error.problems)
+
+
+_BAD_CHANGES = st.sampled_from(
+    [
+        {"recurrence": "FREQ=SOMETIMES"},
+        {"recurrence": "FREQ=DAILY;INTERVAL=-2"},
+        {"recurrence": "RRULE:FREQ=SECONDLY"},
+        {"trigger": Trigger.purchase(3)},
+        {"recurrence": None},
+        {"forms": ()},
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(revisit_rules(recurring=True), _BAD_CHANGES)
+def test_any_rule_made_bad_is_an_error_naming_it(
+    rule: RevisitRule, changes: dict[str, object]
+) -> None:
+    values = {a.name: getattr(rule, a.name) for a in attrs.fields(RevisitRule)}
+    values.update(changes)
+    name = values.pop("name")
+    with pytest.raises(ValidationError) as raised:
+        RevisitRule(name, **values)
+    assert raised.value.subject == f"RevisitRule {rule.name!r}"
+    assert str(raised.value).startswith(f"invalid RevisitRule {rule.name!r}")
 
 
 def test_completion_anchors_only_recurrences() -> None:
