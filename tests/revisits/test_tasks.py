@@ -269,7 +269,13 @@ class TaskLifecycle(RuleBasedStateMachine):
     @initialize(max_attempts=st.integers(1, 4))
     def schedule(self, max_attempts: int) -> None:
         self.task = scheduled(max_attempts=max_attempts, forms=(PHONE, SMS, EMAIL))
-        self.model = {"state": S.SCHEDULED, "attempts": 0, "outcome": None, "ticket": None}
+        self.model: dict[str, Any] = {
+            "state": S.SCHEDULED,
+            "attempts": 0,
+            "outcome": None,
+            "ticket": None,
+        }
+        self.terminal_state: TaskState | None = None
         self.was_terminal = False
 
     # the model --------------------------------------------------------------------------
