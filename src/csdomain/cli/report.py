@@ -26,8 +26,8 @@ from pathlib import Path
 from csdomain._kernel.time import zone_problem
 from csdomain.calendars import BusinessCalendar
 from csdomain.errors import NotFoundError, ValidationError
-from csdomain.reports.annual import annual_report
-from csdomain.reports.period import period_report
+from csdomain.reports.annual import AnnualReport, annual_report
+from csdomain.reports.period import PeriodReport, period_report
 from csdomain.reports.render import FORMATS, render
 from csdomain.sla.policy import Calendar
 from csdomain.storage import Store
@@ -129,7 +129,7 @@ def run_report(
     """
     calendar = _calendar(store, args.calendar)
     if args.report == "annual":
-        report: object = annual_report(
+        report: AnnualReport | PeriodReport = annual_report(
             store, args.customer, args.year, calendar=calendar, zone_name=args.zone
         )
     else:

@@ -22,13 +22,16 @@ from __future__ import annotations
 import html
 import unicodedata
 from collections.abc import Iterable
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from csdomain.errors import ValidationError
 from csdomain.reports._blocks import Block, Chart, Heading, Note, Paragraph, Table
 from csdomain.reports._layout import annual_blocks
 from csdomain.reports._words import Words
 from csdomain.reports.annual import AnnualReport
+
+if TYPE_CHECKING:
+    from csdomain.reports.period import PeriodReport
 
 __all__ = ["FORMATS", "Format", "render"]
 
@@ -51,7 +54,9 @@ def _blocks(report: object, words: Words) -> list[Block]:
     )
 
 
-def render(report: object, format: str = "text", locale: str = "en") -> str:
+def render(
+    report: AnnualReport | PeriodReport, format: Format = "text", locale: str = "en"
+) -> str:
     """``report`` (an :class:`~csdomain.reports.AnnualReport` or
     :class:`~csdomain.reports.PeriodReport`) in ``format`` and ``locale``.
 
