@@ -140,7 +140,7 @@ def test_demo_json_document_loads_back(capsys: pytest.CaptureFixture[str]) -> No
     assert complaint.tier == "L3" and complaint.group_id == "grp_vendor"
     code, out, _ = run(capsys, "demo", "--memory")
     assert code == 0
-    document = out[out.index("{") :]
+    document = out[out.index("{") : out.index("\n}\n") + 2]
     assert from_json(document, Ticket) == complaint
     assert json.loads(document)["document"] == "ticket"
 
@@ -236,20 +236,22 @@ def test_demo_routes_and_escalates_from_l1_to_l2_to_the_vendor(
 def test_demo_adds_to_the_same_store_on_every_run(capsys: pytest.CaptureFixture[str]) -> None:
     url = f"memory:cli-{uuid.uuid4().hex}"
     code, out, _ = run(capsys, "demo", "--url", url)
-    assert code == 0 and "now holds 6 customers and 7 tickets" in out
+    assert code == 0 and "now holds 6 customers and 8 tickets" in out
     code, out, _ = run(capsys, "demo", "--url", url)
-    # The customers are found again by their contact addresses; the tickets are new.
-    assert code == 0 and "now holds 6 customers and 14 tickets" in out
-    assert "Ticket tkt_0014" in out and "Ticket tkt_0001 " not in out
+    # The customers are found again by their contact addresses; the tickets are new:
+    # the day's seven and the one a revisit opened.
+    assert code == 0 and "now holds 6 customers and 16 tickets" in out
+    assert "Ticket tkt_0015" in out and "Ticket tkt_0001 " not in out
+    assert "opened ticket tkt_0016" in out
     store = open_store(url, tenant="demo")
     assert [s.value.id for s in store.tickets.list().items] == [
-        f"tkt_{i:04d}" for i in range(1, 15)
+        f"tkt_{i:04d}" for i in range(1, 17)
     ]
     # Round robin goes on where the first day left it: engineering's next agent.
     assert "routed to Engineering (grp_l2), agent 孔亮 (agt_kong)" in out
     # The two complaints still open are indexed by their next SLA deadline.
     due = store.tickets.due_before(datetime(2026, 11, 25, tzinfo=timezone.utc))
-    assert [s.value.id for s in due.items] == ["tkt_0003", "tkt_0010"]
+    assert [s.value.id for s in due.items] == ["tkt_0003", "tkt_0011"]
 
 
 def test_tickets_lists_page_by_page(capsys: pytest.CaptureFixture[str]) -> None:
@@ -258,7 +260,7 @@ def test_tickets_lists_page_by_page(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "tickets", "--url", url, "--page-size", "3")
     assert code == 0
     assert out.splitlines()[0] == "Page 1" and "Page 3" in out and "Page 4" not in out
-    assert out.count("tkt_000") == 7
+    assert out.count("tkt_000") == 8
     code, out, _ = run(capsys, "tickets", "--url", url, "--status", "open", "--locale", "zh_CN")
     assert code == 0 and "tkt_0003" in out and "tkt_0001" not in out and "第 1 页" in out
     code, out, _ = run(capsys, "tickets", "--url", url, "--status", "pending")
@@ -344,14 +346,14 @@ def test_demo_says_which_file_it_wrote(
     written = tmp_path / DEMO_DB
     assert code == 0 and written.is_file()
     assert out.splitlines()[-1] == (
-        f"Saved in {written}: the store of tenant demo now holds 6 customers and 7 tickets."
+        f"Saved in {written}: the store of tenant demo now holds 6 customers and 8 tickets."
     )
     code, out, _ = run(capsys, "demo", "--db", "other.db", "--tenant", "acme")
     assert out.splitlines()[-1].startswith(f"Saved in {tmp_path / 'other.db'}: ")
     assert "tenant acme" in out
     code, out, _ = run(capsys, "demo", "--url", f"sqlite:///{written}")
     assert out.splitlines()[-1].startswith(f"Saved in sqlite:///{written}: ")
-    assert "now holds 6 customers and 14 tickets" in out
+    assert "now holds 6 customers and 16 tickets" in out
     code, out, _ = run(capsys, "demo", "--memory")
     assert "Saved" not in out and not (tmp_path / "memory").exists()
 
@@ -367,9 +369,9 @@ def test_run_demo_and_list_tickets_as_functions() -> None:
 
     tickets = run_demo(write=write, store=store)
     # Saved before the first line is written, so a reader that stops early loses nothing.
-    assert set(stored_when_writing) == {7}
+    assert set(stored_when_writing) == {8}
     # Without a location, the last line names none.
-    assert lines[-1] == "Saved: the store of tenant demo now holds 6 customers and 7 tickets."
+    assert lines[-1] == "Saved: the store of tenant demo now holds 6 customers and 8 tickets."
     shown: list[str] = []
     assert list_tickets(store, statuses=[Status.OPEN], write=shown.append) == 1
     assert shown == [

@@ -10,32 +10,53 @@ response and escalates by rule to engineering (L2), then breaches its next
 response and escalates to the vendor (L3), whose notification waits for the
 vendor's opening hours. Sweeps run during the day; agents reply and solve.
 
+The desk runs two extensions. A :class:`~csdomain.helpdesk.RevisitDesk` (回访)
+keeps the plan ``customer-care``: a monthly call to VIP and enterprise
+customers (an RFC 5545 rule), a follow-up three contact days after a
+complaint is solved, and a call back after a low satisfaction score, each
+placed in a contact window on a China calendar (New Year's Day closed, quiet
+at lunch) read in the customer's own zone. A
+:class:`~csdomain.helpdesk.SurveyDesk` (满意度调查) invites customers to a
+CSAT survey 30 minutes after a solve, on the first channel they consent to,
+at most once in 30 days. In the morning the plan is materialized; the
+parcel complaint solved in the afternoon gets its follow-up; the sweeps send
+the survey invitations and one customer answers with a low score. In the
+days after, the follow-up call reaches the customer, who still has an issue:
+the revisit opens a ticket, which is solved, and its own follow-up finds the
+customer satisfied.
+
 The report says, in the chosen locale, who got what and why: each ticket's
 routing (group, agent, the reasons routing recorded), every rule that fired
 and its reason, tier changes, notifications with their delivery instant, and
 the SLA status at the end of the day; then the support lead's view of what is
-due, one ticket as a JSON document, and where the day was saved. The day is
-fixed, so the output is the same on every run but for the ticket numbers
-(which continue after those already in the store) and what earlier days left
-in the store (round-robin cursors, open work).
+due, one ticket as a JSON document, the revisits (tasks, an agent's agenda,
+outcomes, the ticket a revisit opened), the surveys (invitations, the answer,
+the CSAT with its interval), how to write a customer's annual report, and
+where the day was saved. The day is fixed, so the output is the same on every
+run but for the ticket numbers (which continue after those already in the
+store) and what earlier days left in the store (round-robin cursors, open
+work, revisit tasks that keep their distance from earlier ones, survey
+invitations that later days' throttle suppresses).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
 import attrs
+from babel.numbers import format_percent
 
 import csdomain
+from csdomain._kernel.labels import key_labels
 from csdomain._kernel.messages import Message, _mark
-from csdomain.calendars import BusinessCalendar
+from csdomain.calendars import BusinessCalendar, Holiday, TimeRange
 from csdomain.channels import ChannelKind
 from csdomain.clock import FrozenClock
-from csdomain.conditions import AllOf, Equals
+from csdomain.conditions import AllOf, Compare, Equals
 from csdomain.customers import Consent, ContactPoint, Customer, CustomerTier
 from csdomain.escalation import (
     Action,
@@ -47,19 +68,63 @@ from csdomain.escalation import (
     TriggerKind,
     trigger_key,
 )
-from csdomain.helpdesk import DeskSetup, HelpDesk, Routed, SweepReport
-from csdomain.i18n import format_duration, label, tier_label, translation
+from csdomain.helpdesk import DeskSetup, HelpDesk, RevisitDesk, Routed, SurveyDesk, SweepReport
+from csdomain.helpdesk.revisits import MaterializeReport
+from csdomain.i18n import (
+    channel_label,
+    format_duration,
+    label,
+    parse_locale,
+    tier_label,
+    translation,
+)
 from csdomain.ids import SequentialIds
 from csdomain.people import Agent, AgentGrade, Group, Presence
 from csdomain.priorities import Priority
+from csdomain.revisits import (
+    ContactWindow,
+    Outcome,
+    Recurrence,
+    RevisitForm,
+    RevisitPlan,
+    RevisitRule,
+    RevisitTask,
+    TaskEventKind,
+    TaskState,
+)
+from csdomain.revisits import Trigger as RevisitTrigger
 from csdomain.routing import AssignmentPolicy, Strategy, Triage, TriageRule
 from csdomain.serialization import to_json
 from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaSetup, SlaState, SlaStatus, Target
 from csdomain.storage import Store, open_store
+from csdomain.surveys import (
+    INVITATIONS,
+    RESPONSES,
+    SMALL_SAMPLE,
+    Invitation,
+    InvitationState,
+    LocalizedText,
+    Question,
+    QuestionKind,
+    Score,
+    SurveyKind,
+    SurveyPolicy,
+    SurveyResponse,
+    SurveyTemplate,
+    SurveyTrigger,
+)
 from csdomain.tickets import Actor, Assigned, Status, Ticket, TicketEvent, TicketKind
 from csdomain.tickets.rendering import describe_event
 
-__all__ = ["DEMO_DB", "DEMO_ZONE", "demo_setup", "run_demo"]
+__all__ = [
+    "DEMO_DB",
+    "DEMO_ZONE",
+    "demo_revisit_plan",
+    "demo_setup",
+    "demo_survey_policy",
+    "demo_survey_template",
+    "run_demo",
+]
 
 #: Where ``csdomain demo`` keeps its data unless told otherwise.
 DEMO_DB = "csdomain-demo.db"
@@ -211,19 +276,146 @@ def demo_setup() -> DeskSetup:
     )
 
 
+# -- revisits and surveys -------------------------------------------------------------------
+
+#: When customers may be called: weekdays 09:00-20:00 on a China calendar (New Year's
+#: Day closed; the other 2027 holidays and make-up days are announced later), read in
+#: each customer's own zone by the contact window.
+_CONTACT_HOURS = BusinessCalendar.weekdays(
+    "china-contact-hours",
+    "Asia/Shanghai",
+    "09:00-20:00",
+    holidays=(Holiday(date(2027, 1, 1), "元旦"),),
+)
+
+
+def demo_revisit_plan() -> RevisitPlan:
+    """The demo's revisit plan ``customer-care`` (回访计划).
+
+    ``vip-monthly-call``: VIP and enterprise customers are called on the first of
+    each month at 10:00 (``FREQ=MONTHLY;BYMONTHDAY=1``), by phone, WeChat or
+    e-mail, whichever they consent to first; ``complaint-follow-up``: three
+    contact days after a complaint is solved, by phone or SMS;
+    ``low-score-call``: a day after a CSAT answer of 2 or less, by phone or
+    e-mail. The contact window is ``china-contact-hours`` in the customer's zone,
+    quiet 12:00-14:00 (lunch), at least 7 days between two revisits of a customer.
+    """
+    return RevisitPlan(
+        name="customer-care",
+        rules=(
+            RevisitRule(
+                name="vip-monthly-call",
+                who=Compare("customer.tier", "ge", CustomerTier.VIP),
+                recurrence=Recurrence("FREQ=MONTHLY;BYMONTHDAY=1"),
+                forms=(RevisitForm.PHONE, RevisitForm.WECHAT, RevisitForm.EMAIL),
+                purpose="VIP 月度关怀回访",
+                group_id="grp_vip",
+            ),
+            RevisitRule(
+                name="complaint-follow-up",
+                trigger=RevisitTrigger.complaint_solved(business_days=3),
+                forms=(RevisitForm.PHONE, RevisitForm.SMS),
+                purpose="投诉回访",
+                group_id="grp_l1",
+            ),
+            RevisitRule(
+                name="low-score-call",
+                trigger=RevisitTrigger.survey_answered(Compare("survey.csat", "le", 2), days=1),
+                forms=(RevisitForm.PHONE, RevisitForm.EMAIL),
+                purpose="低分回访",
+                group_id="grp_l1",
+            ),
+        ),
+        window=ContactWindow(
+            calendar=_CONTACT_HOURS,
+            quiet_hours=(TimeRange.parse("12:00-14:00"),),
+            min_gap=timedelta(days=7),
+        ),
+        starts_on=date(2026, 11, 1),
+    )
+
+
+def demo_survey_template() -> SurveyTemplate:
+    """The demo's CSAT survey (满意度调查) in English, Simplified and Traditional Chinese:
+    a required CSAT question (1-5) and an optional comment."""
+    return SurveyTemplate(
+        "csat-after-solve",
+        1,
+        SurveyKind.CSAT,
+        LocalizedText.of(
+            "How did we do?", zh_hans="您对本次服务满意吗？", zh_hant="您對本次服務滿意嗎？"
+        ),
+        [
+            Question(
+                "csat",
+                QuestionKind.CSAT,
+                LocalizedText.of(
+                    "How satisfied are you with the help you got?",
+                    zh_hans="您对本次得到的帮助满意吗？",
+                    zh_hant="您對本次得到的協助滿意嗎？",
+                ),
+            ),
+            Question(
+                "comment",
+                QuestionKind.TEXT,
+                LocalizedText.of(
+                    "What could we do better?",
+                    zh_hans="我们哪里可以做得更好？",
+                    zh_hant="我們哪裡可以做得更好？",
+                ),
+                required=False,
+            ),
+        ],
+    )
+
+
+#: How long after a solve the survey goes out (Zendesk waits a day; the demo's day is short).
+_SURVEY_DELAY = timedelta(minutes=30)
+
+
+def demo_survey_policy() -> SurveyPolicy:
+    """The demo's survey policy ``csat-after-solve``: 30 minutes after a ticket is solved,
+    on WeChat, SMS or e-mail (the first the customer consents to), at most one
+    invitation per customer in 30 days, expiring after 28 days, one reminder after 3."""
+    return SurveyPolicy(
+        name="csat-after-solve",
+        trigger=SurveyTrigger.TICKET_SOLVED,
+        template="csat-after-solve",
+        delay=_SURVEY_DELAY,
+        channels=tuple(
+            c.value
+            for c in (ChannelKind.WECHAT_OFFICIAL_ACCOUNT, ChannelKind.SMS, ChannelKind.EMAIL)
+        ),
+    )
+
+
 # -- the day ----------------------------------------------------------------------------
 
 
 @attrs.frozen
 class _Day:
-    """What the demo day produced: its tickets in intake order, and the sweeps."""
+    """What the demo day produced: its tickets in intake order, the sweeps, the
+    morning's materializing of the revisit plan and the survey answered."""
 
     tickets: tuple[str, ...]
     sweeps: tuple[SweepReport, ...]
+    materialized: MaterializeReport
+    answered: SurveyResponse | None
+
+
+def _consented(channel: ChannelKind, address: str, at: datetime) -> ContactPoint:
+    return ContactPoint(
+        channel=channel,
+        address=address,
+        verified=True,
+        consent=Consent.GIVEN,
+        consent_changed_at=at,
+    )
 
 
 def _known_customers(ids: SequentialIds, at: datetime) -> list[Customer]:
-    """Customers the desk's CRM already knows (a VIP, an enterprise, a regular)."""
+    """Customers the desk's CRM already knows (a VIP, an enterprise, two regulars), with
+    the channels they agreed to be contacted on (revisits and surveys ask first)."""
     return [
         Customer(
             id=ids.new("cus"),
@@ -246,8 +438,8 @@ def _known_customers(ids: SequentialIds, at: datetime) -> list[Customer]:
             display_name="Li Wei",
             timezone="Asia/Shanghai",
             contact_points=(
-                ContactPoint(channel=ChannelKind.PHONE_HOTLINE, address="+86 138 0013 8000"),
-                ContactPoint(channel=ChannelKind.EMAIL, address="li.wei@example.com"),
+                _consented(ChannelKind.PHONE_HOTLINE, "+86 138 0013 8000", at),
+                _consented(ChannelKind.EMAIL, "li.wei@example.com", at),
             ),
         ),
         Customer(
@@ -255,7 +447,17 @@ def _known_customers(ids: SequentialIds, at: datetime) -> list[Customer]:
             display_name="Acme Ltd",
             tier=CustomerTier.ENTERPRISE,
             timezone="Europe/London",
-            contact_points=(ContactPoint(channel=ChannelKind.WEB_CHAT, address="acme-portal"),),
+            contact_points=(
+                ContactPoint(channel=ChannelKind.WEB_CHAT, address="acme-portal"),
+                _consented(ChannelKind.EMAIL, "it-desk@acme.example", at),
+            ),
+        ),
+        Customer(
+            id=ids.new("cus"),
+            display_name="张伟",
+            timezone="Asia/Shanghai",
+            locale="zh_CN",
+            contact_points=(_consented(ChannelKind.PHONE_HOTLINE, "+86 139 0000 1234", at),),
         ),
     ]
 
@@ -268,9 +470,11 @@ def _add_known_customers(store: Store, customers: Iterable[Customer]) -> None:
                 store.customers.add(customer)
 
 
-def _run_day(desk: HelpDesk, clock: FrozenClock) -> _Day:
+def _run_day(desk: HelpDesk, clock: FrozenClock, outbox: _Outbox) -> _Day:
     """The day's commands and sweeps, at fixed instants."""
     sweeps: list[SweepReport] = []
+    revisits = _revisit_desk(desk)
+    surveys = _survey_desk(desk)
 
     def at(hour: int, minute: int) -> None:
         clock.set(datetime(*_DAY, hour, minute, tzinfo=DEMO_ZONE))
@@ -287,6 +491,8 @@ def _run_day(desk: HelpDesk, clock: FrozenClock) -> _Day:
     at(9, 0)
     for agent in desk.setup.agents:
         desk.set_presence(agent.id, Presence.ONLINE)
+    # The revisit plan for the next 90 days (a second run keeps what the first made).
+    materialized = revisits.materialize(90)
 
     # A VIP on WeChat: triaged to the VIP desk, asks for a senior agent and gets one.
     at(9, 5)
@@ -381,13 +587,15 @@ def _run_day(desk: HelpDesk, clock: FrozenClock) -> _Day:
     parcel = desk.open_ticket(
         contact="+86 139 0000 1234",
         channel=ChannelKind.PHONE_HOTLINE,
-        subject="Where is my parcel?",
+        subject="My parcel is three days late",
+        kind=TicketKind.COMPLAINT,
         customer_name="张伟",
     ).value.id
     at(14, 14)
     desk.reply(
         parcel, agent_id=owner(parcel), body="Parcel is at the local depot; delivery tomorrow."
     )
+    # A complaint solved: the revisit desk schedules its follow-up call.
     desk.solve(parcel, actor=Actor.agent(owner(parcel)))
     at(14, 30)
     coupon = desk.open_ticket(
@@ -410,9 +618,147 @@ def _run_day(desk: HelpDesk, clock: FrozenClock) -> _Day:
     # The complaint's customer writes again; engineering does not answer within the hour.
     at(15, 40)
     desk.customer_message(complaint, body="Still dropping every hour.")
+
+    # The caller of the morning answers the survey sent at 10:10: a low score, which
+    # books a call back (when earlier days' invitations did not throttle this one).
+    at(16, 0)
+    answered = None
+    token = outbox.token_for(desk, call)
+    if token is not None:
+        answered = surveys.answer(
+            token, {"csat": 2, "comment": "The address changed, but I waited 20 minutes."}
+        )
     sweep(17, 0)  # next response breached at 16:40: to the vendor, who closed at 16:30
     sweep(17, 30)
-    return _Day((vip, call, complaint, invoice, outage, parcel, coupon), tuple(sweeps))
+    return _Day(
+        (vip, call, complaint, invoice, outage, parcel, coupon),
+        tuple(sweeps),
+        materialized,
+        answered,
+    )
+
+
+class _Outbox:
+    """The demo's survey ``deliver`` callback: it records each invitation's token and
+    channel (a real desk sends the link by WeChat, SMS or e-mail here)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, str]] = []
+
+    def __call__(self, invitation: Invitation, token: str, channel: str) -> None:
+        self.sent.append((invitation.id, token, channel))
+
+    def token_for(self, desk: HelpDesk, ticket_id: str) -> str | None:
+        """The token sent today for the open invitation that follows ``ticket_id``."""
+        tokens = {invitation_id: token for invitation_id, token, _ in self.sent}
+        for invitation in _survey_desk(desk).invitations_of(ticket_id):
+            if invitation.state is InvitationState.SENT and invitation.id in tokens:
+                return tokens[invitation.id]
+        return None
+
+
+def _revisit_desk(desk: HelpDesk) -> RevisitDesk:
+    found = desk.extension(RevisitDesk.name)
+    assert isinstance(found, RevisitDesk)
+    return found
+
+
+def _survey_desk(desk: HelpDesk) -> SurveyDesk:
+    found = desk.extension(SurveyDesk.name)
+    assert isinstance(found, SurveyDesk)
+    return found
+
+
+def _caused_by(revisits: RevisitDesk, customer_id: str, cause: str) -> RevisitTask | None:
+    """The customer's revisit task that ``cause`` (a ticket or response id) scheduled."""
+    cursor: str | None = None
+    while True:
+        page = revisits.by_customer(customer_id, limit=100, cursor=cursor)
+        for task in page.items:
+            if task.cause == cause:
+                return task
+        if page.next_cursor is None:
+            return None
+        cursor = page.next_cursor
+
+
+@attrs.frozen
+class _Call:
+    """One revisit followed from its scheduling: assigned, on the agent's agenda, done."""
+
+    scheduled: RevisitTask
+    agent_id: str
+    agenda: tuple[RevisitTask, ...]
+    done: RevisitTask
+
+
+@attrs.frozen
+class _Revisited:
+    """The days after: the complaint's follow-up call, the ticket it opened, that
+    ticket's own follow-up, the call booked by the low score, and the figures."""
+
+    follow_up: _Call | None
+    opened: Ticket | None
+    second: _Call | None
+    low_score: RevisitTask | None
+    figures_at: datetime
+
+
+def _call(
+    desk: HelpDesk,
+    clock: FrozenClock,
+    task: RevisitTask,
+    agent_id: str,
+    outcome: Outcome,
+    note: str,
+) -> _Call:
+    """Assign ``task`` to ``agent_id``, read the agent's agenda of its day, then make the
+    call at its due instant with ``outcome``."""
+    revisits = _revisit_desk(desk)
+    assigned = revisits.assign(task.id, agent_id)
+    day = task.due_at.astimezone(DEMO_ZONE).date()
+    agenda = revisits.agenda(agent_id=agent_id, day=day).items
+    clock.set(max(clock.now(), task.due_at))
+    done = revisits.complete(task.id, outcome, agent_id=agent_id, note=note)
+    return _Call(assigned, agent_id, tuple(agenda), done)
+
+
+def _run_revisits(desk: HelpDesk, clock: FrozenClock, day: _Day) -> _Revisited:
+    """The days after the day: the parcel complaint's follow-up call finds an issue and
+    opens a ticket; that ticket is solved, and its own follow-up finds the customer
+    satisfied. Each step is stored before anything is written."""
+    revisits = _revisit_desk(desk)
+    parcel = desk.ticket(day.tickets[5]).value
+    low_score = None
+    if day.answered is not None:
+        low_score = _caused_by(revisits, day.answered.customer_id, day.answered.id)
+    scheduled = _caused_by(revisits, parcel.customer_id, parcel.id)
+    if scheduled is None or scheduled.state is not TaskState.SCHEDULED:
+        return _Revisited(None, None, None, low_score, clock.now())
+    agent = parcel.assignee_id or desk.setup.agents[0].id
+    follow_up = _call(
+        desk,
+        clock,
+        scheduled,
+        agent,
+        Outcome.REACHED_WITH_ISSUE,
+        "包裹收到了，但外箱压坏了，路由器开不了机。",
+    )
+    if follow_up.done.ticket_id is None:
+        return _Revisited(follow_up, None, None, low_score, clock.now())
+    opened_id = follow_up.done.ticket_id
+    owner = desk.ticket(opened_id).value.assignee_id or agent
+    clock.advance(timedelta(minutes=30))
+    desk.reply(opened_id, agent_id=owner, body="换货已安排，新路由器今天发出。")
+    desk.solve(opened_id, actor=Actor.agent(owner))
+    opened = desk.ticket(opened_id).value
+    again = _caused_by(revisits, opened.customer_id, opened.id)
+    second = None
+    if again is not None and again.state is TaskState.SCHEDULED:
+        second = _call(
+            desk, clock, again, owner, Outcome.REACHED_SATISFIED, "新路由器已收到，一切正常。"
+        )
+    return _Revisited(follow_up, opened, second, low_score, clock.now())
 
 
 # -- words ------------------------------------------------------------------------------
@@ -713,9 +1059,20 @@ def _sweep_lines(sweeps: Sequence[SweepReport], words: _Words) -> Iterator[str]:
                 _("{rule} on {ticket}").format(rule=rule, ticket=ticket)
                 for ticket, rule in report.fired
             )
-            yield "  " + _("{due}; fired {fired}").format(due=due, fired=fired)
+            line = _("{due}; fired {fired}").format(due=due, fired=fired)
         else:
-            yield "  " + _("{due}; no rule fired").format(due=due)
+            line = _("{due}; no rule fired").format(due=due)
+        surveys = report.extensions.get(SurveyDesk.name, {})
+        if surveys.get("sent") or surveys.get("suppressed"):
+            line = _("{line}; survey invitations: {sent} sent, {suppressed} suppressed").format(
+                line=line, sent=surveys.get("sent", 0), suppressed=surveys.get("suppressed", 0)
+            )
+        revisits = report.extensions.get(RevisitDesk.name, {})
+        if revisits.get("missed"):
+            line = _("{line}; revisits missed: {missed}").format(
+                line=line, missed=revisits["missed"]
+            )
+        yield "  " + line
 
 
 def _due_lines(desk: HelpDesk, words: _Words) -> Iterator[str]:
@@ -740,6 +1097,275 @@ def _due_lines(desk: HelpDesk, words: _Words) -> Iterator[str]:
             metric=metric,
             state=state,
         )
+
+
+def _zoned(at: datetime, zone: str) -> str:
+    """An instant in ``zone`` (a customer's), with the zone's name."""
+    return f"{at.astimezone(ZoneInfo(zone)).strftime('%m-%d %H:%M')} {zone}"
+
+
+def _percent(value: float, words: _Words) -> str:
+    return format_percent(value, locale=parse_locale(words.locale))
+
+
+def _score_text(score: Score, words: _Words) -> str:
+    """A score with its interval, n and the small-sample flag, in words."""
+    _ = words.gettext
+    if score.value is None or score.interval is None:
+        return _("no answers yet")
+    text = _("{value} · {confidence} interval {low} to {high} · n = {n}").format(
+        value=_percent(score.value, words),
+        confidence=_percent(score.confidence, words),
+        low=_percent(score.interval.low, words),
+        high=_percent(score.interval.high, words),
+        n=score.n,
+    )
+    if score.small_sample:
+        text += " · " + _("small sample (fewer than {count} answers)").format(count=SMALL_SAMPLE)
+    return text
+
+
+class _People:
+    """Customers' names and zones, read from the store once each."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._known: dict[str, Customer | None] = {}
+
+    def customer(self, customer_id: str) -> Customer | None:
+        if customer_id not in self._known:
+            found = self._store.customers.get_many([customer_id]).get(customer_id)
+            self._known[customer_id] = None if found is None else found.value
+        return self._known[customer_id]
+
+    def name(self, customer_id: str, words: _Words) -> str:
+        customer = self.customer(customer_id)
+        if customer is None or customer.display_name is None:
+            return customer_id
+        return words.gettext("{name} ({id})").format(name=customer.display_name, id=customer_id)
+
+    def zone(self, customer_id: str) -> str:
+        customer = self.customer(customer_id)
+        return customer.timezone if customer is not None else "UTC"
+
+
+def _task_line(task: RevisitTask, people: _People, words: _Words) -> str:
+    """A revisit task: when (in the customer's zone), whom, what for, how, its state."""
+    _ = words.gettext
+    zone = people.zone(task.customer_id)
+    when = _zoned(task.due_at, zone)
+    if task.due_at != task.nominal_at:
+        when = _("{due} (planned {nominal})").format(
+            due=when, nominal=task.nominal_at.astimezone(ZoneInfo(zone)).strftime("%m-%d %H:%M")
+        )
+    return _("{when} · {customer} · {purpose} · {form} · {state}").format(
+        when=when,
+        customer=people.name(task.customer_id, words),
+        purpose=task.purpose,
+        form=label(task.form, words.locale),
+        state=label(task.state, words.locale),
+    )
+
+
+def _call_lines(call: _Call, people: _People, words: _Words) -> Iterator[str]:
+    _ = words.gettext
+    yield "  " + _("Agenda of {agent} for {day}:").format(
+        agent=words.agent(call.agent_id), day=_local(call.scheduled.due_at, "%m-%d")
+    )
+    for task in call.agenda:
+        yield "    " + _("{time} · {task} · {line}").format(
+            time=_local(task.due_at, "%H:%M"), task=task.id, line=_task_line(task, people, words)
+        )
+    outcome = call.done.outcome
+    assert outcome is not None
+    yield "  " + _("{time} revisit {task} by {agent}: {outcome}").format(
+        time=_local(call.done.updated_at, "%m-%d %H:%M"),
+        task=call.done.id,
+        agent=words.agent(call.agent_id),
+        outcome=label(outcome, words.locale),
+    )
+    notes = [e.note for e in call.done.timeline if e.kind is TaskEventKind.COMPLETED and e.note]
+    for note in notes[-1:]:
+        yield f"{'':<34}· {note}"
+
+
+def _revisit_lines(
+    desk: HelpDesk, day: _Day, after: _Revisited, people: _People, words: _Words
+) -> Iterator[str]:
+    _ = words.gettext
+    revisits = _revisit_desk(desk)
+    (plan,) = revisits.plans
+    window = plan.window
+    yield _(
+        "Revisits: plan {plan} (version {version}), contact window {calendar} read in each "
+        "customer's own zone, quiet {quiet}, at least {gap} between two revisits:"
+    ).format(
+        plan=plan.name,
+        version=plan.version,
+        calendar=window.calendar.name,
+        quiet=words.listed(str(r) for r in window.quiet_hours),
+        gap=format_duration(window.min_gap, words.locale),
+    )
+    report = day.materialized
+    yield "  " + _(
+        "09:00 materialized 90 days for {customers} customers: {created} tasks created, "
+        "{kept} kept, {refused} refused"
+    ).format(
+        customers=report.customers,
+        created=report.created,
+        kept=report.kept,
+        refused=report.refused,
+    )
+    monthly = [
+        task
+        for task in _each_task(revisits, plan.name)
+        if task.rule == "vip-monthly-call" and task.state in (TaskState.SCHEDULED,)
+    ]
+    for task in sorted(monthly, key=lambda t: (t.customer_id, t.due_at)):
+        yield "    " + _task_line(task, people, words)
+    parcel = day.tickets[5]
+    if after.follow_up is None:
+        yield "  " + _("complaint {ticket} solved: no follow-up could be placed").format(
+            ticket=parcel
+        )
+    else:
+        yield "  " + _("{time} complaint {ticket} solved: follow-up {task} booked").format(
+            time="14:14", ticket=parcel, task=after.follow_up.scheduled.id
+        )
+    if after.low_score is not None and day.answered is not None:
+        yield "  " + _("16:00 the low score of {customer} booked revisit {task}: {line}").format(
+            customer=people.name(day.answered.customer_id, words),
+            task=after.low_score.id,
+            line=_task_line(after.low_score, people, words),
+        )
+    if after.follow_up is None:
+        return
+    yield from _call_lines(after.follow_up, people, words)
+    if after.opened is None:
+        return
+    yield "  " + _("revisit {task} opened ticket {ticket}").format(
+        task=after.follow_up.done.id, ticket=after.opened.id
+    )
+    yield ""
+    yield from ("  " + line for line in _timeline_lines(after.opened, words))
+    yield ""
+    if after.second is None:
+        yield "  " + _("complaint {ticket} solved: no follow-up could be placed").format(
+            ticket=after.opened.id
+        )
+        return
+    solved = after.opened.updated_at
+    yield "  " + _("{time} complaint {ticket} solved: follow-up {task} booked").format(
+        time=_local(solved, "%m-%d %H:%M"), ticket=after.opened.id, task=after.second.scheduled.id
+    )
+    yield from _call_lines(after.second, people, words)
+    figures = revisits.figures(after.figures_at)
+    reach = [
+        _("{form} {hits} of {n}").format(form=label(form, words.locale), hits=rate.hits, n=rate.n)
+        for form, rate in sorted(figures.reach_by_form.items(), key=lambda item: item[0].value)
+    ]
+    yield "  " + _(
+        "Figures at {time}: {tasks} tasks, {done} done of {due} due, {overdue} overdue; "
+        "reached: {reach}"
+    ).format(
+        time=_local(after.figures_at, "%m-%d %H:%M"),
+        tasks=figures.tasks,
+        done=figures.completion.hits,
+        due=figures.completion.n,
+        overdue=figures.overdue,
+        reach=words.listed(reach) or "-",
+    )
+
+
+def _each_task(revisits: RevisitDesk, plan: str) -> Iterator[RevisitTask]:
+    cursor: str | None = None
+    while True:
+        page = revisits.by_plan(plan, limit=100, cursor=cursor)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _survey_lines(
+    desk: HelpDesk, day: _Day, outbox: _Outbox, people: _People, words: _Words
+) -> Iterator[str]:
+    _ = words.gettext
+    surveys = _survey_desk(desk)
+    (policy,) = surveys.policies
+    template = demo_survey_template()
+    yield _(
+        "Surveys: policy {policy}, template {template} ({title}): {delay} after a solve, "
+        "on {channels}, at most {count} per customer in {days} days:"
+    ).format(
+        policy=policy.name,
+        template=template.ref,
+        title=template.title.text(words.locale),
+        delay=format_duration(policy.delay, words.locale),
+        channels=words.listed(channel_label(c, words.locale) for c in policy.channels),
+        count=policy.throttle.max_invitations,
+        days=policy.throttle.per_days,
+    )
+    channels = {invitation_id: channel for invitation_id, _token, channel in outbox.sent}
+    for ticket_id in day.tickets:
+        for invitation in surveys.invitations_of(ticket_id):
+            state = label(invitation.state, words.locale)
+            if invitation.id in channels:
+                state = _("{state} via {channel}").format(
+                    state=state, channel=channel_label(channels[invitation.id], words.locale)
+                )
+            yield "  " + _("{invitation} · ticket {ticket} · {customer} · {state}").format(
+                invitation=invitation.id,
+                ticket=ticket_id,
+                customer=people.name(invitation.customer_id, words),
+                state=state,
+            )
+            reasons = [e.reason for e in invitation.timeline if e.reason]
+            for reason in reasons[-1:]:
+                yield f"{'':<34}· {reason}"
+    answered = day.answered
+    if answered is None:
+        yield "  " + _("No invitation went out today, so nobody answered.")
+    else:
+        score = answered.csat
+        assert score is not None
+        scale = key_labels.get(("csat score", str(score)))
+        yield "  " + _("16:00 {customer} answered {invitation}: {score} ({meaning})").format(
+            customer=people.name(answered.customer_id, words),
+            invitation=answered.invitation_id,
+            score=score,
+            meaning=words.translation.pgettext(*scale) if scale else "-",
+        )
+        comments = [a.text for a in answered.answers if a.text]
+        for comment in comments:
+            yield f"{'':<34}· {comment}"
+    summary = surveys.summary()
+    yield "  " + _("CSAT (share of 4 and 5) of every answer so far: {score}").format(
+        score=_score_text(summary.csat, words)
+    )
+
+
+def _report_lines(
+    customer_id: str, store: Store | None, location: str | None, words: _Words
+) -> Iterator[str]:
+    """How to write the annual service report of the demo's complaint customer."""
+    _ = words.gettext
+    if location is None:
+        where = "--db FILE"
+    elif "://" in location or location.startswith("memory:"):
+        where = f"--url {location}"
+    else:
+        where = f"--db {location}"
+    tenant = store.tenant if store is not None else "demo"
+    if tenant != "demo":
+        where += f" --tenant {tenant}"
+    yield _("The annual service report of customer {customer}, in Chinese with charts:").format(
+        customer=customer_id
+    )
+    yield (
+        f"  csdomain report annual {where} --customer {customer_id} --year {_DAY[0]} "
+        "--format html --locale zh_CN --out report.html"
+    )
 
 
 # -- the command --------------------------------------------------------------------------
@@ -770,13 +1396,25 @@ def run_demo(
     work = store if store is not None else open_store("memory:", tenant="demo", clock=clock)
     ids = SequentialIds(
         width=4,
-        start_after={"tkt": work.tickets.count(), "cus": work.customers.count()},
+        start_after={
+            "tkt": work.tickets.count(),
+            "cus": work.customers.count(),
+            "inv": work.collection(INVITATIONS).count(),
+            "rsp": work.collection(RESPONSES).count(),
+        },
     )
-    desk = HelpDesk(work, words_setup, clock=clock, ids=ids)
+    outbox = _Outbox()
+    extensions = (
+        RevisitDesk([demo_revisit_plan()]),
+        SurveyDesk([demo_survey_policy()], [demo_survey_template()], deliver=outbox),
+    )
+    desk = HelpDesk(work, words_setup, clock=clock, ids=ids, extensions=extensions)
     _add_known_customers(work, _known_customers(ids, _DEMO_START))
-    day = _run_day(desk, clock)
+    day = _run_day(desk, clock, outbox)
     tickets = [desk.ticket(ticket_id).value for ticket_id in day.tickets]
     customers = {t.customer_id for t in tickets}
+    after = _run_revisits(desk, clock, day)
+    people = _People(work)
 
     write(
         _("csdomain {version} demo: {customers} customers, {tickets} tickets").format(
@@ -798,10 +1436,19 @@ def run_demo(
     write("")
     for line in _due_lines(desk, words):
         write(line)
+    write("")
+    for line in _revisit_lines(desk, day, after, people, words):
+        write(line)
+    write("")
+    for line in _survey_lines(desk, day, outbox, people, words):
+        write(line)
     shown = tickets[2]  # the complaint: L1, L2, L3
     write("")
     write(_("JSON document of ticket {id}:").format(id=shown.id))
     write(to_json(shown, indent=2))
+    write("")
+    for line in _report_lines(tickets[5].customer_id, store, location, words):
+        write(line)
     if store is not None:
         counts = {
             "tenant": store.tenant,
