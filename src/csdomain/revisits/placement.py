@@ -43,18 +43,26 @@ What a rate limit counts
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
 
 from csdomain._kernel.documents import declare_document
 from csdomain._kernel.labels import declare_labels
 from csdomain._kernel.messages import _mark
-from csdomain._kernel.time import UTC, ensure_aware, optional_utc, to_utc, zone_problem
+from csdomain._kernel.time import (
+    INSTANT_END,
+    INSTANT_MIN,
+    UTC,
+    ensure_aware,
+    optional_utc,
+    to_utc,
+    zone_problem,
+)
 from csdomain._kernel.validation import (
     Check,
     Checked,
@@ -478,7 +486,15 @@ class ContactState(Checked):
     )
     _instants: tuple[datetime, ...] = attrs.field(init=False, default=(), repr=False)
     _contactable: frozenset[str] = attrs.field(init=False, default=frozenset(), repr=False)
-    _memo: dict[object, object] = attrs.field(init=False, factory=dict, repr=False)
+    # (form, channel) choices per tuple of forms: they depend on the customer only, so a
+    # state and its successors (with_task, without) share them.
+    _choice_memo: dict[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]] = attrs.field(
+        init=False, factory=dict, repr=False
+    )
+    # the counted instants per (limit, channel): they depend on the live tasks
+    _count_memo: dict[tuple[RateLimit, str | None], tuple[datetime, ...]] = attrs.field(
+        init=False, factory=dict, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -499,23 +515,67 @@ class ContactState(Checked):
         ]
         return cls(customer, tuple(live), {} if last_inbound is None else last_inbound)
 
+    @classmethod
+    def _from_checked_tasks(
+        cls,
+        customer: Customer,
+        tasks: Iterable[TaskLike],
+        last_inbound: Mapping[str, datetime],
+    ) -> ContactState:
+        """What :meth:`from_tasks` builds, without its checks, for a caller whose values
+        are checked already: a loaded ``Customer``, ``RevisitTask`` values loaded from a
+        store or built by :mod:`~csdomain.revisits.materialize` (aware due instants,
+        forms, channel and task keys), inbound instants read from stored tickets. The
+        revisit desk builds one per customer this way; nothing here comes from a caller's
+        raw input."""
+        live = sorted(
+            (
+                _live_task(to_utc(t.due_at), t.form, t.channel, t.id)
+                for t in tasks
+                if t.state in LIVE_STATES
+            ),
+            key=_at,
+        )
+        inbound = {k: to_utc(v) for k, v in last_inbound.items()}
+        contactable = frozenset(cp.channel for cp in customer.contact_points if cp.contactable)
+        return _state(customer, tuple(live), tuple(t.at for t in live), inbound, contactable, {})
+
     def with_task(
         self, at: datetime, form: RevisitForm, channel: str, task_id: str | None = None
     ) -> ContactState:
         """This state with one more live task (one just placed)."""
-        added = LiveTask(at, form, channel, task_id)
-        return ContactState(self.customer, (*self.live_tasks, added), self.last_inbound)
+        added = LiveTask(at, form, channel, task_id)  # checked: the arguments are the caller's
+        # The other parts are this state's, checked when it was built: the task goes in at
+        # its place in time order (after equal instants, as a stable sort puts it) and the
+        # customer's choices are shared.
+        index = bisect_right(self._instants, added.at)
+        return _state(
+            self.customer,
+            (*self.live_tasks[:index], added, *self.live_tasks[index:]),
+            (*self._instants[:index], added.at, *self._instants[index:]),
+            self.last_inbound,
+            self._contactable,
+            self._choice_memo,
+        )
 
     def without(self, task_id: str) -> ContactState:
         """This state without the live task ``task_id`` (the one being moved to a new attempt)."""
         kept = tuple(t for t in self.live_tasks if t.task_id != task_id)
         if len(kept) == len(self.live_tasks):
             return self
-        return ContactState(self.customer, kept, self.last_inbound)
+        # a part of this state's checked tasks, still in time order
+        return _state(
+            self.customer,
+            kept,
+            tuple(t.at for t in kept),
+            self.last_inbound,
+            self._contactable,
+            self._choice_memo,
+        )
 
     def _choices(self, forms: tuple[RevisitForm, ...]) -> tuple[tuple[RevisitForm, str], ...]:
         """(form, channel) pairs to try, in preference order, on contactable channels."""
-        found = self._memo.get(forms)
+        found = self._choice_memo.get(forms)
         if found is None:
             contactable = self._contactable
             found = tuple(
@@ -524,22 +584,65 @@ class ContactState(Checked):
                 for channel in FORM_CHANNELS[form]
                 if channel in contactable
             )
-            self._memo[forms] = found
-        return found  # type: ignore[return-value]
+            self._choice_memo[forms] = found
+        return found
 
     def _counted(self, limit: RateLimit, channel: str | None = None) -> tuple[datetime, ...]:
         """The instants (in order) of the live tasks ``limit`` counts (on ``channel`` only,
         unless it is None)."""
         memo = (limit, channel)
-        found = self._memo.get(memo)
+        found = self._count_memo.get(memo)
         if found is None:
             found = tuple(
                 t.at
                 for t in self.live_tasks
                 if limit.counts(t.form, t.channel) and (channel is None or t.channel == channel)
             )
-            self._memo[memo] = found
-        return found  # type: ignore[return-value]
+            self._count_memo[memo] = found
+        return found
+
+
+def _unchecked(cls: type[Any], *names: str) -> Callable[..., Any]:
+    """A builder of ``cls`` instances from the values of ``names`` (every field), by
+    position, without ``__init__``: no converter, no check."""
+    new, setter = object.__new__, object.__setattr__
+
+    def build(*values: object) -> Any:
+        made = new(cls)
+        for name, value in zip(names, values, strict=True):
+            setter(made, name, value)
+        return made
+
+    return build
+
+
+_live_task: Final = _unchecked(LiveTask, "at", "form", "channel", "task_id")
+_state_parts: Final = _unchecked(
+    ContactState,
+    "customer",
+    "live_tasks",
+    "last_inbound",
+    "_instants",
+    "_contactable",
+    "_choice_memo",
+    "_count_memo",
+)
+
+
+def _state(
+    customer: Customer,
+    live_tasks: tuple[LiveTask, ...],
+    instants: tuple[datetime, ...],
+    last_inbound: Mapping[str, datetime],
+    contactable: frozenset[str],
+    choices: dict[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]],
+) -> ContactState:
+    """A ContactState from parts that are checked already (see the callers), in order:
+    ``live_tasks`` in time order with their ``instants``."""
+    state: ContactState = _state_parts(
+        customer, live_tasks, last_inbound, instants, contactable, choices, {}
+    )
+    return state
 
 
 # -- placing --------------------------------------------------------------------------
@@ -593,6 +696,9 @@ def _blocked_until(
 
 
 def _aware(value: object, path: str) -> datetime:
+    # The common case (an accepted UTC instant) answered here; the rest by ensure_aware.
+    if type(value) is datetime and value.tzinfo is UTC and INSTANT_MIN <= value < INSTANT_END:
+        return value
     return ensure_aware(value, "place", path)
 
 
