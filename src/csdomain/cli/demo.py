@@ -369,6 +369,8 @@ def demo_survey_template() -> SurveyTemplate:
     )
 
 
+#: How far ahead the morning's run of the revisit plan books its tasks.
+_HORIZON_DAYS = 90
 #: How long after a solve the survey goes out (Zendesk waits a day; the demo's day is short).
 _SURVEY_DELAY = timedelta(minutes=30)
 
@@ -492,7 +494,7 @@ def _run_day(desk: HelpDesk, clock: FrozenClock, outbox: _Outbox) -> _Day:
     for agent in desk.setup.agents:
         desk.set_presence(agent.id, Presence.ONLINE)
     # The revisit plan for the next 90 days (a second run keeps what the first made).
-    materialized = revisits.materialize(90)
+    materialized = revisits.materialize(_HORIZON_DAYS)
 
     # A VIP on WeChat: triaged to the VIP desk, asks for a senior agent and gets one.
     at(9, 5)
@@ -1208,9 +1210,11 @@ def _revisit_lines(
     )
     report = day.materialized
     yield "  " + _(
-        "09:00 materialized 90 days for {customers} customers: {created} tasks created, "
+        "{time} materialized {days} days for {customers} customers: {created} tasks created, "
         "{kept} kept, {refused} refused"
     ).format(
+        time=_local(_DEMO_START, "%H:%M"),
+        days=_HORIZON_DAYS,
         customers=report.customers,
         created=report.created,
         kept=report.kept,
@@ -1230,10 +1234,13 @@ def _revisit_lines(
         )
     else:
         yield "  " + _("{time} complaint {ticket} solved: follow-up {task} booked").format(
-            time="14:14", ticket=parcel, task=after.follow_up.scheduled.id
+            time=_local(after.follow_up.scheduled.timeline[0].at, "%H:%M"),
+            ticket=parcel,
+            task=after.follow_up.scheduled.id,
         )
     if after.low_score is not None and day.answered is not None:
-        yield "  " + _("16:00 the low score of {customer} booked revisit {task}: {line}").format(
+        yield "  " + _("{time} the low score of {customer} booked revisit {task}: {line}").format(
+            time=_local(day.answered.answered_at, "%H:%M"),
             customer=people.name(day.answered.customer_id, words),
             task=after.low_score.id,
             line=_task_line(after.low_score, people, words),
@@ -1254,7 +1261,7 @@ def _revisit_lines(
             ticket=after.opened.id
         )
         return
-    solved = after.opened.updated_at
+    solved = after.second.scheduled.timeline[0].at
     yield "  " + _("{time} complaint {ticket} solved: follow-up {task} booked").format(
         time=_local(solved, "%m-%d %H:%M"), ticket=after.opened.id, task=after.second.scheduled.id
     )
@@ -1330,7 +1337,8 @@ def _survey_lines(
         score = answered.csat
         assert score is not None
         scale = key_labels.get(("csat score", str(score)))
-        yield "  " + _("16:00 {customer} answered {invitation}: {score} ({meaning})").format(
+        yield "  " + _("{time} {customer} answered {invitation}: {score} ({meaning})").format(
+            time=_local(answered.answered_at, "%H:%M"),
             customer=people.name(answered.customer_id, words),
             invitation=answered.invitation_id,
             score=score,
@@ -1346,7 +1354,7 @@ def _survey_lines(
 
 
 def _report_lines(
-    customer_id: str, store: Store | None, location: str | None, words: _Words
+    customer_id: str, store: Store | None, location: str | None, people: _People, words: _Words
 ) -> Iterator[str]:
     """How to write the annual service report of the demo's complaint customer."""
     _ = words.gettext
@@ -1360,7 +1368,7 @@ def _report_lines(
     if tenant != "demo":
         where += f" --tenant {tenant}"
     yield _("The annual service report of customer {customer}, in Chinese with charts:").format(
-        customer=customer_id
+        customer=people.name(customer_id, words)
     )
     yield (
         f"  csdomain report annual {where} --customer {customer_id} --year {_DAY[0]} "
@@ -1447,7 +1455,7 @@ def run_demo(
     write(_("JSON document of ticket {id}:").format(id=shown.id))
     write(to_json(shown, indent=2))
     write("")
-    for line in _report_lines(tickets[5].customer_id, store, location, words):
+    for line in _report_lines(tickets[5].customer_id, store, location, people, words):
         write(line)
     if store is not None:
         counts = {
