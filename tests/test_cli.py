@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import shlex
 import subprocess
 import sys
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
 import csdomain
 from csdomain.cli import DEMO_DB, list_tickets, main, run_demo
-from csdomain.cli.demo import DEMO_ZONE, demo_setup
+from csdomain.cli.demo import DEMO_ZONE, demo_revisit_plan, demo_setup
 from csdomain.escalation import NotificationQueued, RuleFired, SeniorAgentRequested
 from csdomain.helpdesk import Routed
 from csdomain.i18n import SUPPORTED_LOCALES, label
+from csdomain.revisits import REVISIT_TASKS, Outcome, RevisitForm, RevisitTask, TaskState
 from csdomain.serialization import from_json
 from csdomain.sla import SlaState
-from csdomain.storage import open_store
-from csdomain.tickets import Status, Ticket, TierChanged
+from csdomain.storage import Store, open_store
+from csdomain.surveys import INVITATIONS, RESPONSES, Invitation, InvitationState
+from csdomain.tickets import Status, Ticket, TicketKind, TierChanged
 from csdomain.tickets.rendering import describe_event
 
 
@@ -118,6 +124,15 @@ ENGLISH_WORDS = (
     "Round robin",
     "tickets due",
     "Due or breaching",
+    "Revisits",
+    "materialized",
+    "Agenda of",
+    "opened ticket",
+    "Surveys",
+    "answered",
+    "interval",
+    "small sample",
+    "annual service report",
 )
 
 
@@ -446,3 +461,183 @@ def test_tickets_with_a_url_naming_no_store_is_a_usage_error_and_creates_nothing
     missing = tmp_path / "missing.db"
     code, _, err = run(capsys, "tickets", "--url", f"sqlite:///{missing}")
     assert code == 2 and "no csdomain store at" in err and not missing.exists()
+
+
+# -- revisits and surveys in the demo ---------------------------------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _demo_tasks(store: Store) -> list[RevisitTask]:
+    page = store.collection(REVISIT_TASKS).find(
+        "by_plan", where={"plan": "customer-care"}, limit=1000
+    )
+    assert page.next_cursor is None
+    return [stored.value for stored in page.items]
+
+
+def _invitations_of(store: Store, ticket_id: str) -> list[Invitation]:
+    page = store.collection(INVITATIONS).find("by_ticket", where={"ticket_id": ticket_id})
+    return [stored.value for stored in page.items]
+
+
+def _one(items: list[Any]) -> Any:
+    assert len(items) == 1, items
+    return items[0]
+
+
+def test_demo_schedules_and_completes_revisits_one_of_which_opens_a_ticket() -> None:
+    store = open_store("memory:", tenant="demo")
+    lines: list[str] = []
+    tickets = run_demo("en", write=lines.append, store=store)
+    tasks = _demo_tasks(store)
+    vip, parcel = tickets[0], tickets[5]
+    acme = tickets[4]
+    assert parcel.kind is TicketKind.COMPLAINT and parcel.status is Status.SOLVED
+    # Solved on Monday: three contact days later is Thursday, at the rule's 10:00.
+    follow_up = _one([t for t in tasks if t.cause == parcel.id])
+    assert follow_up.due_at == follow_up.nominal_at == datetime(2026, 11, 26, 10, tzinfo=DEMO_ZONE)
+    assert (follow_up.state, follow_up.outcome) == (TaskState.DONE, Outcome.REACHED_WITH_ISSUE)
+    assert follow_up.ticket_id is not None
+    opened = store.tickets.get(follow_up.ticket_id).value
+    assert (opened.kind, opened.status) == (TicketKind.COMPLAINT, Status.SOLVED)
+    assert opened.customer_id == parcel.customer_id and "revisit" in opened.tags
+    assert f"  revisit {follow_up.id} opened ticket {opened.id}" in lines
+    # The opened complaint's own follow-up: due Tuesday 1 December, but the window keeps
+    # 7 days after Thursday's call, so Thursday 3 December; the customer is satisfied.
+    second = _one([t for t in tasks if t.cause == opened.id])
+    assert second.nominal_at == datetime(2026, 12, 1, 10, tzinfo=DEMO_ZONE)
+    assert second.due_at == datetime(2026, 12, 3, 10, tzinfo=DEMO_ZONE)
+    assert (second.state, second.outcome) == (TaskState.DONE, Outcome.REACHED_SATISFIED)
+    # The agent's agenda of Thursday, read before the call, holds the follow-up.
+    agenda = lines.index("  Agenda of 安琪 (agt_an) for 11-26:")
+    assert lines[agenda + 1].startswith(f"    10:00 · {follow_up.id} · 11-26 10:00 Asia/Shanghai")
+    # The monthly calls, in each customer's zone, on the channel they consent to; New
+    # Year's Day is closed, so January's call waits for Monday 4 January's opening.
+    monthly = sorted(
+        (t.customer_id, t.nominal_at, t.due_at, t.form)
+        for t in tasks
+        if t.rule == "vip-monthly-call"
+    )
+
+    def calls(customer: str, zone: ZoneInfo, form: RevisitForm) -> list[tuple[Any, ...]]:
+        def at(*day: int, hour: int = 10) -> datetime:
+            return datetime(*day, hour, tzinfo=zone)
+
+        return [
+            (customer, at(2026, 12, 1), at(2026, 12, 1), form),
+            (customer, at(2027, 1, 1), at(2027, 1, 4, hour=9), form),
+            (customer, at(2027, 2, 1), at(2027, 2, 1), form),
+        ]
+
+    assert monthly == sorted(
+        calls(vip.customer_id, DEMO_ZONE, RevisitForm.WECHAT)
+        + calls(acme.customer_id, LONDON, RevisitForm.EMAIL)
+    )
+    # The low score of the afternoon booked a call for the next day.
+    (response,) = [s.value for s in store.collection(RESPONSES).find("by_period").items]
+    low = _one([t for t in tasks if t.cause == response.id])
+    assert (low.rule, low.customer_id) == ("low-score-call", response.customer_id)
+    assert low.due_at == datetime(2026, 11, 24, 10, tzinfo=DEMO_ZONE)
+
+
+def test_demo_sends_surveys_takes_a_low_score_and_shows_the_csat_with_its_interval() -> None:
+    store = open_store("memory:", tenant="demo")
+    lines: list[str] = []
+    vip, call, _, invoice, outage, parcel, coupon = run_demo("en", write=lines.append, store=store)
+    states = {
+        t.id: [(i.state, i.channel) for i in _invitations_of(store, t.id)]
+        for t in (vip, call, invoice, outage, parcel, coupon)
+    }
+    assert states == {
+        vip.id: [(InvitationState.SENT, "wechat_official_account")],
+        call.id: [(InvitationState.ANSWERED, "email")],
+        # The same customer two tickets later: at most one invitation in 30 days.
+        invoice.id: [(InvitationState.SUPPRESSED, None)],
+        outage.id: [(InvitationState.SENT, "email")],
+        # No consent to any of the policy's channels.
+        parcel.id: [(InvitationState.SUPPRESSED, None)],
+        coupon.id: [(InvitationState.SUPPRESSED, None)],
+    }
+    (answered,) = _invitations_of(store, call.id)
+    assert len(answered.token_hashes) == 1  # the token the outbox got is stored as a hash only
+    (response,) = [s.value for s in store.collection(RESPONSES).find("by_period").items]
+    assert (response.csat, response.invitation_id) == (2, answered.id)
+    assert f"  16:00 Li Wei (cus_0002) answered {answered.id}: 2 (Dissatisfied)" in lines
+    # Wilson's 95% interval for 0 of 1 is [0, z²/(1+z²)] = [0, 0.7935].
+    assert lines[lines.index("JSON document of ticket tkt_0003:") - 2] == (
+        "  CSAT (share of 4 and 5) of every answer so far: 0% · 95% interval 0% to 79% · "
+        "n = 1 · small sample (fewer than 30 answers)"
+    )
+    assert (
+        "  10:10: tickets due: 1; fired complaint-to-engineering on tkt_0003; survey "
+        "invitations: 2 sent, 0 suppressed"
+    ) in lines
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "zh_TW"])
+def test_demo_revisits_and_surveys_in_chinese(
+    capsys: pytest.CaptureFixture[str], locale: str
+) -> None:
+    code, out, _ = run(capsys, "demo", "--memory", "--locale", locale)
+    assert code == 0
+    words = {
+        "zh_CN": ["回访计划", "已接通，客户仍有问题", "已接通，客户满意", "满意度调查", "不满意"],
+        "zh_TW": ["回訪計劃", "已接通，客戶仍有問題", "已接通，客戶滿意", "滿意度調查", "不滿意"],
+    }[locale]
+    for word in words:
+        assert word in out, word
+
+
+def test_demo_runs_three_times_on_one_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.db"
+    outs = []
+    for locale in ("zh_TW", "en", "en"):
+        code, out, err = run(capsys, "demo", "--db", str(db), "--locale", locale)
+        assert (code, err) == (0, "")
+        outs.append(out)
+    # Each run: the day's 7 tickets and the one a revisit opened.
+    assert "now holds 6 customers and 24 tickets" in outs[2]
+    assert "0 tasks created, 6 kept, 0 refused" in outs[2]  # the plan's tasks are kept
+    # Later days find each customer's invitation of the first: throttled.
+    assert "No invitation went out today, so nobody answered." in outs[2]
+    with open_store(f"sqlite:///{db}", tenant="demo") as store:
+        tasks = _demo_tasks(store)
+        assert len([t for t in tasks if t.rule == "vip-monthly-call"]) == 6
+        follow_ups = [t for t in tasks if t.rule == "complaint-follow-up"]
+        outcomes = sorted(t.outcome.value for t in follow_ups if t.outcome)
+        assert outcomes == ["reached_satisfied"] * 3 + ["reached_with_issue"] * 3
+        # Later runs' follow-ups keep 7 days from the earlier ones of the same customer.
+        dues = sorted(t.due_at for t in follow_ups)
+        gap = demo_revisit_plan().window.min_gap
+        assert all(b - a >= gap for a, b in itertools.pairwise(dues))
+        assert store.collection(RESPONSES).count() == 1
+
+
+def test_the_annual_report_command_the_demo_prints_writes_chinese_html_with_charts(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    db = tmp_path / "demo.db"
+    code, out, _ = run(capsys, "demo", "--db", str(db))
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index(
+        "The annual service report of customer 张伟 (cus_0004), in Chinese with charts:"
+    )
+    command = shlex.split(lines[at + 1])
+    assert command[:3] == ["csdomain", "report", "annual"]
+    assert command[command.index("--db") + 1] == str(db)
+    page_path = tmp_path / "report.html"
+    command[command.index("--out") + 1] = str(page_path)
+    code, _, err = run(capsys, *command[1:])
+    assert (code, err) == (0, "")
+    page = page_path.read_text(encoding="utf-8")
+    assert '<html lang="zh-Hans">' in page
+    assert page.count("<svg") >= 3
+    for text in ("年度服务报告", "张*", "投诉", "已接通，客户仍有问题", "已接通，客户满意"):
+        assert text in page, text
+    # Without a file the demo names a placeholder for it.
+    code, out, _ = run(capsys, "demo", "--memory")
+    assert "  csdomain report annual --db FILE --customer cus_0004 --year 2026 " in out
