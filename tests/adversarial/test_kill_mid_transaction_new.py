@@ -50,7 +50,7 @@ from csdomain.surveys.tokens import token_hash
 from csdomain.tickets import Actor
 
 _spawn = multiprocessing.get_context("spawn")
-CUSTOMERS = 24
+CUSTOMERS = 16
 PAGE = 4
 SOAK = os.environ.get("CSDOMAIN_SOAK", "") not in ("", "0")
 

@@ -19,6 +19,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +161,10 @@ def test_damaged_revisit_tasks_are_corrupt_records_naming_the_key(
             write("c_revisit_tasks", stored.value.id, text)
             victims[stored.value.id] = (what, stored.value.customer_id)
         for key, (what, customer_id) in victims.items():
-            error = _corrupt(lambda key=key: revisits.task(key), "revisit task", {key})
+            error = _corrupt(partial(revisits.task, key), "revisit task", {key})
             assert error.key == key, what
             own = {k for k, (_, c) in victims.items() if c == customer_id}
-            _corrupt(lambda c=customer_id: revisits.by_customer(c), "revisit task", own)
+            _corrupt(partial(revisits.by_customer, customer_id), "revisit task", own)
         intact = [s for s in tasks if s.value.id not in victims]
         assert intact, "keep at least one task intact"
         for stored in intact:

@@ -304,6 +304,8 @@ def test_lifecycle_commands_refuse_bad_input_with_typed_errors_and_store_nothing
         live, cancelled = revisits.by_customer("cus_0001").items[:2]
         revisits.cancel(cancelled.id)
         amy = "agt_amy"
+        wrong_outcome: Any = CancelReason.BY_AGENT
+        wrong_note: Any = 5
         calls: list[tuple[type[CSDomainError], Callable[[], object]]] = [
             (NotFoundError, lambda: revisits.complete("rvt_nope", Outcome.BUSY, agent_id=amy)),
             (ValidationError, lambda: revisits.complete("", Outcome.BUSY, agent_id=amy)),
@@ -314,15 +316,15 @@ def test_lifecycle_commands_refuse_bad_input_with_typed_errors_and_store_nothing
             (ValidationError, lambda: revisits.complete(live.id, None, agent_id=amy)),  # type: ignore[arg-type]
             (
                 ValidationError,
-                lambda: revisits.complete(live.id, CancelReason.BY_AGENT, agent_id=amy),
-            ),  # type: ignore[arg-type]
+                lambda: revisits.complete(live.id, wrong_outcome, agent_id=amy),
+            ),
             (ValidationError, lambda: revisits.complete(live.id, True, agent_id=amy)),  # type: ignore[arg-type]
             (NotFoundError, lambda: revisits.complete(live.id, Outcome.BUSY, agent_id="agt_zzz")),
             (NotFoundError, lambda: revisits.complete(live.id, Outcome.BUSY, agent_id=None)),  # type: ignore[arg-type]
             (
                 ValidationError,
-                lambda: revisits.complete(live.id, Outcome.BUSY, agent_id=amy, note=5),
-            ),  # type: ignore[arg-type]
+                lambda: revisits.complete(live.id, Outcome.BUSY, agent_id=amy, note=wrong_note),
+            ),
             (
                 ValidationError,
                 lambda: revisits.complete(
