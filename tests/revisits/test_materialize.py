@@ -330,7 +330,12 @@ def test_materializing_twice_is_materializing_once(
     second = _run(plan, customer, tasks, now, days)
     assert second.new == () and second.cancel == ()
     assert second.kept == len(first.new)
-    assert set(second.refused) <= set(first.refused)
+    # The same occurrences stay refused; the reason may differ, since the second run
+    # sees every task of the first (one placed after a refused occurrence can turn
+    # "rate limited" into "no room before the horizon").
+    assert {(rule, nominal) for rule, nominal, _ in second.refused} <= {
+        (rule, nominal) for rule, nominal, _ in first.refused
+    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

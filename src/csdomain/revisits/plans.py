@@ -536,6 +536,20 @@ class RevisitPlan(Checked):
             raise _named("RevisitPlan", self.name, error) from None
         self._by_name.update((rule.name, rule) for rule in self.rules)
 
+    def _check_whole(self) -> Iterator[tuple[str, str]]:
+        for index, rule in enumerate(self.rules):
+            recurrence = rule.recurrence
+            if recurrence is None or "UNTIL" not in recurrence.rrule.upper():
+                continue
+            start = datetime.combine(self.starts_on, rule.time_of_day)
+            # UNTIL bounds the search, so this ends quickly even when nothing is found.
+            if recurrence.first(start) is None:
+                yield (
+                    f"rules[{index}].recurrence",
+                    f"rule {rule.name!r} ends ({recurrence.rrule}) before the plan starts on "
+                    f"{self.starts_on.isoformat()}: it would never occur",
+                )
+
     def rule(self, name: str) -> RevisitRule:
         """The rule called ``name``; ``NotFoundError`` when the plan has none."""
         found = self._by_name.get(name)

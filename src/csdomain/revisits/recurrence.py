@@ -13,6 +13,9 @@ path names the field (``rrule``) and whose message quotes the text:
 * a rule finer than daily (``SECONDLY``, ``MINUTELY``, ``HOURLY``): a revisit
   is a call or a message, not a timer;
 * more than one line, or a ``DTSTART`` (the plan gives the start);
+* a rule part given twice (RFC 5545 allows each once; dateutil keeps the last);
+* ``BYHOUR``, ``BYMINUTE`` or ``BYSECOND``: a revisit happens once on each day the
+  rule gives, at the rule's time of day;
 * ``INTERVAL`` below 1 and ``COUNT`` below 1 (dateutil would loop forever on
   the first and yield nothing on the second), and ``COUNT`` together with
   ``UNTIL`` (RFC 5545 forbids it);
@@ -54,6 +57,8 @@ _STEPS: Final[dict[str, relativedelta]] = {
     "DAILY": relativedelta(days=1),
 }
 _TOO_FINE: Final = frozenset({"HOURLY", "MINUTELY", "SECONDLY"})
+#: Parts that would repeat a rule within a day (the rule's time of day gives the time).
+_TIME_PARTS: Final = frozenset({"BYHOUR", "BYMINUTE", "BYSECOND"})
 _PARSE_START: Final = datetime(2000, 1, 1)
 #: Whether a rule can occur at all is probed on the last 29 years dateutil can reach: it
 #: stops at the year 9999, so a rule that never occurs costs 29 years of steps, not 8,000.
@@ -62,15 +67,21 @@ _PROBE_START: Final = datetime(9970, 1, 1)
 _NUMBER: Final = re.compile(r"[+-]?\d+")
 
 
-def _parts(text: str) -> dict[str, str]:
+def _parts(text: str) -> tuple[dict[str, str], str | None]:
     """The ``NAME=value`` pairs of a rule body, names and values upper-cased (as dateutil
-    reads them); a malformed pair is left for dateutil to complain about."""
+    reads them), and the first name given twice (RFC 5545 allows each part once; dateutil
+    would keep the last, so a check of the first would check the wrong one); a malformed
+    pair is left for dateutil to complain about."""
     body = text[6:] if text[:6].upper() == "RRULE:" else text
     found: dict[str, str] = {}
+    repeated: str | None = None
     for pair in body.split(";"):
         name, _, value = pair.partition("=")
-        found.setdefault(name.strip().upper(), value.strip().upper())
-    return found
+        name = name.strip().upper()
+        if name in found and repeated is None:
+            repeated = name
+        found[name] = value.strip().upper()
+    return found, repeated
 
 
 def _problem(text: str) -> str | None:
@@ -84,7 +95,21 @@ def _problem(text: str) -> str | None:
             f"{shown}: give one RRULE body without DTSTART or other lines "
             "(the plan's first day and the rule's time of day are the start)"
         )
-    parts = _parts(text)
+    parts, repeated = _parts(text)
+    if repeated:
+        return f"{shown}: {repeated} is given twice; RFC 5545 allows each rule part once"
+    times = sorted(name for name in _TIME_PARTS if name in parts)
+    if times:
+        return (
+            f"{shown}: {', '.join(times)} not accepted: a revisit happens once on each day the "
+            "rule gives, at the rule's time of day"
+        )
+    until = parts.get("UNTIL", "")
+    if until.endswith("Z") or "+" in until:
+        return (
+            f"{shown}: UNTIL={until} has a zone; give it as a local date or time without Z "
+            "(such as UNTIL=20271231): the rule runs in each customer's own zone"
+        )
     if "COUNT" in parts and "UNTIL" in parts:  # before dateutil, which only warns
         return f"{shown}: COUNT and UNTIL cannot both be given (RFC 5545); keep one"
     try:
@@ -163,6 +188,16 @@ class Recurrence(Checked):
 
     rrule: str = attrs.field(metadata=checked(_RRULE))
 
+    def first(self, start: datetime) -> datetime | None:
+        """The first occurrence of the rule started at ``start`` (naive local wall time),
+        or None when its ``UNTIL`` ends before it: dateutil's ``after(start, inc=True)``."""
+        if start.tzinfo is not None:
+            raise ValidationError.single(
+                "Recurrence.first", "start", f"expected a naive local wall time, got {start!r}"
+            )
+        found: datetime | None = _parsed(self.rrule, start).after(start, inc=True)
+        return found
+
     def occurrences(self, start: datetime, after: datetime, before: datetime) -> list[datetime]:
         """The occurrences from ``after`` to ``before`` (both included) of the rule started
         at ``start``; all three are naive local wall times, as are the results.
@@ -181,13 +216,13 @@ class Recurrence(Checked):
     @property
     def frequency(self) -> str:
         """``"YEARLY"``, ``"MONTHLY"``, ``"WEEKLY"`` or ``"DAILY"``."""
-        return _parts(self.rrule)["FREQ"]
+        return _parts(self.rrule)[0]["FREQ"]
 
     @property
     def step(self) -> relativedelta:
         """The rule's interval as a calendar step (``FREQ=MONTHLY;INTERVAL=3``: 3 months),
         which a rule anchored on completion waits after a task is done."""
-        parts = _parts(self.rrule)
+        parts, _ = _parts(self.rrule)
         return _STEPS[parts["FREQ"]] * int(parts.get("INTERVAL", "1"))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import hypothesis.strategies as st
 from hypothesis.errors import InvalidArgument
@@ -392,16 +392,28 @@ def _plans(
     rules: SearchStrategy[RevisitRule] | None,
     windows: SearchStrategy[ContactWindow] | None,
 ) -> SearchStrategy[RevisitPlan]:
-    return st.builds(
-        RevisitPlan,
-        st.one_of(st.sampled_from(("vip-care", "standard-care", "after-sales")), _keys(30)),
-        rules=st.lists(
-            revisit_rules() if rules is None else rules,
-            min_size=1,
-            max_size=max_rules,
-            unique_by=_name_of,
-        ).map(tuple),
-        window=contact_windows() if windows is None else windows,
-        starts_on=st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
-        version=st.integers(1, 5),
+    rule_values = revisit_rules() if rules is None else rules
+    starts = st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31))
+    return starts.flatmap(
+        lambda starts_on: st.builds(
+            RevisitPlan,
+            st.one_of(st.sampled_from(("vip-care", "standard-care", "after-sales")), _keys(30)),
+            # A plan refuses a rule whose UNTIL ends before the plan starts.
+            rules=st.lists(
+                rule_values.filter(lambda rule: _occurs_from(rule, starts_on)),
+                min_size=1,
+                max_size=max_rules,
+                unique_by=_name_of,
+            ).map(tuple),
+            window=contact_windows() if windows is None else windows,
+            starts_on=st.just(starts_on),
+            version=st.integers(1, 5),
+        )
     )
+
+
+def _occurs_from(rule: RevisitRule, starts_on: date) -> bool:
+    recurrence = rule.recurrence
+    if recurrence is None:
+        return True
+    return recurrence.first(datetime.combine(starts_on, rule.time_of_day)) is not None
