@@ -26,6 +26,7 @@ from csdomain.errors import InvalidTransitionError, NotFoundError, ValidationErr
 from csdomain.helpdesk import DeskChange, DeskExtension, HelpDesk
 from csdomain.helpdesk.revisits import MaterializeReport, RevisitDesk
 from csdomain.ids import SequentialIds
+from csdomain.revisits.materialize import replacement_key
 from csdomain.revisits.placement import ContactWindow
 from csdomain.revisits.plans import RetryPolicy, RevisitPlan, RevisitRule, Trigger
 from csdomain.revisits.recurrence import Recurrence
@@ -443,6 +444,24 @@ def test_withdrawn_consent_cancels_the_tasks_on_that_channel() -> None:
         (TaskState.CANCELLED, CancelReason.CONSENT_WITHDRAWN)
     }
     assert revisits.customer_changed("cus_0001") == 0  # nothing left to cancel
+
+
+def test_occurrences_cancelled_for_consent_come_back_on_a_form_still_consented_to() -> None:
+    desk, revisits, _ = _desk([_customer(1)])
+    revisits.materialize(90)
+    before = revisits.by_customer("cus_0001").items
+    desk.update_customer("cus_0001", _withdraw("phone_hotline"))
+    report = revisits.materialize(90)
+    tasks = revisits.by_customer("cus_0001").items
+    live = [t for t in tasks if t.state is TaskState.SCHEDULED]
+    # Every cancelled phone occurrence is taken over, on SMS, at the same nominal instant,
+    # under a key derived from the cancelled one (so materializing again adds nothing).
+    cancelled = [t for t in tasks if t.state is TaskState.CANCELLED]
+    assert {t.nominal_at for t in live} == {t.nominal_at for t in before}
+    assert {t.id for t in live} == {replacement_key(t.id) for t in cancelled}
+    assert all(t.form is RevisitForm.SMS for t in live)
+    assert report.created == len(before)
+    assert revisits.materialize(90).created == 0
 
 
 # -- laws over small stores ---------------------------------------------------------------

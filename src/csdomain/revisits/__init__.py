@@ -25,7 +25,13 @@ from csdomain.revisits.collection import REVISIT_TASKS
 from csdomain.revisits.events import TaskEvent, TaskEventKind
 from csdomain.revisits.fields import REVISIT_FIELDS
 from csdomain.revisits.history import CustomerHistory
-from csdomain.revisits.materialize import MaterializePlan, materialize, task_key, trigger_task
+from csdomain.revisits.materialize import (
+    MaterializePlan,
+    materialize,
+    replacement_key,
+    task_key,
+    trigger_task,
+)
 from csdomain.revisits.placement import (
     LIVE_STATES,
     WECHAT_48H,
@@ -95,6 +101,7 @@ __all__ = [
     "materialize",
     "next_attempt",
     "place",
+    "replacement_key",
     "task_key",
     "trigger_task",
 ]

@@ -71,6 +71,7 @@ __all__ = [
     "TRIGGER_HORIZON",
     "MaterializePlan",
     "materialize",
+    "replacement_key",
     "task_key",
     "trigger_key",
     "trigger_nominal",
@@ -118,6 +119,16 @@ def trigger_key(
     """The key of the task a ``cause`` (an order, ticket or survey response id) makes for
     ``customer_id`` under ``rule_name`` of ``plan_name`` (see :func:`task_key`)."""
     return _digest("cause", plan_name, rule_name, customer_id, cause, fingerprint)
+
+
+def replacement_key(key: str) -> str:
+    """The key of the task that takes over the occurrence of task ``key`` after ``key`` was
+    cancelled because the customer withdrew consent on its channel (deterministic, so
+    materializing again finds it)."""
+    return _digest("replaces", key)
+
+
+_WITHDRAWN: Final = CancelReason.CONSENT_WITHDRAWN
 
 
 # -- the result -----------------------------------------------------------------------
@@ -427,8 +438,14 @@ def materialize(
     cancel: list[tuple[str, CancelReason]] = []
     covered: set[tuple[str, object]] = set()
     ids: set[str] = set()
+    # Cancelled when the customer withdrew consent on its channel: the occurrence is open
+    # again (on a form the customer still consents to) under the next key of the chain.
+    withdrawn: set[str] = set()
     for task in mine:
         ids.add(task.id)
+        if task.state is TaskState.CANCELLED and task.cancel_reason is _WITHDRAWN:
+            withdrawn.add(task.id)
+            continue
         rule_of = rules.get(task.rule)
         if _untouched(task, now) and _stale(task, rule_of, plan, matching, wanted, lo, hi):
             cancel.append((task.id, CancelReason.PLAN_CHANGED))
@@ -447,6 +464,8 @@ def materialize(
     window = plan.window
     pending: RevisitTask | None = None  # placed, not yet in ``state`` (the last needs not be)
     for key, (rule, nominal, cause) in sorted(wanted.items(), key=_by_nominal):
+        while key in withdrawn:
+            key = replacement_key(key)
         if key in ids or (rule.name, nominal if cause is None else cause) in covered:
             kept += 1
             continue
