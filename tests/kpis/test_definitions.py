@@ -117,6 +117,18 @@ def test_split_and_merge_equals_one_pass(items: list[TicketSummary], data: st.Da
 
 
 @settings(max_examples=25)
+@given(st.lists(ticket_summaries(), max_size=60), st.integers(0, 60))
+def test_a_merged_set_keeps_folding(items: list[TicketSummary], cut: int) -> None:
+    whole = KpiSet(as_of=AS_OF)
+    whole.add_summaries(items)
+    merged = KpiSet(as_of=AS_OF).merge(KpiSet(as_of=AS_OF))
+    merged.add_summaries(items[:cut])
+    for summary in items[cut:]:
+        merged.add_summary(summary)
+    assert merged.results() == whole.results()
+
+
+@settings(max_examples=25)
 @given(st.lists(ticket_summaries(business_time=True), min_size=1, max_size=60))
 def test_results_carry_n_intervals_and_the_quantile_error(items: list[TicketSummary]) -> None:
     kpis = KpiSet(as_of=AS_OF)

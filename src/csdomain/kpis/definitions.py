@@ -585,8 +585,7 @@ class KpiSet:
             spec: accumulator.merge(other._by_spec[spec])
             for spec, accumulator in self._by_spec.items()
         }
-        merged._summaries = [a for a in merged._by_spec.values() if not isinstance(a, Satisfaction)]
-        merged._responses = [a for a in merged._by_spec.values() if isinstance(a, Satisfaction)]
+        merged._sort()
         return merged
 
     def empty(self) -> KpiSet:
