@@ -9,7 +9,8 @@ path                   value                                           tests (an
 =====================  ==============================================  ==================
 ``revisit.outcome``    the :class:`~csdomain.revisits.Outcome` of the  Equals, In
                        last attempt (absent until one is recorded)
-``revisit.form``       the current :class:`~csdomain.revisits.RevisitForm`  Equals, In
+``revisit.form``       the current form (a                             Equals, In
+                       :class:`~csdomain.revisits.RevisitForm`)
 ``revisit.plan``       the plan's name                                 Equals, In
 ``revisit.rule``       the rule's name                                 Equals, In
 ``revisit.attempts``   the attempts made so far                        every test
