@@ -41,7 +41,7 @@ def test_demo_piped_into_head(tmp_path: Path) -> None:
     # Whether the demo met the closed pipe depends on how much head let through first:
     # either way it ends quietly.
     assert errors == "" and code in (0, 1)
-    assert stored_tickets(db) == [f"tkt_{i:04d}" for i in range(1, 8)]
+    assert stored_tickets(db) == [f"tkt_{i:04d}" for i in range(1, 9)]
 
 
 @pytest.mark.parametrize("command", [["demo"], ["tickets"], ["--help"], ["--version"]])
@@ -63,4 +63,4 @@ def test_reader_gone_before_the_first_line(tmp_path: Path, command: list[str]) -
     else:
         assert result.returncode == 1  # what Python itself uses for EPIPE
         # The day was saved before the first line was written.
-        assert len(stored_tickets(db)) == 7
+        assert len(stored_tickets(db)) == 8
