@@ -51,6 +51,7 @@ from csdomain.routing.assignment import (
     choose_agent,
     required_grade,
 )
+from csdomain.routing.events import Routed
 from csdomain.routing.overflow import RoutingDecision, check_routing, overflow_chain, route
 from csdomain.routing.triaging import Triage, TriageRule, locale_matches, triage
 
@@ -61,6 +62,7 @@ __all__ = [
     "GradeRule",
     "GroupState",
     "RoundRobinCursor",
+    "Routed",
     "RoutingDecision",
     "Strategy",
     "Triage",
