@@ -173,11 +173,6 @@ def test_damaged_revisit_tasks_are_corrupt_records_naming_the_key(
         desk.store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a document under another row key loads (bugs.md PROBE -> lead (storage), "
-    "DocumentRepository._read)",
-)
 def test_a_revisit_task_stored_under_another_key_is_a_corrupt_record(scratch: Path) -> None:
     url = f"sqlite:///{scratch / 'store.db'}"
     desk, revisits = _revisit_store(url)
@@ -323,11 +318,6 @@ def test_an_invitation_whose_state_disagrees_with_its_timeline_is_corrupt(scratc
     _corrupt(lambda: world.surveys.invitation(sent.id), "survey invitation", {sent.id})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a document under another row key loads (bugs.md PROBE -> lead (storage), "
-    "DocumentRepository._read)",
-)
 def test_an_invitation_stored_under_another_key_is_a_corrupt_record(scratch: Path) -> None:
     url = f"sqlite:///{scratch / 'store.db'}"
     world, ids, _ = _survey_world(url)

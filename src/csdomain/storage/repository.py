@@ -114,9 +114,20 @@ class DocumentRepository(Generic[T]):
 
     def _read(self, row: Row) -> Stored[T]:
         try:
-            return Stored(from_json(row.text, self._collection.document), row.version)
+            value = from_json(row.text, self._collection.document)
         except UNREADABLE as exc:
             raise unreadable(self._what, row.key, exc) from exc
+        found = self._collection.key_of(value)
+        if found != row.key:
+            # A document copied or edited under another row: reading it as this key would
+            # make every later add of the key conflict, and every lookup of its own fail.
+            raise CorruptRecordError(
+                f"stored {self._what} {row.key!r} holds the document of {found!r}; "
+                "restore it from a backup or delete it",
+                kind=self._what,
+                key=row.key,
+            )
+        return Stored(value, row.version)
 
     def _key(self, key: object) -> str:
         return check_key(self._what, "id", key)
