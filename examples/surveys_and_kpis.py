@@ -11,10 +11,11 @@ Run it with ``python examples/surveys_and_kpis.py``.
 
 from __future__ import annotations
 
-import attrs
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
+
+import attrs
 
 from csdomain.calendars import BusinessCalendar
 from csdomain.clock import FrozenClock
@@ -162,9 +163,7 @@ def main() -> None:
 
     as_of = local(12, 31, 0)
     tickets = [stored.value for stored in store.tickets.list().items]
-    summaries = [
-        summarize(t, sla=evaluate(t, SETUP.sla, as_of), calendar=HOURS) for t in tickets
-    ]
+    summaries = [summarize(t, sla=evaluate(t, SETUP.sla, as_of), calendar=HOURS) for t in tickets]
     one_pass = KpiSet(as_of=as_of)
     one_pass.add_summaries(summaries)
     left, right = KpiSet(as_of=as_of), KpiSet(as_of=as_of)
