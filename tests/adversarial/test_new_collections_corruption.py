@@ -299,11 +299,6 @@ def test_a_damaged_template_row_stops_the_desk_naming_it(
     assert (caught.value.kind, caught.value.key) == ("survey template", "after-solve:1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: Invitation does not check its state against its timeline (bugs.md PROBE -> "
-    "SV-CORE, Invitation._check_whole)",
-)
 def test_an_invitation_whose_state_disagrees_with_its_timeline_is_corrupt(scratch: Path) -> None:
     url = f"sqlite:///{scratch / 'store.db'}"
     world, ids, _ = _survey_world(url)

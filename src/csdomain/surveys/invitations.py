@@ -184,6 +184,27 @@ _at = instant
 _maybe_at = optional(instant)
 
 
+#: The state each event leaves an invitation in (an edit keeps it answered).
+_STATE_AFTER: Final = {
+    InvitationEventKind.CREATED: InvitationState.PENDING,
+    InvitationEventKind.SENT: InvitationState.SENT,
+    InvitationEventKind.REMINDED: InvitationState.REMINDED,
+    InvitationEventKind.ANSWERED: InvitationState.ANSWERED,
+    InvitationEventKind.EDITED: InvitationState.ANSWERED,
+    InvitationEventKind.EXPIRED: InvitationState.EXPIRED,
+    InvitationEventKind.VOIDED: InvitationState.VOIDED,
+    InvitationEventKind.SUPPRESSED: InvitationState.SUPPRESSED,
+}
+
+
+def _replayed_state(timeline: tuple[InvitationEvent, ...]) -> InvitationState | None:
+    """The state the timeline leads to: the state after its last event (None when it does
+    not start with ``created``)."""
+    if not timeline or timeline[0].kind is not InvitationEventKind.CREATED:
+        return None
+    return _STATE_AFTER[timeline[-1].kind]
+
+
 @attrs.frozen(kw_only=True)
 class Invitation(Checked):
     """One customer's invitation to one survey (see the module documentation).
@@ -239,6 +260,13 @@ class Invitation(Checked):
     def _check_whole(self) -> Iterator[tuple[str, str]]:
         who = f"invitation {self.id}"
         state = self.state
+        replayed = _replayed_state(self.timeline)
+        if replayed is not state:
+            shown = replayed.value if replayed is not None else "nothing (no created event)"
+            yield "state", f"{who}: the state is {state.value} but its timeline gives {shown}"
+        edits = sum(e.kind is InvitationEventKind.EDITED for e in self.timeline)
+        if edits != self.edits:
+            yield "edits", f"{who}: {self.edits} edits, but its timeline holds {edits}"
         if self.send_at < self.created_at:
             yield "send_at", f"{who}: send_at is before created_at"
         delivered = state in _DELIVERED or state is InvitationState.ANSWERED
