@@ -176,7 +176,14 @@ def test_the_sweep_sends_reminds_once_and_expires(store_url: str) -> None:
     ticket_id = world.solved_ticket(world.customer())
     assert world.sweep()["sent"] == 0  # not due yet
     world.at(DAY)
-    assert world.sweep() == {"sent": 1, "suppressed": 0, "reminded": 0, "expired": 0, "failed": 0}
+    assert world.sweep() == {
+        "sent": 1,
+        "suppressed": 0,
+        "reminded": 0,
+        "expired": 0,
+        "failed": 0,
+        "unreadable": 0,
+    }
     invitation = world.only(ticket_id)
     (sent,) = world.outbox.sent
     assert sent[2] == "sms" and sent[3] is InvitationState.SENT  # email has no consent

@@ -363,8 +363,10 @@ class SurveyDesk:
         self, now: datetime, *, worker: str, batch: int, lease: timedelta
     ) -> Mapping[str, int]:
         """Send what is due, then the reminders, then the expiries, by ``now``; returns
-        ``{"sent", "suppressed", "reminded", "expired", "failed"}`` counts (``failed``:
-        a ``deliver`` that raised; the invitation waits for its lease to run out)."""
+        ``{"sent", "suppressed", "reminded", "expired", "failed", "unreadable"}`` counts
+        (``failed``:
+        a ``deliver`` that raised; the invitation waits for its lease to run out;
+        ``unreadable``: a damaged stored invitation, skipped and left for repair)."""
         at = ensure_aware(now, "SurveyDesk.sweep", "now")
         if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 1000:
             raise ValidationError.single(
@@ -374,7 +376,14 @@ class SurveyDesk:
             raise ValidationError.single(
                 "SurveyDesk.sweep", "lease", f"expected a positive timedelta, got {lease!r}"
             )
-        counts = {"sent": 0, "suppressed": 0, "reminded": 0, "expired": 0, "failed": 0}
+        counts = {
+            "sent": 0,
+            "suppressed": 0,
+            "reminded": 0,
+            "expired": 0,
+            "failed": 0,
+            "unreadable": 0,
+        }
         steps: tuple[
             tuple[str, Sequence[str], Callable[[Invitation, datetime], str | None]], ...
         ] = (
@@ -384,6 +393,7 @@ class SurveyDesk:
         )
         for query, states, step in steps:
             while True:
+                unreadable: list[str] = []
                 leased = self.desk.run_unit(
                     partial(
                         self._invitations.lease,
@@ -392,9 +402,12 @@ class SurveyDesk:
                         high=at + _MICROSECOND,
                         until=at + lease,
                         limit=batch,
+                        unreadable=unreadable,
                     )
                 )
-                if not leased:
+                # A damaged invitation is counted and left for repair; the rest go on.
+                counts["unreadable"] += len(unreadable)
+                if not leased and not unreadable:
                     break
                 for stored in leased:
                     try:

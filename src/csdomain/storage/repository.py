@@ -360,6 +360,7 @@ class DocumentRepository(Generic[T]):
         limit: int = 100,
         where: Mapping[str, Any] | None = None,
         low: datetime | int | None = None,
+        unreadable: list[str] | None = None,
     ) -> list[Stored[T]]:
         """Take the lowest due values of the declared query ``query`` for a while.
 
@@ -382,6 +383,11 @@ class DocumentRepository(Generic[T]):
         lease then commits or rolls back with it), else in one of its own.
         Instants are aware datetimes (or microseconds since the epoch);
         ``ValidationError`` names the collection and the argument it refuses.
+
+        A stored value that cannot be read raises :class:`CorruptRecordError`, unless
+        ``unreadable`` is a list: its key is then appended there and the value left
+        out, still leased, so that one damaged record does not stop a sweep's work on
+        the others (it is leased, and skipped, again once its lease runs out).
         """
         declared = self._collection.query(query)
         subject = f"lease of {self._collection.name!r}"
@@ -414,7 +420,15 @@ class DocumentRepository(Generic[T]):
         name = self._collection.name
         with self._context.unit():
             rows = self._context.backend.lease(name, select, values["until"])
-            return [self._read(row) for row in rows]
+            if unreadable is None:
+                return [self._read(row) for row in rows]
+            readable: list[Stored[T]] = []
+            for row in rows:
+                try:
+                    readable.append(self._read(row))
+                except CorruptRecordError:
+                    unreadable.append(row.key)
+            return readable
 
     @staticmethod
     def _lease_value(kind: ColumnType, value: object, subject: str, name: str) -> int:
