@@ -296,9 +296,13 @@ class RevisitDesk:
             by_key = {s.value.id: s for s in stored}
             tasks = [s.value for s in stored]
             history = self._history(customer, tasks, now)
-            for plan in self._plans:
+            last = inbound.get(customer.id, {})
+            # Built from checked values (the loaded customer and tasks, instants of stored
+            # tickets), so without checking them again; once per customer, and again for
+            # a next plan only when this one changed the customer's tasks.
+            state = ContactState._from_checked_tasks(customer, tasks, last)
+            for index, plan in enumerate(self._plans, 1):
                 mine = [t for t in tasks if t.plan == plan.name]
-                state = self._state(customer, tasks, inbound.get(customer.id, {}))
                 result = materialize(
                     plan,
                     customer,
@@ -317,6 +321,8 @@ class RevisitDesk:
                     cancels.append((by_key[key], reason))
                 if gone:
                     tasks = [t for t in tasks if t.id not in gone]
+                if (result.new or gone) and index < len(self._plans):
+                    state = ContactState._from_checked_tasks(customer, tasks, last)
         if new:
             self._tasks.add_many(new)
         for stored_task, reason in cancels:

@@ -43,11 +43,11 @@ What a rate limit counts
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Final, Protocol
+from typing import Final, Protocol
 
 import attrs
 
@@ -487,9 +487,11 @@ class ContactState(Checked):
     _instants: tuple[datetime, ...] = attrs.field(init=False, default=(), repr=False)
     _contactable: frozenset[str] = attrs.field(init=False, default=frozenset(), repr=False)
     # (form, channel) choices per tuple of forms: they depend on the customer only, so a
-    # state and its successors (with_task, without) share them.
-    _choice_memo: dict[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]] = attrs.field(
-        init=False, factory=dict, repr=False
+    # state and its successors (with_task, without) share them. Keyed by the tuple's id
+    # (a rule's forms are one tuple, and hashing enum members runs Python code); the
+    # tuple is kept beside its choices, so the id stays its own while it is a key.
+    _choice_memo: dict[int, tuple[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]]] = (
+        attrs.field(init=False, factory=dict, repr=False)
     )
     # the counted instants per (limit, channel): they depend on the live tasks
     _count_memo: dict[tuple[RateLimit, str | None], tuple[datetime, ...]] = attrs.field(
@@ -528,16 +530,15 @@ class ContactState(Checked):
         forms, channel and task keys), inbound instants read from stored tickets. The
         revisit desk builds one per customer this way; nothing here comes from a caller's
         raw input."""
-        live = sorted(
-            (
-                _live_task(to_utc(t.due_at), t.form, t.channel, t.id)
-                for t in tasks
-                if t.state in LIVE_STATES
-            ),
-            key=_at,
-        )
-        inbound = {k: to_utc(v) for k, v in last_inbound.items()}
-        contactable = frozenset(cp.channel for cp in customer.contact_points if cp.contactable)
+        live = [
+            _live_task(to_utc(t.due_at), t.form, t.channel, t.id)
+            for t in tasks
+            if t.state in LIVE_STATES
+        ]
+        if len(live) > 1:
+            live.sort(key=_at)
+        inbound = {k: to_utc(v) for k, v in last_inbound.items()} if last_inbound else {}
+        contactable = frozenset([cp.channel for cp in customer.contact_points if cp.contactable])
         return _state(customer, tuple(live), tuple(t.at for t in live), inbound, contactable, {})
 
     def with_task(
@@ -575,17 +576,18 @@ class ContactState(Checked):
 
     def _choices(self, forms: tuple[RevisitForm, ...]) -> tuple[tuple[RevisitForm, str], ...]:
         """(form, channel) pairs to try, in preference order, on contactable channels."""
-        found = self._choice_memo.get(forms)
-        if found is None:
-            contactable = self._contactable
-            found = tuple(
-                (form, channel)
-                for form in forms
-                for channel in FORM_CHANNELS[form]
-                if channel in contactable
-            )
-            self._choice_memo[forms] = found
-        return found
+        found = self._choice_memo.get(id(forms))
+        if found is not None and found[0] is forms:
+            return found[1]
+        contactable = self._contactable
+        choices = tuple(
+            (form, channel)
+            for form in forms
+            for channel in FORM_CHANNELS[form]
+            if channel in contactable
+        )
+        self._choice_memo[id(forms)] = (forms, choices)
+        return choices
 
     def _counted(self, limit: RateLimit, channel: str | None = None) -> tuple[datetime, ...]:
         """The instants (in order) of the live tasks ``limit`` counts (on ``channel`` only,
@@ -602,31 +604,18 @@ class ContactState(Checked):
         return found
 
 
-def _unchecked(cls: type[Any], *names: str) -> Callable[..., Any]:
-    """A builder of ``cls`` instances from the values of ``names`` (every field), by
-    position, without ``__init__``: no converter, no check."""
-    new, setter = object.__new__, object.__setattr__
-
-    def build(*values: object) -> Any:
-        made = new(cls)
-        for name, value in zip(names, values, strict=True):
-            setter(made, name, value)
-        return made
-
-    return build
+_new: Final = object.__new__
+_set: Final = object.__setattr__
 
 
-_live_task: Final = _unchecked(LiveTask, "at", "form", "channel", "task_id")
-_state_parts: Final = _unchecked(
-    ContactState,
-    "customer",
-    "live_tasks",
-    "last_inbound",
-    "_instants",
-    "_contactable",
-    "_choice_memo",
-    "_count_memo",
-)
+def _live_task(at: datetime, form: RevisitForm, channel: str, task_id: str | None) -> LiveTask:
+    """A LiveTask of checked values, without ``__init__``'s converters and checks."""
+    task: LiveTask = _new(LiveTask)
+    _set(task, "at", at)
+    _set(task, "form", form)
+    _set(task, "channel", channel)
+    _set(task, "task_id", task_id)
+    return task
 
 
 def _state(
@@ -635,13 +624,18 @@ def _state(
     instants: tuple[datetime, ...],
     last_inbound: Mapping[str, datetime],
     contactable: frozenset[str],
-    choices: dict[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]],
+    choices: dict[int, tuple[tuple[RevisitForm, ...], tuple[tuple[RevisitForm, str], ...]]],
 ) -> ContactState:
-    """A ContactState from parts that are checked already (see the callers), in order:
-    ``live_tasks`` in time order with their ``instants``."""
-    state: ContactState = _state_parts(
-        customer, live_tasks, last_inbound, instants, contactable, choices, {}
-    )
+    """A ContactState from parts that are checked already (see the callers), without
+    ``__init__``: ``live_tasks`` in time order with their ``instants``."""
+    state: ContactState = _new(ContactState)
+    _set(state, "customer", customer)
+    _set(state, "live_tasks", live_tasks)
+    _set(state, "last_inbound", last_inbound)
+    _set(state, "_instants", instants)
+    _set(state, "_contactable", contactable)
+    _set(state, "_choice_memo", choices)
+    _set(state, "_count_memo", {})
     return state
 
 

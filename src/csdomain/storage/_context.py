@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final
 
 from csdomain._kernel.collections import Collection, ColumnType
-from csdomain._kernel.time import ensure_aware, to_epoch_us
+from csdomain._kernel.time import INSTANT_END, INSTANT_MIN, UTC, ensure_aware, to_epoch_us
 from csdomain._kernel.validation import surrogate_problem
 from csdomain.clock import Clock
 from csdomain.errors import ConflictError, NotFoundError, StorageError, ValidationError
@@ -27,6 +28,7 @@ __all__ = ["DEFAULT_MAX_DOCUMENT_BYTES", "Context", "column_value"]
 DEFAULT_MAX_DOCUMENT_BYTES: Final = 16 * 2**20
 
 _INT64 = (-(2**63), 2**63 - 1)
+_TEXT, _INSTANT, _BOOLEAN = ColumnType.TEXT, ColumnType.INSTANT, ColumnType.BOOLEAN
 
 
 class Context:
@@ -106,13 +108,32 @@ class Context:
         )
 
 
+_Layout = tuple[frozenset[str], tuple[tuple[str, ColumnType, bool], ...]]
+
+
+@lru_cache(maxsize=256)
+def _layout(collection: Collection[Any]) -> _Layout:
+    """The column names of ``collection`` and ``(name, type, multiple)`` of each column, in
+    declaration order: read once per declaration (declarations are immutable)."""
+    columns = collection.columns
+    return frozenset(c.name for c in columns), tuple((c.name, c.type, c.multiple) for c in columns)
+
+
+def _column(collection: Collection[Any], name: str) -> tuple[ColumnType, bool]:
+    for known, kind, multiple in _layout(collection)[1]:
+        if known == name:
+            return kind, multiple
+    collection.column(name)  # raises the error naming the declared columns
+    raise AssertionError(name)  # pragma: no cover - column() found what the layout lacks
+
+
 def column_value(collection: Collection[Any], name: str, value: object, *, subject: str) -> Any:
     """``value`` as adapters receive it for column ``name``: text, a 64-bit integer,
     microseconds for an instant, a bool, None, or a tuple of those for a multiple column."""
-    column = collection.column(name)
-    if column.multiple and isinstance(value, (tuple, list, set, frozenset)):
-        return tuple(sorted({_scalar(column.type, item, name, subject) for item in value}))
-    return _scalar(column.type, value, name, subject)
+    kind, multiple = _column(collection, name)
+    if multiple and isinstance(value, (tuple, list, set, frozenset)):
+        return tuple(sorted({_scalar(kind, item, name, subject) for item in value}))
+    return _scalar(kind, value, name, subject)
 
 
 def _scalar(kind: ColumnType, value: object, name: str, subject: str) -> Any:
@@ -147,16 +168,44 @@ def _scalar(kind: ColumnType, value: object, name: str, subject: str) -> Any:
 def columns_for(
     collection: Collection[Any], values: Mapping[str, Any], subject: str
 ) -> dict[str, Any]:
-    """Every declared column's value from ``values`` (absent columns are None)."""
-    unknown = set(values) - {c.name for c in collection.columns}
-    if unknown:
+    """Every declared column's value from ``values`` (absent columns are None).
+
+    Every value is checked as :func:`column_value` checks it; the commonest ones (None,
+    ASCII text, a UTC instant in the accepted span, a bool) are answered inline, the
+    others by :func:`_scalar`: this runs for every column of every value stored.
+    """
+    names, layout = _layout(collection)
+    if not values.keys() <= names:
         raise StorageError(
             f"the declaration of {collection.name!r} gives values for undeclared columns "
-            f"{sorted(unknown)}"
+            f"{sorted(set(values) - names)}"
         )
-    return {
-        c.name: column_value(
-            collection, c.name, values.get(c.name, () if c.multiple else None), subject=subject
-        )
-        for c in collection.columns
-    }
+    found: dict[str, Any] = {}
+    get = values.get
+    for name, kind, multiple in layout:
+        value = get(name, () if multiple else None)
+        if value is None:
+            found[name] = None
+        elif multiple and isinstance(value, (tuple, list, set, frozenset)):
+            found[name] = tuple(sorted({_scalar(kind, item, name, subject) for item in value}))
+        elif kind is _TEXT and type(value) is str and value.isascii():  # no surrogate in ASCII
+            found[name] = value
+        elif (
+            kind is _TEXT
+            and isinstance(value, Enum)
+            and type(value._value_) is str
+            and value._value_.isascii()
+        ):
+            found[name] = value._value_  # a member's value, as _scalar takes it
+        elif (
+            kind is _INSTANT
+            and type(value) is datetime
+            and value.tzinfo is UTC
+            and INSTANT_MIN <= value < INSTANT_END  # what ensure_aware accepts
+        ):
+            found[name] = to_epoch_us(value)
+        elif kind is _BOOLEAN and type(value) is bool:
+            found[name] = value
+        else:
+            found[name] = _scalar(kind, value, name, subject)
+    return found
