@@ -229,29 +229,29 @@ _POSITIVE = duration(allow_zero=False, maximum=POLICY_DURATION_MAX)
 class SurveyPolicy(Checked):
     """When and how to invite customers to a survey (see the module documentation).
 
-    ===================  ======================  ===========================================
-    field                default                 meaning
-    ===================  ======================  ===========================================
-    ``name``             (required)              the policy's key in a desk (unique)
-    ``trigger``          (required)              :class:`SurveyTrigger`
-    ``template``         (required)              the template key
-    ``template_version`` None                    a version; None: the newest when invited
-    ``condition``        ``ALWAYS``              over facts ticket, customer, revisit
-    ``delay``            24 hours                from the trigger to the send
-    ``channels``         (required, 1 or more)   in order; the first the customer consents
-                                                 to is used, none: suppressed
-    ``throttle``         1 per 30 days per kind  :class:`Throttle`
-    ``expiry``           28 days                 from the send; unanswered then: expired
-    ``reminder_after``   3 days                  one reminder after the send; None: none
-    ``on_reopen``        void                    :class:`ReopenRule`
-    ``attribution``      solve                   :class:`AttributionPoint`
-    ``edit_window``      None                    answers editable this long after the first
-                                                 answer; None: a token works once
-    ``reopen_when``      None                    a condition over fact ``survey`` (and
-                                                 ticket, customer): a matching answer
-                                                 reopens the solved (not closed) ticket
-    ``chat_channels``    :data:`CHAT_CHANNELS`   the channels ``chat_ended`` counts as chats
-    ===================  ======================  ===========================================
+    ====================  ======================  ===========================================
+    field                 default                 meaning
+    ====================  ======================  ===========================================
+    ``name``              (required)              the policy's key in a desk (unique)
+    ``trigger``           (required)              :class:`SurveyTrigger`
+    ``template``          (required)              the template key
+    ``template_version``  None                    a version; None: the newest when invited
+    ``condition``         ``ALWAYS``              over facts ticket, customer, revisit
+    ``delay``             24 hours                from the trigger to the send
+    ``channels``          (required, 1 or more)   in order; the first the customer consents
+                                                  to is used, none: suppressed
+    ``throttle``          1 per 30 days per kind  :class:`Throttle`
+    ``expiry``            28 days                 from the send; unanswered then: expired
+    ``reminder_after``    3 days                  one reminder after the send; None: none
+    ``on_reopen``         void                    :class:`ReopenRule`
+    ``attribution``       solve                   :class:`AttributionPoint`
+    ``edit_window``       None                    answers editable this long after the first
+                                                  answer; None: a token works once
+    ``reopen_when``       None                    a condition over fact ``survey`` (and
+                                                  ticket, customer): a matching answer
+                                                  reopens the solved (not closed) ticket
+    ``chat_channels``     :data:`CHAT_CHANNELS`   the channels ``chat_ended`` counts as chats
+    ====================  ======================  ===========================================
 
     The reminder must come before the expiry. Durations are positive (the delay may
     be zero: at once) and at most a year.
