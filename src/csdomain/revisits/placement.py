@@ -43,11 +43,11 @@ What a rate limit counts
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import lru_cache
-from typing import Final, Protocol
+from typing import Any, Final, Protocol
 
 import attrs
 
@@ -604,18 +604,39 @@ class ContactState(Checked):
         return found
 
 
+# Fields are set through the classes' slot descriptors: what object.__setattr__ does for
+# a frozen attrs class, without looking the name up on each call.
 _new: Final = object.__new__
-_set: Final = object.__setattr__
+
+
+def _slot_setter(cls: type, name: str) -> Callable[[object, Any], None]:
+    setter: Callable[[object, Any], None] = cls.__dict__[name].__set__
+    return setter
+
+
+_set_at = _slot_setter(LiveTask, "at")
+_set_form = _slot_setter(LiveTask, "form")
+_set_channel = _slot_setter(LiveTask, "channel")
+_set_task_id = _slot_setter(LiveTask, "task_id")
 
 
 def _live_task(at: datetime, form: RevisitForm, channel: str, task_id: str | None) -> LiveTask:
     """A LiveTask of checked values, without ``__init__``'s converters and checks."""
     task: LiveTask = _new(LiveTask)
-    _set(task, "at", at)
-    _set(task, "form", form)
-    _set(task, "channel", channel)
-    _set(task, "task_id", task_id)
+    _set_at(task, at)
+    _set_form(task, form)
+    _set_channel(task, channel)
+    _set_task_id(task, task_id)
     return task
+
+
+_set_customer = _slot_setter(ContactState, "customer")
+_set_live_tasks = _slot_setter(ContactState, "live_tasks")
+_set_last_inbound = _slot_setter(ContactState, "last_inbound")
+_set_instants = _slot_setter(ContactState, "_instants")
+_set_contactable = _slot_setter(ContactState, "_contactable")
+_set_choice_memo = _slot_setter(ContactState, "_choice_memo")
+_set_count_memo = _slot_setter(ContactState, "_count_memo")
 
 
 def _state(
@@ -629,13 +650,13 @@ def _state(
     """A ContactState from parts that are checked already (see the callers), without
     ``__init__``: ``live_tasks`` in time order with their ``instants``."""
     state: ContactState = _new(ContactState)
-    _set(state, "customer", customer)
-    _set(state, "live_tasks", live_tasks)
-    _set(state, "last_inbound", last_inbound)
-    _set(state, "_instants", instants)
-    _set(state, "_contactable", contactable)
-    _set(state, "_choice_memo", choices)
-    _set(state, "_count_memo", {})
+    _set_customer(state, customer)
+    _set_live_tasks(state, live_tasks)
+    _set_last_inbound(state, last_inbound)
+    _set_instants(state, instants)
+    _set_contactable(state, contactable)
+    _set_choice_memo(state, choices)
+    _set_count_memo(state, {})
     return state
 
 

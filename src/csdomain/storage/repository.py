@@ -182,7 +182,10 @@ class DocumentRepository(Generic[T]):
         )
 
     def _row(self, value: T) -> tuple[str, str, dict[str, Any]]:
-        value = self._checked(value)
+        return self._checked_row(self._checked(value))
+
+    def _checked_row(self, value: T) -> tuple[str, str, dict[str, Any]]:
+        """The row of ``value``, which ``_checked`` accepted."""
         return self._key(self._collection.key_of(value)), self._text(value), self._columns(value)
 
     def add(self, value: T) -> Stored[T]:
@@ -194,7 +197,7 @@ class DocumentRepository(Generic[T]):
     def add_many(self, values: Iterable[T]) -> list[Stored[T]]:
         """Store many new values, all or none (``ConflictError`` naming a key taken)."""
         checked = [self._checked(v) for v in values]
-        rows = [self._row(v) for v in checked]
+        rows = [self._checked_row(v) for v in checked]
         if rows:
             with self._context.unit():
                 self._context.backend.insert_many(self._collection.name, rows)
