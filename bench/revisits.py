@@ -390,8 +390,8 @@ def materialize_table(o: MaterializeOutcome) -> list[str]:
         "peak RSS MB (before) | second run s | goal >= 20,000 tasks/s |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
         f"| {o.customers:,} | {o.created:,} | {o.refused:,} | {o.wall_s:.1f} | {o.cpu_s:.1f} | "
-        f"**{o.rate:,.0f}** | {o.customers / o.wall_s:,.0f} | {o.rss_peak_mb:,.0f} "
-        f"({o.rss_before_mb:,.0f}) | {o.again_s:.1f} | "
+        f"**{o.rate:,.0f}** | {o.customers / o.wall_s:,.0f} | {o.rss_peak_mb:,.1f} "
+        f"({o.rss_before_mb:,.1f}) | {o.again_s:.1f} | "
         f"{'yes' if o.rate >= 20_000 else '**no**'} |",
     ]
 
