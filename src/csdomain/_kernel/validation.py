@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from operator import attrgetter
 from types import MappingProxyType
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 import attrs
 
@@ -35,6 +35,8 @@ from csdomain.errors import ValidationError
 from csdomain.privacy import PERSONAL
 
 Explain = Callable[[Any], Iterable[tuple[str, str]]]
+
+E = TypeVar("E", bound=Enum)
 
 
 class Check:
@@ -681,6 +683,26 @@ def identity_when(converter: Callable[[Any], Any], source: str, **names: object)
     expression holds and call it otherwise, so the stored value is the same either way.
     """
     _identity_when[converter] = (source, MappingProxyType(dict(names)))
+
+
+def enum_member(enum: type[E], value: object) -> E:
+    """``value`` as a member of ``enum`` when it is one of its string values; anything else
+    unchanged (a member, None, or a value left for the field's check to refuse: typed as a
+    member because the check runs next). The body of the attrs converters of enum fields,
+    which accept a member or its value."""
+    if type(value) is str:
+        try:
+            return enum(value)
+        except ValueError:
+            pass
+    return cast(E, value)
+
+
+def identity_unless_str(*converters: Callable[[Any], Any]) -> None:
+    """Declare ``converters`` (built on :func:`enum_member`) as changing nothing but
+    strings, so generated loaders skip them for members."""
+    for converter in converters:
+        identity_when(converter, "type({v}) is not {str}", str=str)
 
 
 def identity_condition(converter: Callable[[Any], Any]) -> tuple[str, Mapping[str, object]] | None:

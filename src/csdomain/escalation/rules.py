@@ -44,6 +44,7 @@ from csdomain._kernel.validation import (
     describe,
     distinct_keys,
     duration,
+    enum_member,
     identity_when,
     instance,
     integer,
@@ -138,57 +139,27 @@ declare_labels(
 
 
 def _trigger_kind(value: TriggerKind | str) -> TriggerKind:
-    if type(value) is str:
-        try:
-            return TriggerKind(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(TriggerKind, value)
 
 
 def _action_kind(value: ActionKind | str) -> ActionKind:
-    if type(value) is str:
-        try:
-            return ActionKind(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(ActionKind, value)
 
 
 def _metric(value: SlaMetric | str | None) -> SlaMetric | None:
-    if type(value) is str:
-        try:
-            return SlaMetric(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, None, or left for the check
+    return enum_member(SlaMetric, value)
 
 
 def _priority(value: Priority | str | None) -> Priority | None:
-    if type(value) is str:
-        try:
-            return Priority(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, None, or left for the check
+    return enum_member(Priority, value)
 
 
 def _role(value: Role | str | None) -> Role | None:
-    if type(value) is str:
-        try:
-            return Role(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, None, or left for the check
+    return enum_member(Role, value)
 
 
 def _grade(value: AgentGrade | str | None) -> AgentGrade | None:
-    if type(value) is str:
-        try:
-            return AgentGrade(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, None, or left for the check
+    return enum_member(AgentGrade, value)
 
 
 def _fraction(value: float | None) -> float | None:

@@ -48,6 +48,7 @@ from csdomain._kernel.validation import (
     checked,
     describe,
     duration,
+    enum_member,
     identity_when,
     instance,
     integer,
@@ -122,39 +123,19 @@ declare_labels(
 
 
 def _trigger_kind(value: TriggerKind | str) -> TriggerKind:
-    if type(value) is str:
-        try:
-            return TriggerKind(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(TriggerKind, value)
 
 
 def _anchor(value: Anchor | str) -> Anchor:
-    if type(value) is str:
-        try:
-            return Anchor(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(Anchor, value)
 
 
 def _role(value: Role | str | None) -> Role | None:
-    if type(value) is str:
-        try:
-            return Role(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, None, or left for the check
+    return enum_member(Role, value)
 
 
 def _form(value: RevisitForm | str) -> RevisitForm:
-    if type(value) is str:
-        try:
-            return RevisitForm(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(RevisitForm, value)
 
 
 def _forms(value: Iterable[RevisitForm | str]) -> tuple[RevisitForm, ...]:

@@ -25,13 +25,14 @@ from csdomain._kernel.time import to_utc
 from csdomain._kernel.validation import (
     Checked,
     checked,
+    enum_member,
+    identity_unless_str,
     instant,
     key,
     member_of,
     optional,
     text,
 )
-from csdomain.surveys.questions import identity_unless_str, member
 
 __all__ = ["InvitationEvent", "InvitationEventKind"]
 
@@ -65,7 +66,7 @@ declare_labels(
 
 
 def _kind(value: InvitationEventKind | str) -> InvitationEventKind:
-    return member(InvitationEventKind, value)
+    return enum_member(InvitationEventKind, value)
 
 
 identity_unless_str(_kind)

@@ -42,6 +42,8 @@ from csdomain._kernel.validation import (
     Checked,
     checked,
     describe,
+    enum_member,
+    identity_unless_str,
     identity_when,
     instance,
     instant,
@@ -53,7 +55,6 @@ from csdomain._kernel.validation import (
 )
 from csdomain.errors import InvalidTransitionError
 from csdomain.surveys.events import InvitationEvent, InvitationEventKind
-from csdomain.surveys.questions import identity_unless_str, member
 from csdomain.surveys.templates import VERSION_MAX, SurveyKind
 
 __all__ = ["OPEN_STATES", "Attribution", "Invitation", "InvitationState"]
@@ -100,11 +101,11 @@ _DELIVERED: Final = frozenset({InvitationState.SENT, InvitationState.REMINDED})
 
 
 def _state(value: InvitationState | str) -> InvitationState:
-    return member(InvitationState, value)
+    return enum_member(InvitationState, value)
 
 
 def _kind(value: SurveyKind | str) -> SurveyKind:
-    return member(SurveyKind, value)
+    return enum_member(SurveyKind, value)
 
 
 identity_unless_str(_state, _kind)
@@ -165,7 +166,8 @@ def _hashes_explain(value: object) -> Iterator[tuple[str, str]]:
     for i, item in enumerate(value):
         if not _is_digest(item):
             yield f"[{i}]", "expected a SHA-256 hex digest (64 lower-case hex digits)"
-        elif item in seen:
+            continue
+        if item in seen:
             yield f"[{i}]", "the same token hash is listed twice"
         seen.add(item)
 
@@ -174,8 +176,8 @@ _HASHES: Final = Check(
     lambda v: (
         isinstance(v, tuple)
         and len(v) <= TOKENS_MAX
-        and len(set(v)) == len(v)
         and all(_is_digest(h) for h in v)
+        and len(set(v)) == len(v)  # after the digest test: the items are text, hashable
     ),
     _hashes_explain,
 )

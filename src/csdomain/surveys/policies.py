@@ -40,7 +40,9 @@ from csdomain._kernel.validation import (
     distinct_keys,
     duration,
     each,
+    enum_member,
     frozen_set_of_str,
+    identity_unless_str,
     identity_when,
     instance,
     integer,
@@ -53,7 +55,6 @@ from csdomain._kernel.validation import (
 from csdomain.channels import ChannelKind
 from csdomain.conditions import ALWAYS, Condition
 from csdomain.surveys.fields import SURVEY_FIELDS
-from csdomain.surveys.questions import identity_unless_str, member
 from csdomain.surveys.templates import VERSION_MAX, SurveyKind
 
 __all__ = [
@@ -144,15 +145,15 @@ declare_labels(
 
 
 def _trigger(value: SurveyTrigger | str) -> SurveyTrigger:
-    return member(SurveyTrigger, value)
+    return enum_member(SurveyTrigger, value)
 
 
 def _reopen_rule(value: ReopenRule | str) -> ReopenRule:
-    return member(ReopenRule, value)
+    return enum_member(ReopenRule, value)
 
 
 def _attribution_point(value: AttributionPoint | str) -> AttributionPoint:
-    return member(AttributionPoint, value)
+    return enum_member(AttributionPoint, value)
 
 
 identity_unless_str(_trigger, _reopen_rule, _attribution_point)

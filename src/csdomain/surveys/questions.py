@@ -21,10 +21,10 @@ Everything here is configuration data (documents ``survey_text``,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import Enum
 from functools import lru_cache
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import attrs
 from babel import Locale, UnknownLocaleError
@@ -38,6 +38,8 @@ from csdomain._kernel.validation import (
     boolean,
     checked,
     describe,
+    enum_member,
+    identity_unless_str,
     identity_when,
     instance,
     integer,
@@ -66,24 +68,6 @@ LOCALES: Final = ("en", "zh_Hans", "zh_Hant")
 TEXT_MAX: Final = 2000
 #: The longest free-text answer a question may allow.
 MAX_LENGTH_MAX: Final = 10_000
-
-
-def member(enum: type[E], value: E | str) -> E:
-    """``value`` as a member of ``enum`` when it is one of its string values; anything
-    else unchanged (a member, or a value left for the field's check to reject). The body
-    of the modules' attrs converters."""
-    if type(value) is str:
-        try:
-            return enum(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
-
-
-def identity_unless_str(*converters: Callable[[Any], Any]) -> None:
-    """Declare ``converters`` (built on :func:`member`) as changing nothing but strings."""
-    for converter in converters:
-        identity_when(converter, "type({v}) is not {str}", str=str)
 
 
 # -- localized text -----------------------------------------------------------------
@@ -268,11 +252,11 @@ declare_labels(
 
 
 def _question_kind(value: QuestionKind | str) -> QuestionKind:
-    return member(QuestionKind, value)
+    return enum_member(QuestionKind, value)
 
 
 def _ces_reporting(value: CesReporting | str) -> CesReporting:
-    return member(CesReporting, value)
+    return enum_member(CesReporting, value)
 
 
 identity_unless_str(_question_kind, _ces_reporting)

@@ -26,6 +26,8 @@ from csdomain._kernel.validation import (
     checked,
     describe,
     distinct_keys,
+    enum_member,
+    identity_unless_str,
     identity_when,
     instance,
     instant,
@@ -38,7 +40,7 @@ from csdomain._kernel.validation import (
 )
 from csdomain.errors import ValidationError
 from csdomain.surveys.invitations import Attribution
-from csdomain.surveys.questions import MAX_LENGTH_MAX, QuestionKind, identity_unless_str, member
+from csdomain.surveys.questions import MAX_LENGTH_MAX, QuestionKind
 from csdomain.surveys.templates import VERSION_MAX, SurveyKind, SurveyTemplate
 
 __all__ = [
@@ -54,11 +56,11 @@ AnswerValue = Union[int, str, tuple[str, ...]]  # noqa: UP007  (a runtime alias)
 
 
 def _question_kind(value: QuestionKind | str) -> QuestionKind:
-    return member(QuestionKind, value)
+    return enum_member(QuestionKind, value)
 
 
 def _survey_kind(value: SurveyKind | str) -> SurveyKind:
-    return member(SurveyKind, value)
+    return enum_member(SurveyKind, value)
 
 
 identity_unless_str(_question_kind, _survey_kind)

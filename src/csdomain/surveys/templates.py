@@ -27,6 +27,8 @@ from csdomain._kernel.validation import (
     Checked,
     checked,
     describe,
+    enum_member,
+    identity_unless_str,
     identity_when,
     instance,
     integer,
@@ -39,8 +41,6 @@ from csdomain.surveys.questions import (
     LocalizedText,
     Question,
     QuestionKind,
-    identity_unless_str,
-    member,
 )
 
 __all__ = ["SurveyKind", "SurveyTemplate", "template_for"]
@@ -86,7 +86,7 @@ declare_key_labels("survey", {"satisfaction_survey": _mark("survey", "Satisfacti
 
 
 def _survey_kind(value: SurveyKind | str) -> SurveyKind:
-    return member(SurveyKind, value)
+    return enum_member(SurveyKind, value)
 
 
 identity_unless_str(_survey_kind)
