@@ -70,6 +70,7 @@ from csdomain._kernel.validation import (
     describe,
     duration,
     each,
+    enum_member,
     instance,
     instant,
     integer,
@@ -153,12 +154,7 @@ class Refusal:
 
 
 def _form(value: RevisitForm | str) -> RevisitForm:
-    if type(value) is str:
-        try:
-            return RevisitForm(value)
-        except ValueError:
-            pass
-    return value  # type: ignore[return-value]  # a member, or left for the check
+    return enum_member(RevisitForm, value)
 
 
 def _overnight(text: str) -> tuple[TimeRange, ...] | None:
