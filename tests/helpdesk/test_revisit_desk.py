@@ -320,15 +320,15 @@ def test_the_sweep_misses_tasks_not_started_by_the_close_of_their_window_day() -
     task = _first_task(revisits)
     # Friday 1 January 17:59: the window day is still open; 18:00 it has closed.
     report = desk.sweep(datetime(2027, 1, 1, 17, 59, tzinfo=SHANGHAI))
-    assert report.extensions["revisits"] == {"missed": 0, "rescheduled": 0}
+    assert report.extensions["revisits"] == {"missed": 0, "rescheduled": 0, "unreadable": 0}
     _move(clock, datetime(2027, 1, 1, 18, 0, tzinfo=SHANGHAI))
     report = desk.sweep(datetime(2027, 1, 1, 18, 0, tzinfo=SHANGHAI))
-    assert report.extensions["revisits"] == {"missed": 1, "rescheduled": 1}
+    assert report.extensions["revisits"] == {"missed": 1, "rescheduled": 1, "unreadable": 0}
     moved = revisits.task(task.id)
     assert moved.state is TaskState.RESCHEDULED
     assert moved.due_at >= datetime(2027, 1, 4, 9, 0, tzinfo=SHANGHAI)  # the next window day
     again = desk.sweep(datetime(2027, 1, 1, 18, 0, tzinfo=SHANGHAI))
-    assert again.extensions["revisits"] == {"missed": 0, "rescheduled": 0}
+    assert again.extensions["revisits"] == {"missed": 0, "rescheduled": 0, "unreadable": 0}
 
 
 def test_bad_input_gets_typed_errors_and_changes_nothing() -> None:

@@ -93,9 +93,13 @@ class World:
         self.outbox = Outbox()
         self.surveys = SurveyDesk(policies or (policy(),), [V1, V2], deliver=self.outbox)
         store = open_store(url, tenant="acme", clock=self.clock, create=True)
-        self.desk = HelpDesk(
-            store, _setup(), clock=self.clock, ids=SequentialIds(), extensions=[self.surveys]
-        )
+        try:
+            self.desk = HelpDesk(
+                store, _setup(), clock=self.clock, ids=SequentialIds(), extensions=[self.surveys]
+            )
+        except BaseException:
+            store.close()  # a desk refused at start (a damaged template) keeps no connection
+            raise
         _OPENED.append(self.desk)
 
     def customer(self, phone: str = "13800138000", *, consent: bool = True) -> str:

@@ -81,7 +81,9 @@ class MaterializeReport:
     ``cancelled`` the future untouched tasks cancelled because their rule changed,
     went away or no longer applies (``PLAN_CHANGED``), ``refused`` the occurrences
     that found no place (no consented form, rate limited, beyond the horizon) and
-    ``kept`` the customers' tasks of the plans that were already stored and stay.
+    ``kept`` the customers' tasks of the plans that were already stored and stay,
+    ``skipped`` the customers left alone because a stored task of theirs cannot be read
+    (:class:`~csdomain.errors.CorruptRecordError`; repair it and run again).
     A second run on the same store at the same instant creates and cancels nothing.
     """
 
@@ -91,6 +93,7 @@ class MaterializeReport:
     refused: int
     kept: int
     pages: int = 0
+    skipped: int = 0
 
 
 def _positive(owner: str, name: str, value: object, high: int) -> int:
@@ -212,7 +215,9 @@ class RevisitDesk:
         self, now: datetime, *, worker: str, batch: int, lease: timedelta
     ) -> Mapping[str, int]:
         """Mark missed the waiting tasks not started by the close of their window day,
-        and plan their next attempts; returns ``{"missed": n, "rescheduled": m}``.
+        and plan their next attempts; returns ``{"missed": n, "rescheduled": m,
+        "unreadable": u}`` (``unreadable``: damaged stored tasks, skipped and left for
+        repair, so that one of them does not stop the rest).
 
         Each batch of tasks is changed in a unit of work of its own; workers racing on
         one task conflict and the loser, run again, finds it no longer due.
@@ -220,10 +225,16 @@ class RevisitDesk:
         at = ensure_aware(now, "RevisitDesk.sweep", "now")
         size = _positive("RevisitDesk.sweep", "batch", batch, _READ_PAGE)
         missed = rescheduled = 0
+        unreadable: list[str] = []
         cursor: str | None = None
         while True:
             page = self._tasks.select(
-                {"state": _WAITING_VALUES}, "due_at", high=at, limit=size, cursor=cursor
+                {"state": _WAITING_VALUES},
+                "due_at",
+                high=at,
+                limit=size,
+                cursor=cursor,
+                unreadable=unreadable,
             )
             zones = self._zones({s.value.customer_id for s in page.items})
             ids = [s.value.id for s in page.items if self._window_closed(s.value, at, zones)]
@@ -232,7 +243,11 @@ class RevisitDesk:
                 missed += counts[0]
                 rescheduled += counts[1]
             if page.next_cursor is None:
-                return {"missed": missed, "rescheduled": rescheduled}
+                return {
+                    "missed": missed,
+                    "rescheduled": rescheduled,
+                    "unreadable": len(unreadable),
+                }
             cursor = page.next_cursor
 
     # -- materializing -------------------------------------------------------------------
@@ -258,7 +273,7 @@ class RevisitDesk:
         horizon = (at, at + timedelta(days=horizon_days))
         customers = self.desk.store.customers
         total = customers.count()
-        done = created = cancelled = refused = kept = pages = 0
+        done = created = cancelled = refused = kept = pages = skipped = 0
         cursor: str | None = None
         while True:
             page = customers.list(limit=self._page_size, cursor=cursor)
@@ -269,6 +284,7 @@ class RevisitDesk:
                 cancelled += counts[1]
                 refused += counts[2]
                 kept += counts[3]
+                skipped += counts[4]
                 done += len(values)
                 pages += 1
                 if progress is not None:
@@ -276,21 +292,21 @@ class RevisitDesk:
             if page.next_cursor is None:
                 break
             cursor = page.next_cursor
-        return MaterializeReport(done, created, cancelled, refused, kept, pages)
+        return MaterializeReport(done, created, cancelled, refused, kept, pages, skipped)
 
     def _materialize_page(
         self, customers: list[Customer], horizon: tuple[datetime, datetime]
-    ) -> tuple[int, int, int, int]:
+    ) -> tuple[int, int, int, int, int]:
         now = horizon[0]
         ids = [c.id for c in customers]
         erased = set(self.desk.store.collection(ERASURES).get_many(ids))
-        existing = self._tasks_by_customer(ids)
+        existing, damaged = self._readable_tasks_by_customer(ids)
         inbound = self._last_inbound(customers)
         new: list[RevisitTask] = []
         cancels: list[tuple[Stored[RevisitTask], CancelReason]] = []
         refused = kept = 0
         for customer in customers:
-            if customer.id in erased:
+            if customer.id in erased or customer.id in damaged:
                 continue
             stored = existing.get(customer.id, [])
             by_key = {s.value.id: s for s in stored}
@@ -333,21 +349,48 @@ class RevisitDesk:
                 stored_task.value.cancel(reason, self._after(stored_task.value, now)),
                 expected_version=stored_task.version,
             )
-        return len(new), len(cancels), refused, kept
+        return len(new), len(cancels), refused, kept, len(damaged)
 
-    def _tasks_by_customer(self, ids: Sequence[str]) -> dict[str, list[Stored[RevisitTask]]]:
+    def _tasks_by_customer(
+        self, ids: Sequence[str], unreadable: list[str] | None = None
+    ) -> dict[str, list[Stored[RevisitTask]]]:
         found: dict[str, list[Stored[RevisitTask]]] = defaultdict(list)
-        for stored in self._each(self._tasks, "by_customer", {"customer_id": tuple(ids)}):
+        where = {"customer_id": tuple(ids)}
+        for stored in self._each(self._tasks, "by_customer", where, unreadable):
             found[stored.value.customer_id].append(stored)
         return found
 
+    def _readable_tasks_by_customer(
+        self, ids: Sequence[str]
+    ) -> tuple[dict[str, list[Stored[RevisitTask]]], set[str]]:
+        """The page's tasks by customer, and the customers one of whose stored tasks
+        cannot be read (their tasks are incomplete: they are left alone this run). A
+        damaged row does not say whose it is, so the page is read again a customer at a
+        time only when it holds one."""
+        unreadable: list[str] = []
+        found = self._tasks_by_customer(ids, unreadable)
+        if not unreadable:
+            return found, set()
+        damaged: set[str] = set()
+        for customer_id in ids:
+            own: list[str] = []
+            found[customer_id] = self._tasks_by_customer([customer_id], own)[customer_id]
+            if own:
+                damaged.add(customer_id)
+        return found, damaged
+
     @staticmethod
     def _each(
-        repository: DocumentRepository[RevisitTask], query: str, where: Mapping[str, Any]
+        repository: DocumentRepository[RevisitTask],
+        query: str,
+        where: Mapping[str, Any],
+        unreadable: list[str] | None = None,
     ) -> Iterator[Stored[RevisitTask]]:
         cursor: str | None = None
         while True:
-            page = repository.find(query, where=where, limit=_READ_PAGE, cursor=cursor)
+            page = repository.find(
+                query, where=where, limit=_READ_PAGE, cursor=cursor, unreadable=unreadable
+            )
             yield from page.items
             if page.next_cursor is None:
                 return

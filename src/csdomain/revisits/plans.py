@@ -209,7 +209,7 @@ _TIME_OF_DAY: Final = Check(lambda v: type(v) is time and v.tzinfo is None, _tim
 
 def _named(subject: str, name: object, error: ValidationError) -> ValidationError:
     """``error`` with a subject naming the object (``RevisitRule 'vip-monthly'``)."""
-    who = f"{subject} {name!r}" if type(name) is str else subject
+    who = f"{subject} {describe(name)}" if type(name) is str else subject
     return ValidationError(who, error.problems, error.problem_count)
 
 

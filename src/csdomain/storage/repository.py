@@ -282,12 +282,17 @@ class DocumentRepository(Generic[T]):
         high: object = None,
         limit: int = 100,
         cursor: str | None = None,
+        unreadable: list[str] | None = None,
     ) -> Page[Stored[T]]:
         """A page of stored values matching ``where``, keyset-ordered by ``(order, key)``;
-        a declared query must serve the filters and the order."""
+        a declared query must serve the filters and the order. With ``unreadable`` a
+        list, a stored value that cannot be read is left out of the page and its key
+        appended there (else it raises :class:`CorruptRecordError`)."""
         filters = self._where(where)
         query = self._collection.query_for(filters, order)
-        return self._page(query.name, filters, order, low, high, limit, cursor)
+        return self._page(
+            query.name, filters, order, low, high, limit, cursor, unreadable=unreadable
+        )
 
     def _page(
         self,
@@ -299,6 +304,7 @@ class DocumentRepository(Generic[T]):
         limit: int,
         cursor: str | None,
         read: Callable[[Row], Any] | None = None,
+        unreadable: list[str] | None = None,
     ) -> Page[Any]:
         limit = check_limit(limit)
         low, high = self._bound(order, low, "low"), self._bound(order, high, "high")
@@ -314,7 +320,20 @@ class DocumentRepository(Generic[T]):
         after = decode_cursor(fingerprint, cursor) if cursor is not None else None
         select = Select(filters, order, after, low, high, limit + 1)
         rows = self._context.backend.select(self._collection.name, select)
-        return page_of(fingerprint, rows, limit, read or self._read)
+        if unreadable is None:
+            return page_of(fingerprint, rows, limit, read or self._read)
+        page = page_of(fingerprint, rows, limit, self._read_or_skip(unreadable))
+        return Page(tuple(v for v in page.items if v is not None), page.next_cursor)
+
+    def _read_or_skip(self, unreadable: list[str]) -> Callable[[Row], Stored[T] | None]:
+        def read(row: Row) -> Stored[T] | None:
+            try:
+                return self._read(row)
+            except CorruptRecordError:
+                unreadable.append(row.key)
+                return None
+
+        return read
 
     def find(
         self,
@@ -325,10 +344,12 @@ class DocumentRepository(Generic[T]):
         high: object = None,
         limit: int = 100,
         cursor: str | None = None,
+        unreadable: list[str] | None = None,
     ) -> Page[Stored[T]]:
         """A page of the declared query ``query``: ``where`` gives a value (or a
         collection of accepted values) for each of its filter columns, and
-        ``low <= order value < high`` bounds a query ordered by a column."""
+        ``low <= order value < high`` bounds a query ordered by a column.
+        ``unreadable``: as :meth:`select`."""
         declared = self._collection.query(query)
         filters = self._where(where or {})
         if set(filters) != set(declared.where):
@@ -337,7 +358,16 @@ class DocumentRepository(Generic[T]):
                 "where",
                 f"query {query!r} filters on {list(declared.where)}; got {sorted(filters)}",
             )
-        return self._page(declared.name, filters, declared.order, low, high, limit, cursor)
+        return self._page(
+            declared.name,
+            filters,
+            declared.order,
+            low,
+            high,
+            limit,
+            cursor,
+            unreadable=unreadable,
+        )
 
     def count(self, query: str | None = None, *, where: Mapping[str, Any] | None = None) -> int:
         """How many stored values match ``where`` (every value, without a query)."""
