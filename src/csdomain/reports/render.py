@@ -54,9 +54,7 @@ def _blocks(report: object, words: Words) -> list[Block]:
     )
 
 
-def render(
-    report: AnnualReport | PeriodReport, format: Format = "text", locale: str = "en"
-) -> str:
+def render(report: AnnualReport | PeriodReport, format: Format = "text", locale: str = "en") -> str:
     """``report`` (an :class:`~csdomain.reports.AnnualReport` or
     :class:`~csdomain.reports.PeriodReport`) in ``format`` and ``locale``.
 
