@@ -8,7 +8,9 @@ satisfaction by month with intervals. :func:`period_report` folds the desk's KPI
 :class:`PeriodReport`. :func:`render` writes either as text, Markdown or one
 self-contained HTML page with inline SVG charts (pygal, the ``csdomain[reports]``
 extra; no network at render or view time), in English, Simplified or Traditional
-Chinese. ``csdomain report`` does the same from the command line. See
+Chinese. ``csdomain report`` does the same from the command line.
+:func:`export_summaries` writes a store's ticket summaries in partitions (JSON
+lines), which the KPI accumulators fold anywhere, Dask included. See
 ``docs/reports.md``.
 """
 
@@ -21,6 +23,12 @@ from csdomain.reports.annual import (
     RevisitLine,
     annual_report,
     mask_name,
+)
+from csdomain.reports.export import (
+    export_summaries,
+    read_summaries,
+    summary_loader,
+    ticket_summaries,
 )
 from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure
 from csdomain.reports.period import (
@@ -49,7 +57,11 @@ __all__ = [
     "ScoreUnit",
     "TimeFigure",
     "annual_report",
+    "export_summaries",
     "mask_name",
     "period_report",
+    "read_summaries",
     "render",
+    "summary_loader",
+    "ticket_summaries",
 ]
