@@ -486,7 +486,7 @@ def run_dask(n: int, customers: int, partitions: int, repeat: int) -> DaskOutcom
     started = time.perf_counter()
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster),
     ):
