@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
+from enum import Enum
 
 from csdomain._kernel.time import zone
 from csdomain.reports._blocks import (
@@ -19,11 +21,58 @@ from csdomain.reports._words import Words
 from csdomain.reports.annual import AnnualReport, ComplaintLine
 from csdomain.reports.figures import ScoreFigure, TimeFigure
 
-__all__ = ["annual_blocks", "time_notes"]
+__all__ = ["annual_blocks", "count_sections", "time_notes"]
 
 
 def _share(words: Words, count: int, total: int) -> str:
     return words.percent(count / total) if total else "–"
+
+
+def count_sections(
+    words: Words,
+    prefix: str,
+    by_channel: Sequence[tuple[str, int]],
+    by_kind: Sequence[tuple[Enum, int]],
+    total: int,
+) -> list[Block]:
+    """The tickets by channel and by kind: each a heading, a bar chart (``<prefix>-by-
+    channel``, ``<prefix>-by-kind``) when there are tickets, and a table with each
+    count's share of ``total``."""
+    tickets = words("col.tickets")
+    blocks: list[Block] = []
+    for key, title, column, pairs in (
+        (
+            f"{prefix}-by-channel",
+            "section.channels",
+            "col.channel",
+            [(words.channel(k), c) for k, c in by_channel],
+        ),
+        (
+            f"{prefix}-by-kind",
+            "section.kinds",
+            "col.kind",
+            [(words.label(k), c) for k, c in by_kind],
+        ),
+    ):
+        blocks.append(Heading(words(title)))
+        if pairs:
+            blocks.append(
+                Chart(
+                    key,
+                    ChartKind.HORIZONTAL_BAR,
+                    words(title),
+                    tuple(name for name, _ in pairs),
+                    (Series(tickets, tuple(float(c) for _, c in pairs)),),
+                )
+            )
+        blocks.append(
+            table(
+                [words(column), tickets, words("col.share")],
+                [[n, words.number(c), _share(words, c, total)] for n, c in pairs],
+                numeric=[1, 2],
+            )
+        )
+    return blocks
 
 
 def _time_rows(words: Words, figures: list[tuple[str, TimeFigure]]) -> list[list[str]]:
@@ -121,38 +170,9 @@ def annual_blocks(report: AnnualReport, words: Words) -> list[Block]:
         ),
     ]
 
-    for key, title, column, pairs in (
-        (
-            "tickets-by-channel",
-            "section.channels",
-            "col.channel",
-            [(words.channel(k), c) for k, c in report.by_channel],
-        ),
-        (
-            "tickets-by-kind",
-            "section.kinds",
-            "col.kind",
-            [(words.label(k), c) for k, c in report.by_kind],
-        ),
-    ):
-        blocks.append(Heading(words(title)))
-        if pairs:
-            blocks.append(
-                Chart(
-                    key,
-                    ChartKind.HORIZONTAL_BAR,
-                    words(title),
-                    tuple(name for name, _ in pairs),
-                    (Series(tickets, tuple(float(c) for _, c in pairs)),),
-                )
-            )
-        blocks.append(
-            table(
-                [words(column), tickets, words("col.share")],
-                [[n, words.number(c), _share(words, c, report.tickets)] for n, c in pairs],
-                numeric=[1, 2],
-            )
-        )
+    blocks.extend(
+        count_sections(words, "tickets", report.by_channel, report.by_kind, report.tickets)
+    )
 
     figures = [
         ("time.first_response", report.first_response),

@@ -21,15 +21,12 @@ from csdomain.kpis.definitions import STANDARD_KPIS, KpiResult, KpiSet
 from csdomain.kpis.summaries import summarize
 from csdomain.reports._blocks import (
     Block,
-    Chart,
-    ChartKind,
     Heading,
     Note,
     Paragraph,
-    Series,
     table,
 )
-from csdomain.reports._layout import time_notes
+from csdomain.reports._layout import count_sections, time_notes
 from csdomain.reports._words import Words
 from csdomain.reports.figures import ScoreFigure, ScoreKind, ScoreUnit, TimeFigure, counted
 from csdomain.sla import SlaMetric, SlaSetup, evaluate
@@ -414,46 +411,9 @@ def period_blocks(report: PeriodReport, words: Words) -> list[Block]:
         ),
         *time_notes(words, [f for _, f in figures], report.calendar),
     ]
-    tickets = words("col.tickets")
-    for key, title, column, pairs in (
-        (
-            "period-by-channel",
-            "section.channels",
-            "col.channel",
-            [(words.channel(k), c) for k, c in report.by_channel],
-        ),
-        (
-            "period-by-kind",
-            "section.kinds",
-            "col.kind",
-            [(words.label(k), c) for k, c in report.by_kind],
-        ),
-    ):
-        blocks.append(Heading(words(title)))
-        if pairs:
-            blocks.append(
-                Chart(
-                    key,
-                    ChartKind.HORIZONTAL_BAR,
-                    words(title),
-                    tuple(n for n, _ in pairs),
-                    (Series(tickets, tuple(float(c) for _, c in pairs)),),
-                )
-            )
-        blocks.append(
-            table(
-                [words(column), tickets, words("col.share")],
-                [
-                    [
-                        n,
-                        words.number(c),
-                        words.percent(c / report.tickets) if report.tickets else "–",
-                    ]
-                    for n, c in pairs
-                ],
-                numeric=[1, 2],
-            )
-        )
+    blocks.extend(
+        count_sections(words, "period", report.by_channel, report.by_kind, report.tickets)
+    )
     blocks.append(Heading(words("section.surveys")))
     if report.responses == 0 and report.csat.n == 0 and report.nps.n == 0 and report.ces.n == 0:
         blocks.append(Paragraph(words("surveys.none")))
