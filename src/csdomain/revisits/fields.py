@@ -23,7 +23,8 @@ path                   value                                           tests (an
 
 from __future__ import annotations
 
-from typing import Any, Final
+from operator import attrgetter
+from typing import Final
 
 from csdomain.conditions.fields import ConditionField, FieldKind, declare_field
 from csdomain.revisits.vocabulary import Outcome, RevisitForm
@@ -34,41 +35,21 @@ __all__ = ["FACT", "REVISIT_FIELDS"]
 FACT: Final = "revisit"
 
 
-def _outcome(task: Any) -> object:
-    return task.outcome
-
-
-def _form(task: Any) -> object:
-    return task.form
-
-
-def _plan(task: Any) -> object:
-    return task.plan
-
-
-def _rule(task: Any) -> object:
-    return task.rule
-
-
-def _attempts(task: Any) -> object:
-    return task.attempts
-
-
 #: The declared ``revisit.*`` fields, by path.
 REVISIT_FIELDS: Final[dict[str, ConditionField]] = {
     "revisit.outcome": declare_field(
-        "revisit.outcome", FieldKind.ENUM, fact=FACT, read=_outcome, enum=Outcome
+        "revisit.outcome", FieldKind.ENUM, fact=FACT, read=attrgetter("outcome"), enum=Outcome
     ),
     "revisit.form": declare_field(
-        "revisit.form", FieldKind.ENUM, fact=FACT, read=_form, enum=RevisitForm
+        "revisit.form", FieldKind.ENUM, fact=FACT, read=attrgetter("form"), enum=RevisitForm
     ),
     "revisit.plan": declare_field(
-        "revisit.plan", FieldKind.KEY, fact=FACT, read=_plan, what="revisit plan name"
+        "revisit.plan", FieldKind.KEY, fact=FACT, read=attrgetter("plan"), what="revisit plan name"
     ),
     "revisit.rule": declare_field(
-        "revisit.rule", FieldKind.KEY, fact=FACT, read=_rule, what="revisit rule name"
+        "revisit.rule", FieldKind.KEY, fact=FACT, read=attrgetter("rule"), what="revisit rule name"
     ),
     "revisit.attempts": declare_field(
-        "revisit.attempts", FieldKind.SCALAR, fact=FACT, read=_attempts
+        "revisit.attempts", FieldKind.SCALAR, fact=FACT, read=attrgetter("attempts")
     ),
 }

@@ -23,7 +23,8 @@ A score is absent when the response holds none of that kind (so
 
 from __future__ import annotations
 
-from typing import Any, Final
+from operator import attrgetter
+from typing import Final
 
 from csdomain.conditions.fields import ConditionField, FieldKind, declare_field
 from csdomain.surveys.templates import SurveyKind
@@ -34,35 +35,21 @@ __all__ = ["SURVEY_FIELDS"]
 FACT: Final = "survey"
 
 
-def _csat(response: Any) -> object:
-    return response.csat
-
-
-def _nps(response: Any) -> object:
-    return response.nps
-
-
-def _ces(response: Any) -> object:
-    return response.ces
-
-
-def _kind(response: Any) -> object:
-    return response.kind
-
-
-def _template(response: Any) -> object:
-    return response.template
-
-
 #: The declared ``survey.*`` fields, by path.
 SURVEY_FIELDS: Final[dict[str, ConditionField]] = {
-    "survey.csat": declare_field("survey.csat", FieldKind.SCALAR, fact=FACT, read=_csat),
-    "survey.nps": declare_field("survey.nps", FieldKind.SCALAR, fact=FACT, read=_nps),
-    "survey.ces": declare_field("survey.ces", FieldKind.SCALAR, fact=FACT, read=_ces),
+    "survey.csat": declare_field(
+        "survey.csat", FieldKind.SCALAR, fact=FACT, read=attrgetter("csat")
+    ),
+    "survey.nps": declare_field("survey.nps", FieldKind.SCALAR, fact=FACT, read=attrgetter("nps")),
+    "survey.ces": declare_field("survey.ces", FieldKind.SCALAR, fact=FACT, read=attrgetter("ces")),
     "survey.kind": declare_field(
-        "survey.kind", FieldKind.ENUM, fact=FACT, read=_kind, enum=SurveyKind
+        "survey.kind", FieldKind.ENUM, fact=FACT, read=attrgetter("kind"), enum=SurveyKind
     ),
     "survey.template": declare_field(
-        "survey.template", FieldKind.KEY, fact=FACT, read=_template, what="template key"
+        "survey.template",
+        FieldKind.KEY,
+        fact=FACT,
+        read=attrgetter("template"),
+        what="template key",
     ),
 }
