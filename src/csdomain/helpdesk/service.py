@@ -676,12 +676,38 @@ class HelpDesk:
             lambda: self._find_or_create_customer(contact, key, customer_name, locale)
         )
 
+        return self._opened(
+            lambda: customer,
+            channel=key,
+            subject=subject,
+            description=description,
+            kind=kind,
+            priority=priority,
+            tags=tags,
+            group_id=group_id,
+        )
+
+    def _opened(
+        self,
+        customer_of: Callable[[], Customer],
+        *,
+        channel: str,
+        subject: str,
+        description: str | None,
+        kind: TicketKind,
+        priority: Priority,
+        tags: Tags,
+        group_id: str | None,
+    ) -> Stored[Ticket]:
+        """Open, triage, route and settle a ticket of ``customer_of()`` in one unit of work."""
+
         def work() -> Stored[Ticket]:
+            customer = customer_of()
             at = self._now()
             ticket = Ticket.open(
                 id=self._ids.new("tkt"),
                 customer_id=customer.id,
-                channel=key,
+                channel=channel,
                 subject=subject,
                 description=description,
                 at=at,
@@ -714,24 +740,16 @@ class HelpDesk:
         if group_id is not None:
             self._setup.group(group_id)
 
-        def work() -> Stored[Ticket]:
-            customer = self._store.customers.get(customer_id).value
-            at = self._now()
-            ticket = Ticket.open(
-                id=self._ids.new("tkt"),
-                customer_id=customer.id,
-                channel=key,
-                subject=subject,
-                description=description,
-                at=at,
-                kind=kind,
-                priority=priority,
-                tags=tags,
-            )
-            ticket = self._route(ticket, customer, at, group_id=group_id)
-            return self._commit(None, ticket, at, customer=customer, known_customer=True)
-
-        return self._retrying(work)
+        return self._opened(
+            lambda: self._store.customers.get(customer_id).value,
+            channel=key,
+            subject=subject,
+            description=description,
+            kind=kind,
+            priority=priority,
+            tags=tags,
+            group_id=group_id,
+        )
 
     def update_customer(
         self, customer_id: str, change: Callable[[Customer], Customer]
