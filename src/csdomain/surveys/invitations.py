@@ -338,26 +338,22 @@ class Invitation(Checked):
         ticket_id: str | None = None,
         task_id: str | None = None,
     ) -> Invitation:
-        """An invitation not to send (throttled, no consented channel), kept for the record."""
-        at = to_utc(at)
-        return cls(
+        """An invitation not to send (throttled, no consented channel), kept for the record:
+        created and suppressed at once, expiring at ``send_at``."""
+        created = cls.create(
             id=id,
             policy=policy,
             template=template,
             template_version=template_version,
             kind=kind,
             customer_id=customer_id,
+            at=at,
+            send_at=send_at,
+            expiry=timedelta(0),
             ticket_id=ticket_id,
             task_id=task_id,
-            state=InvitationState.SUPPRESSED,
-            created_at=at,
-            send_at=send_at,
-            expires_at=send_at,
-            timeline=(
-                InvitationEvent(InvitationEventKind.CREATED, at),
-                InvitationEvent(InvitationEventKind.SUPPRESSED, at, reason=reason),
-            ),
         )
+        return created.suppress(at=at, reason=reason)
 
     # -- steps -------------------------------------------------------------------------
 
