@@ -139,7 +139,7 @@ def summaries_of(partition: int, size: int, customers: int) -> list[TicketSummar
             if "first_response_us" in fields:
                 solve_us = max(solve_us, fields["first_response_us"])
             solved = opened + timedelta(microseconds=solve_us)
-            fields["first_resolved_at"] = solved
+            fields["solved_at"] = (solved,)
             fields["first_resolution_us"] = solve_us
             fields["first_resolution_business_us"] = solve_us * randrange(20, 101) // 100
             resolved_at, resolved_us = solved, solve_us
@@ -147,11 +147,11 @@ def summaries_of(partition: int, size: int, customers: int) -> list[TicketSummar
             if rand() < 0.12:
                 # Reopened, at times on the 7-day boundary exactly (counted as within).
                 after_us = WINDOW_US if rand() < 0.05 else randrange(14 * 86_400 * US)
-                fields["reopens"] = 1 + (rand() < 0.2)
-                fields["first_reopened_at"] = solved + timedelta(microseconds=after_us)
+                fields["reopened_at"] = (solved + timedelta(microseconds=after_us),)
                 if rand() < 0.7:
                     resolved_us = solve_us + after_us + randrange(1, 3 * 86_400 * US)
                     resolved_at = opened + timedelta(microseconds=resolved_us)
+                    fields["solved_at"] = (solved, resolved_at)
                 else:
                     resolved_at = None
             if resolved_at is not None:

@@ -14,7 +14,7 @@ import pickle
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
-from itertools import pairwise
+from itertools import pairwise, zip_longest
 from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -271,11 +271,18 @@ def test_quantiles_fold_large_batches_exactly() -> None:
 def test_backlog_counts_tickets_open_at_the_instant(
     items: list[TicketSummary], at: datetime
 ) -> None:
+    def resolved_then(s: TicketSummary) -> bool:
+        # Walk the moves in timeline order (solve, reopen, solve, ...): the last one by
+        # ``at`` decides.
+        moves = [m for pair in zip_longest(s.solved_at, s.reopened_at) for m in pair]
+        done = [i for i, m in enumerate(moves) if m is not None and m <= at]
+        return bool(done) and done[-1] % 2 == 0
+
     expected = sum(
         1
         for s in items
         if s.opened_at <= at
-        and not (s.resolved_at is not None and s.resolved_at <= at)
+        and not resolved_then(s)
         and not (s.closed_at is not None and s.closed_at <= at)
     )
     assert _fold(lambda: Backlog(at), items, True).result() == expected

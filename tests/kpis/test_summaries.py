@@ -9,6 +9,7 @@ from hypothesis import given
 
 from csdomain.calendars import BusinessCalendar
 from csdomain.errors import ValidationError
+from csdomain.kpis.accumulators import Backlog
 from csdomain.kpis.summaries import TicketSummary, summarize
 from csdomain.priorities import Priority
 from csdomain.serialization import make_converter
@@ -73,6 +74,8 @@ def test_summarize_reads_the_timeline_exactly() -> None:
     assert s.full_resolution_business_us == 10 * 3600 * US
     assert s.reopens == 1
     assert s.first_reopened_at == OPENED + timedelta(hours=20)
+    assert s.solved_at == (OPENED + timedelta(hours=3), OPENED + timedelta(hours=25))
+    assert s.reopened_at == (OPENED + timedelta(hours=20),)
     assert s.closed_at == OPENED + timedelta(hours=48)
     assert s.status is Status.CLOSED
     assert s.handle_us == (7 * 60 + 90) * US
@@ -118,6 +121,19 @@ def test_summarize_refuses_a_foreign_sla_status_and_bad_arguments() -> None:
         summarize(_ticket(), calendar="desk")  # type: ignore[arg-type]
 
 
+def test_the_backlog_follows_every_solve_and_reopen() -> None:
+    # Solved at +3 h, reopened at +20 h, solved again at +25 h, closed at +48 h.
+    s = summarize(_ticket())
+    counts = []
+    for hours in (0, 2, 3, 4, 19, 20, 21, 24, 25, 30, 48, 60):
+        backlog = Backlog(OPENED + timedelta(hours=hours))
+        backlog.add(s)
+        counts.append(backlog.result())
+    assert counts == [1, 1, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0]
+    resolved = [s.resolved_by(OPENED + timedelta(hours=h)) for h in (2, 3, 20, 25)]
+    assert resolved == [False, True, False, True]
+
+
 def test_a_merged_ticket_closes_without_resolution() -> None:
     t = Ticket.open(id="T-3", customer_id="C-1", channel="chat", subject="s", at=OPENED)
     t = t.merge_into("T-1", at=OPENED + timedelta(hours=1), actor=AGENT)
@@ -148,9 +164,18 @@ def _valid() -> dict[str, object]:
         ({"first_response_business_us": 6 * US}, "first_response_business_us"),
         ({"first_response_at": None}, "first_response_us"),
         ({"first_response_at": OPENED - timedelta(seconds=1)}, "first_response_at"),
-        ({"reopens": 1}, "reopens"),
+        ({"reopened_at": (OPENED + timedelta(hours=1),)}, "reopened_at"),
+        ({"solved_at": (OPENED + timedelta(hours=2), OPENED + timedelta(hours=1))}, "reopened_at"),
+        (
+            {
+                "status": Status.SOLVED,
+                "solved_at": (OPENED + timedelta(hours=1),),
+                "reopened_at": (OPENED + timedelta(hours=2),),
+            },
+            "status",
+        ),
         ({"status": Status.CLOSED}, "closed_at"),
-        ({"resolved_at": OPENED, "full_resolution_us": 0}, "first_resolved_at"),
+        ({"resolved_at": OPENED, "full_resolution_us": 0}, "resolved_at"),
         ({"sla": ((SlaMetric.RESOLUTION, True), (SlaMetric.RESOLUTION, False))}, "sla"),
         ({"sla": (("resolution", "yes"),)}, "sla[0]"),
         ({"opened_at": datetime(2026, 3, 2)}, "opened_at"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Final
@@ -91,6 +92,16 @@ def to_utc(value: datetime) -> datetime:
 def optional_utc(value: datetime | None) -> datetime | None:
     """attrs converter for optional instants: ``None`` stays, the rest as :func:`to_utc`."""
     return None if value is None else to_utc(value)
+
+
+def utc_tuple(value: Iterable[datetime]) -> tuple[datetime, ...]:
+    """attrs converter for a tuple of instants: each as :func:`to_utc`, lists to tuples;
+    anything else is left for the check."""
+    if type(value) is tuple and all(type(v) is datetime and v.tzinfo is UTC for v in value):
+        return value
+    if isinstance(value, (tuple, list)):
+        return tuple(to_utc(v) for v in value)
+    return value  # type: ignore[return-value]  # the check explains it
 
 
 @lru_cache(maxsize=1024)

@@ -29,6 +29,7 @@ from csdomain._kernel.time import (
     optional_utc,
     span_problem,
     to_utc,
+    utc_tuple,
     zone_problem,
 )
 from csdomain.errors import ValidationError
@@ -714,6 +715,13 @@ identity_when(to_utc, "type({v}) is {datetime} and {v}.tzinfo is {utc}", datetim
 identity_when(
     optional_utc,
     "{v} is None or (type({v}) is {datetime} and {v}.tzinfo is {utc})",
+    datetime=datetime,
+    utc=UTC,
+)
+identity_when(
+    utc_tuple,
+    "type({v}) is {tuple} and all(type(i) is {datetime} and i.tzinfo is {utc} for i in {v})",
+    tuple=tuple,
     datetime=datetime,
     utc=UTC,
 )

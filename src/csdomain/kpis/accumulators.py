@@ -693,8 +693,8 @@ class FirstContactResolution:
                         pending += 1
                         continue
                 n += 1
-                reopened = s.first_reopened_at
-                if reopened is None or reopened > s.first_resolved_at + window:  # type: ignore[operator]
+                reopened = s.reopened_at
+                if not reopened or reopened[0] > s.solved_at[0] + window:
                     successes += 1
             self.successes += successes
         else:
@@ -713,12 +713,8 @@ class FirstContactResolution:
                         end = kept = -1
                     else:
                         n += 1
-                        reopened = s.first_reopened_at
-                        kept = (
-                            1
-                            if reopened is None or reopened > s.first_resolved_at + window  # type: ignore[operator]
-                            else 0
-                        )
+                        reopened = s.reopened_at
+                        kept = 1 if not reopened or reopened[0] > s.solved_at[0] + window else 0
                 listed = tickets_by.get(customer)
                 if listed is None:
                     tickets_by[customer] = [opened, end, kept]
@@ -911,9 +907,9 @@ class ReopenRate(_Ratio):
     def _fold(self, batch: Iterable[TicketSummary]) -> None:
         successes = n = 0
         for s in batch:
-            if s.first_resolved_at is not None:
+            if s.solved_at:
                 n += 1
-                if s.reopens:
+                if s.reopened_at:
                     successes += 1
         self.successes += successes
         self.n += n
@@ -979,10 +975,11 @@ class SlaCompliance(_Ratio):
 
 
 class Backlog:
-    """Tickets open at ``at``: opened at or before it and neither resolved nor closed by
-    then, as the summaries' final state says (a ticket reopened and solved again
-    counts by its last solve). With ``at`` None: tickets unresolved in their final
-    state (the backlog as of the export)."""
+    """Tickets open at ``at``: opened at or before it, not closed by then, and not
+    resolved then (solved and not reopened since, as the summary's ``solved_at`` and
+    ``reopened_at`` say: a ticket solved, reopened and solved again is open between
+    the reopen and the second solve only). With ``at`` None: tickets unresolved in
+    their final state (the backlog as of the export)."""
 
     __slots__ = ("at", "n")
 
@@ -1016,9 +1013,9 @@ class Backlog:
                     n += 1
         else:
             for s in batch:
-                if s.opened_at <= at:
-                    resolved, closed = s.resolved_at, s.closed_at
-                    if (resolved is None or resolved > at) and (closed is None or closed > at):
+                if s.opened_at <= at and (s.closed_at is None or s.closed_at > at):
+                    solved = s.solved_at
+                    if not solved or solved[0] > at or (s.reopened_at and not s.resolved_by(at)):
                         n += 1
         self.n += n
 

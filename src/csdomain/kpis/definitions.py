@@ -348,8 +348,8 @@ STANDARD_KPIS: Final[tuple[KpiDefinition, ...]] = (
         name="backlog",
         measure=Measure.BACKLOG,
         statistic=Statistic.COUNT,
-        description="Tickets opened by as_of and neither resolved nor closed by then (without "
-        "as_of: unresolved in their final state).",
+        description="Tickets opened by as_of, not closed by then and not resolved then (solved "
+        "and not reopened since); without as_of: unresolved in their final state.",
     ),
     *(
         KpiDefinition(

@@ -13,6 +13,7 @@ business time also when no calendar was given.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Final
@@ -20,13 +21,14 @@ from typing import Final
 import attrs
 
 from csdomain._kernel.documents import declare_document
-from csdomain._kernel.time import delta_us, optional_utc, to_utc
+from csdomain._kernel.time import delta_us, optional_utc, to_utc, utc_tuple
 from csdomain._kernel.validation import (
     Check,
     Checked,
     boolean,
     checked,
     describe,
+    each,
     identity_when,
     instant,
     integer,
@@ -67,6 +69,7 @@ _MICROSECONDS: Final = "a duration in integer microseconds, zero or more"
 
 _micros = optional(integer(minimum=0))
 _when = optional(instant)
+_instants = each(instant, tuple)
 _outcome_metrics = frozenset(SlaMetric)
 
 
@@ -124,11 +127,14 @@ class TicketSummary(Checked):
 
     * ``first_response_at``: the first public reply by an agent (internal notes,
       bot and system messages such as automatic acknowledgements do not count).
-    * ``first_resolved_at``: the first move to solved; ``resolved_at``: the last
-      solve, when the ticket is solved or closed now (None while a reopened
-      ticket is unresolved, or for a ticket closed by a merge without a solve).
-    * ``reopens``: moves out of solved other than closing; ``first_reopened_at``
-      the first of them.
+    * ``solved_at``: every move to solved, in order, and ``reopened_at`` every
+      move out of solved other than closing (a reopen), in order: they alternate,
+      solve first, so the ticket is resolved at an instant exactly when more solves
+      than reopens happened by then (:meth:`resolved_by`). ``first_resolved_at``,
+      ``reopens`` and ``first_reopened_at`` are read from them.
+    * ``resolved_at``: the last solve, when the ticket is solved or closed now
+      (None while a reopened ticket is unresolved, or for a ticket closed by a
+      merge without a solve).
     * ``*_us``: calendar durations from ``opened_at`` to the matching instant, and
       ``*_business_us`` the open time of the desk calendar between the same
       instants, in integer microseconds.
@@ -154,8 +160,8 @@ class TicketSummary(Checked):
     )
     first_response_us: int | None = attrs.field(default=None, metadata=checked(_micros))
     first_response_business_us: int | None = attrs.field(default=None, metadata=checked(_micros))
-    first_resolved_at: datetime | None = attrs.field(
-        default=None, converter=optional_utc, metadata=checked(_when)
+    solved_at: tuple[datetime, ...] = attrs.field(
+        default=(), converter=utc_tuple, metadata=checked(_instants)
     )
     first_resolution_us: int | None = attrs.field(default=None, metadata=checked(_micros))
     first_resolution_business_us: int | None = attrs.field(default=None, metadata=checked(_micros))
@@ -164,9 +170,8 @@ class TicketSummary(Checked):
     )
     full_resolution_us: int | None = attrs.field(default=None, metadata=checked(_micros))
     full_resolution_business_us: int | None = attrs.field(default=None, metadata=checked(_micros))
-    reopens: int = attrs.field(default=0, metadata=checked(integer(minimum=0)))
-    first_reopened_at: datetime | None = attrs.field(
-        default=None, converter=optional_utc, metadata=checked(_when)
+    reopened_at: tuple[datetime, ...] = attrs.field(
+        default=(), converter=utc_tuple, metadata=checked(_instants)
     )
     closed_at: datetime | None = attrs.field(
         default=None, converter=optional_utc, metadata=checked(_when)
@@ -185,9 +190,10 @@ class TicketSummary(Checked):
         # Straight-line test of the consistent case (every summary built runs it); the
         # loop below only names the problems.
         opened = self.opened_at
+        solved, reopened = self.solved_at, self.reopened_at
         response, resolution, resolved = (
             self.first_response_at,
-            self.first_resolved_at,
+            solved[0] if solved else None,
             self.resolved_at,
         )
         if (
@@ -212,11 +218,10 @@ class TicketSummary(Checked):
                 self.full_resolution_business_us is None
                 or self.full_resolution_business_us <= self.full_resolution_us  # type: ignore[operator]
             )
-            and (self.reopens == 0) is (self.first_reopened_at is None)
-            and (self.first_reopened_at is None or self.first_reopened_at >= opened)
-            and (resolution is not None or (resolved is None and self.first_reopened_at is None))
-            and (resolved is None or resolution is None or resolved >= resolution)
+            and ((not reopened and len(solved) < 2) or _alternate(solved, reopened))
+            and (resolved is None or (bool(solved) and resolved == solved[-1]))
             and (resolved is None or self.status is _SOLVED or self.status is _CLOSED)
+            and (self.status is not _SOLVED or len(solved) > len(reopened))
             and (self.closed_at is None) is (self.status is not _CLOSED)
             and (self.closed_at is None or self.closed_at >= opened)
             and (len(self.sla) < 2 or len({m for m, _ in self.sla}) == len(self.sla))
@@ -244,22 +249,20 @@ class TicketSummary(Checked):
                 yield us_name, f"must be {expected} ({at_name} - opened_at), got {calendar_us!r}"
             if business_us is not None and business_us > expected:
                 yield business_name, f"open time {business_us} exceeds the calendar time {expected}"
-        for name in ("first_reopened_at", "closed_at"):
-            at = getattr(self, name)
-            if at is not None and at < opened:
-                yield name, f"{at.isoformat()} is before opened_at {opened.isoformat()}"
-        if (self.reopens == 0) != (self.first_reopened_at is None):
-            yield "reopens", "a reopen count above zero goes with first_reopened_at, and only then"
-        if self.first_resolved_at is None and (
-            self.resolved_at is not None or self.first_reopened_at is not None
-        ):
-            yield "first_resolved_at", "required once resolved or reopened"
-        if (
-            self.resolved_at is not None
-            and self.first_resolved_at is not None
-            and self.resolved_at < self.first_resolved_at
-        ):
-            yield "resolved_at", "the last solve is before the first"
+        closed = self.closed_at
+        if closed is not None and closed < opened:
+            yield "closed_at", f"{closed.isoformat()} is before opened_at {opened.isoformat()}"
+        solved, reopened = self.solved_at, self.reopened_at
+        if not _alternate(solved, reopened):
+            yield (
+                "reopened_at",
+                f"{len(solved)} solves and {len(reopened)} reopens do not alternate: expected "
+                "solved_at[0] <= reopened_at[0] <= solved_at[1] <= ..., a solve first",
+            )
+        if self.resolved_at is not None and (not solved or self.resolved_at != solved[-1]):
+            yield "resolved_at", "must be the last of solved_at"
+        if self.status is _SOLVED and len(solved) <= len(reopened):
+            yield "status", "solved, but the last solve was reopened (or there is none)"
         if self.resolved_at is not None and self.status not in (_SOLVED, _CLOSED):
             yield "resolved_at", f"set, but the status is {self.status.value}"
         if (self.closed_at is None) == (self.status is _CLOSED):
@@ -271,6 +274,41 @@ class TicketSummary(Checked):
     def resolved(self) -> bool:
         """True when the ticket is solved or closed after a solve now."""
         return self.resolved_at is not None
+
+    @property
+    def first_resolved_at(self) -> datetime | None:
+        """The first move to solved, or None."""
+        return self.solved_at[0] if self.solved_at else None
+
+    @property
+    def reopens(self) -> int:
+        """How many times the ticket was reopened."""
+        return len(self.reopened_at)
+
+    @property
+    def first_reopened_at(self) -> datetime | None:
+        """The first reopen, or None."""
+        return self.reopened_at[0] if self.reopened_at else None
+
+    def resolved_by(self, at: datetime) -> bool:
+        """True when the ticket was solved and not reopened since at ``at`` (ignoring a
+        close: see ``closed_at``)."""
+        return bisect_right(self.solved_at, at) > bisect_right(self.reopened_at, at)
+
+
+def _alternate(solved: tuple[datetime, ...], reopened: tuple[datetime, ...]) -> bool:
+    """True when solves and reopens alternate in time, a solve first."""
+    if not len(reopened) <= len(solved) <= len(reopened) + 1:
+        return False
+    previous = None
+    for i, solve in enumerate(solved):
+        if previous is not None and solve < previous:
+            return False
+        if i < len(reopened):
+            if reopened[i] < solve:
+                return False
+            previous = reopened[i]
+    return True
 
 
 _SPANS: Final = (
@@ -314,8 +352,10 @@ def summarize(
             "calendar",
             f"expected a BusinessCalendar, a CalendarUnion or None, got {describe(calendar)}",
         )
-    first_response = first_solve = last_solve = first_reopen = closed = None
-    reopens = contacts = replies = 0
+    first_response = last_solve = closed = None
+    solves: list[datetime] = []
+    reopens: list[datetime] = []
+    contacts = replies = 0
     handle: timedelta | None = None
     for event in ticket.timeline:
         kind = type(event)
@@ -336,16 +376,14 @@ def summarize(
             assert isinstance(event, StatusChanged)
             if event.new is _SOLVED:
                 last_solve = event.at
-                if first_solve is None:
-                    first_solve = event.at
+                solves.append(event.at)
             elif event.new is _CLOSED:
                 closed = event.at
             elif event.old is _SOLVED:
-                reopens += 1
-                if first_reopen is None:
-                    first_reopen = event.at
+                reopens.append(event.at)
     opened = ticket.created_at
     resolved = last_solve if ticket.status in (_SOLVED, _CLOSED) else None
+    first_solve = solves[0] if solves else None
 
     def calendar_us(end: datetime | None) -> int | None:
         return None if end is None else delta_us(end - opened)
@@ -375,14 +413,13 @@ def summarize(
         first_response_at=first_response,
         first_response_us=calendar_us(first_response),
         first_response_business_us=business_us(first_response),
-        first_resolved_at=first_solve,
+        solved_at=tuple(solves),
         first_resolution_us=calendar_us(first_solve),
         first_resolution_business_us=business_us(first_solve),
         resolved_at=resolved,
         full_resolution_us=calendar_us(resolved),
         full_resolution_business_us=business_us(resolved),
-        reopens=reopens,
-        first_reopened_at=first_reopen,
+        reopened_at=tuple(reopens),
         closed_at=closed,
         handle_us=None if handle is None else delta_us(handle),
         sla=outcomes,

@@ -82,19 +82,23 @@ def _summaries(
 
     response = draw(st.none() | offsets)
     first_solve = draw(st.none() | offsets)
-    reopens = 0
-    first_reopen = last_solve = closed = None
+    solves: list[int] = []
+    reopens: list[int] = []
+    last_solve = closed = None
     if first_solve is None:
         merged = draw(st.booleans())
         status = Status.CLOSED if merged else draw(st.sampled_from(_UNRESOLVED))
         if merged:
             closed = draw(offsets)
     else:
-        last_solve = first_solve
-        if draw(st.booleans()):
-            reopens = draw(st.integers(1, 3))
-            first_reopen = first_solve + draw(offsets)
-            last_solve = draw(st.none() | st.integers(first_reopen, first_reopen + 40 * _DAY_US))
+        # Solves and reopens alternate, a solve first; the last move is either.
+        solves.append(first_solve)
+        for _ in range(draw(st.integers(0, 3))):
+            reopens.append(solves[-1] + draw(offsets))
+            if draw(st.booleans()):
+                break  # reopened and not solved again
+            solves.append(reopens[-1] + draw(offsets))
+        last_solve = solves[-1] if len(solves) > len(reopens) else None
         if last_solve is None:
             status = draw(st.sampled_from(_UNRESOLVED[1:]))
         elif draw(st.booleans()):
@@ -120,14 +124,13 @@ def _summaries(
         first_response_at=at(response),
         first_response_us=response,
         first_response_business_us=business(response),
-        first_resolved_at=at(first_solve),
+        solved_at=tuple(opened + timedelta(microseconds=us) for us in solves),
         first_resolution_us=first_solve,
         first_resolution_business_us=business(first_solve),
         resolved_at=at(last_solve),
         full_resolution_us=last_solve,
         full_resolution_business_us=business(last_solve),
-        reopens=reopens,
-        first_reopened_at=at(first_reopen),
+        reopened_at=tuple(opened + timedelta(microseconds=us) for us in reopens),
         closed_at=at(closed),
         handle_us=draw(st.none() | st.integers(0, 4 * 3_600_000_000)),
         sla=sla,
