@@ -62,7 +62,7 @@ from csdomain.storage.erasure import Erasure, erase_customer
 from csdomain.storage.legacy import move_legacy
 from csdomain.storage.outbox import FailedMessage, Outbox, OutboxMessage
 from csdomain.storage.paging import MAX_PAGE, Page
-from csdomain.storage.repository import DocumentRepository, Stored
+from csdomain.storage.repository import ColumnRow, DocumentRepository, Stored
 from csdomain.storage.tickets import TicketRepository
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "Backend",
     "Collection",
     "Column",
+    "ColumnRow",
     "ColumnType",
     "ConfigurationRepository",
     "CustomerRepository",

@@ -48,12 +48,14 @@ __all__ = [
     "ColumnValues",
     "NewRow",
     "OutboxRow",
+    "ProjectingBackend",
     "Query",
     "Row",
     "Select",
     "StorageError",
     "check_key",
     "check_lease",
+    "check_projection",
     "chunks",
 ]
 
@@ -156,6 +158,10 @@ class Backend(Protocol):
     Errors name records as the collection's :attr:`Collection.what` does:
     ``ConflictError(what, key, expected_version, stored_version)`` and
     ``NotFoundError(what, key)``.
+
+    An adapter may also implement :meth:`ProjectingBackend.select_columns`
+    (pages of stored column values, without documents); the repositories use it
+    when it is there and do without it when it is not.
     """
 
     tenant: str
@@ -308,6 +314,29 @@ class Backend(Protocol):
         """Release connections."""
 
 
+class ProjectingBackend(Backend, Protocol):
+    """A :class:`Backend` that also reads pages as stored column values (optional).
+
+    :meth:`DocumentRepository.select_columns
+    <csdomain.storage.repository.DocumentRepository.select_columns>` calls
+    :meth:`select_columns` when the backend has it; on a backend without it, the
+    repository selects the documents, decodes them and computes their column
+    values from the collection's ``columns_of``, which gives the same page as
+    long as every stored column is what the document gives (a lease, which sets
+    its order column without touching the document, is the exception).
+    """
+
+    def select_columns(
+        self, collection: str, query: Select, columns: tuple[str, ...]
+    ) -> list[tuple[Any, str, int, tuple[Any, ...]]]:
+        """The rows of one page, as :meth:`~Backend.select` chooses and orders them, as
+        ``(order value, key, version, values)``: ``values`` holds the stored value of
+        each of ``columns`` in order, of the column's :class:`ColumnType` (microseconds
+        for an instant, a bool for a boolean, None for NULL). ``columns`` are
+        single-valued columns of the collection (``StorageError`` otherwise); the
+        documents are not read."""
+
+
 # -- keys and stores ------------------------------------------------------------
 
 
@@ -393,6 +422,23 @@ def check_lease(collection: str, query: Select, until: object, column: Column | 
                 f"expected a 64-bit integer ({_LEASABLE[column.type]}), got {value!r}",
             )
     return query.limit > 0
+
+
+def check_projection(
+    collection: str, columns: object, declared: Mapping[str, Any]
+) -> tuple[str, ...]:
+    """``columns`` if it is a tuple of single-valued column names of ``declared`` (column
+    name -> its declaration, with a ``multiple`` attribute): what
+    :meth:`ProjectingBackend.select_columns` reads; ``StorageError`` else."""
+    if not isinstance(columns, tuple) or not all(
+        type(name) is str and name in declared and not declared[name].multiple for name in columns
+    ):
+        single = [name for name, column in declared.items() if not column.multiple]
+        raise StorageError(
+            f"collection {collection!r} cannot select the columns {columns!r}: expected a "
+            f"tuple of its single-valued columns: {single}"
+        )
+    return columns
 
 
 _LEASABLE: Final = {

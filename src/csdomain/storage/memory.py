@@ -44,6 +44,7 @@ from csdomain.storage.backend import (
     Select,
     StorageError,
     check_lease,
+    check_projection,
 )
 
 __all__ = ["MemoryBackend", "MemoryDatabase", "open_backend"]
@@ -574,9 +575,31 @@ class MemoryBackend:
 
     def select(self, collection: str, query: Select) -> list[tuple[Any, Row]]:
         """The rows of one page (see :class:`~csdomain.storage.backend.Select`)."""
+        page = self._page(collection, query, None)
+        return [(value, Row((key, version, record.text))) for value, key, version, record in page]
+
+    def select_columns(
+        self, collection: str, query: Select, columns: tuple[str, ...]
+    ) -> list[tuple[Any, str, int, tuple[Any, ...]]]:
+        """The rows of one page as stored column values (see
+        :meth:`~csdomain.storage.backend.ProjectingBackend.select_columns`)."""
+        page = self._page(collection, query, columns)
+        # A record stored before a column was declared holds no value for it (None).
+        return [
+            (value, key, version, tuple(map(record.columns.get, columns)))
+            for value, key, version, record in page
+        ]
+
+    def _page(
+        self, collection: str, query: Select, columns: tuple[str, ...] | None
+    ) -> list[tuple[Any, str, int, _Record]]:
+        """The page's ``(order value, key, version, record)``; ``columns``, when given,
+        are checked as what the caller will read of each record."""
         self._check_open()
         with self._db.lock:
             table = self._table(collection)
+            if columns is not None:
+                check_projection(collection, columns, table.columns)
             matches = self._matcher(table, query.where)
             column = self._order_column(table, query.order)
             after = query.after
@@ -606,7 +629,7 @@ class MemoryBackend:
             position = None if after is None else (after[0], after[1])
             part = table.parts.get(self.tenant)
             rows = {} if part is None else part.rows
-            found: list[tuple[Any, str, int, str]] = []
+            found: list[tuple[Any, str, int, _Record]] = []
             for key, record in rows.items():
                 if not matches(record):
                     continue
@@ -618,13 +641,11 @@ class MemoryBackend:
                     or (position is not None and (value, key) <= position)
                 ):
                     continue
-                found.append((value, key, record.version, record.text))
+                found.append((value, key, record.version, record))
         # (order value, key) pairs are unique, so the tuples never compare further.
         if query.limit < len(found):
-            page = heapq.nsmallest(max(query.limit, 0), found)
-        else:
-            page = sorted(found)
-        return [(value, Row((key, version, text))) for value, key, version, text in page]
+            return heapq.nsmallest(max(query.limit, 0), found)
+        return sorted(found)
 
     def lease(self, collection: str, query: Select, until: int) -> list[Row]:
         """Take the lowest due rows, set their order column to ``until`` and bump their

@@ -20,7 +20,15 @@ import attrs
 from csdomain.errors import ValidationError
 from csdomain.storage.backend import Row
 
-__all__ = ["MAX_PAGE", "Page", "check_limit", "decode_cursor", "encode_cursor", "page_of"]
+__all__ = [
+    "MAX_PAGE",
+    "Page",
+    "check_limit",
+    "decode_cursor",
+    "encode_cursor",
+    "next_cursor",
+    "page_of",
+]
 
 T = TypeVar("T")
 
@@ -96,8 +104,23 @@ def page_of(
 ) -> Page[T]:
     """The page of the first ``limit`` of ``rows`` (one more was asked for, to know
     whether another page follows)."""
-    more = len(rows) > limit
-    rows = rows[:limit]
-    items = tuple(read(row) for _, row in rows)
-    cursor = encode_cursor(query, rows[-1][0], rows[-1][1].key) if more and rows else None
-    return Page(items, cursor)
+    items = tuple(read(row) for _, row in rows[:limit])
+    return Page(items, next_cursor(query, rows, limit, _row_key))
+
+
+def next_cursor(
+    query: Sequence[Any], rows: Sequence[Any], limit: int, key: Callable[[Any], str]
+) -> str | None:
+    """The cursor after the first ``limit`` of ``rows`` when more follow, else None.
+
+    Each row starts with its order value; ``key(row)`` is its key. One row more than
+    ``limit`` is asked for, to know whether another page follows.
+    """
+    if len(rows) <= limit or limit < 1:
+        return None
+    last = rows[limit - 1]
+    return encode_cursor(query, last[0], key(last))
+
+
+def _row_key(row: tuple[Any, Row]) -> str:
+    return row[1].key

@@ -149,6 +149,7 @@ from csdomain.storage.backend import (
     _store_for,
     check_key,
     check_lease,
+    check_projection,
 )
 
 try:
@@ -1005,10 +1006,12 @@ class _Layout:
         order: str,
         bounds: tuple[bool, bool, bool],
         count: bool = False,
+        columns: tuple[str, ...] | None = None,
     ) -> bytes:
         """The statement of a query shape: which filters (with values, with NULL), the
-        order, which of low, high and after are given; or the count of the rows."""
-        shape = (where, order, bounds, count)
+        order, which of low, high and after are given, and the columns read instead of
+        the document (if any); or the count of the rows."""
+        shape = (where, order, bounds, count, columns)
         found = self._selects.get(shape)
         if found is not None:
             return found
@@ -1033,10 +1036,17 @@ class _Layout:
                     if order == "key"
                     else sql.SQL("({}, m.key) > (%s, %s)").format(by)
                 )
-            columns = sql.SQL("m.key") if order == "key" else sql.SQL("{}, m.key").format(by)
+            position = sql.SQL("m.key") if order == "key" else sql.SQL("{}, m.key").format(by)
+            payload = (
+                sql.SQL(", m.document::text")
+                if columns is None
+                else sql.SQL("").join(
+                    sql.SQL(", {}").format(sql.Identifier("m", c)) for c in columns
+                )
+            )
             statement = sql.SQL(
-                "SELECT {}, m.version, m.document::text FROM {} AS m WHERE {} ORDER BY {} LIMIT %s"
-            ).format(columns, table, sql.SQL(" AND ").join(conditions), columns)
+                "SELECT {}, m.version{} FROM {} AS m WHERE {} ORDER BY {} LIMIT %s"
+            ).format(position, payload, table, sql.SQL(" AND ").join(conditions), position)
         rendered = _q(statement)
         self._selects[shape] = rendered
         return rendered
@@ -2019,7 +2029,28 @@ class PostgresBackend:
 
     def select(self, collection: str, query: Select) -> list[tuple[Any, Row]]:
         """The rows of one page (see :class:`~csdomain.storage.backend.Select`)."""
+        rows = self._page(collection, query, None)
+        if query.order == "key":
+            return [(row[0], Row(row)) for row in rows]
+        return [(row[0], Row(row[1:])) for row in rows]
+
+    def select_columns(
+        self, collection: str, query: Select, columns: tuple[str, ...]
+    ) -> list[tuple[Any, str, int, tuple[Any, ...]]]:
+        """The rows of one page as stored column values (see
+        :meth:`~csdomain.storage.backend.ProjectingBackend.select_columns`): the
+        statement of :meth:`select`, reading the columns instead of the document."""
+        rows = self._page(collection, query, columns)
+        # Ordered by key, a row is (key, version, values...): its key is the order value.
+        at = 1 if query.order == "key" else 2  # the version's index
+        return [(row[0], row[at - 1], row[at], row[at + 1 :]) for row in rows]
+
+    def _page(self, collection: str, query: Select, columns: tuple[str, ...] | None) -> list[Any]:
+        """The rows of one page: ``([order value,] key, version, document)``, or the
+        values of ``columns`` instead of the document when given."""
         layout = self._layout(collection)
+        if columns is not None:
+            check_projection(collection, columns, layout.specs)
         order = query.order
         spec = layout.order_spec(order)
         kind = ColumnType.TEXT if spec is None else spec.type
@@ -2062,16 +2093,16 @@ class PostgresBackend:
             return []
         shape, params = found
         statement = layout.select_sql(
-            shape, order, (query.low is not None, query.high is not None, position is not None)
+            shape,
+            order,
+            (query.low is not None, query.high is not None, position is not None),
+            columns=columns,
         )
         params = [self.tenant, *params, *bounds]
         if position is not None:
             params += [position[1]] if spec is None else list(position)
         params.append(limit)
-        rows = self._rows(f"list {collection}", statement, params)
-        if spec is None:
-            return [(row[0], Row(row)) for row in rows]
-        return [(row[0], Row(row[1:])) for row in rows]
+        return self._rows(f"list {collection}", statement, params)
 
     def lease(self, collection: str, query: Select, until: int) -> list[Row]:
         """Take the lowest due rows, set their order column to ``until`` and bump their

@@ -29,14 +29,15 @@ aggregate a later feature or an application declares, with no adapter change::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from operator import itemgetter
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
 from csdomain._kernel.collections import Collection, ColumnType
-from csdomain._kernel.time import ensure_aware, to_epoch_us
+from csdomain._kernel.time import ensure_aware, from_epoch_us, to_epoch_us
 from csdomain.errors import (
     CorruptRecordError,
     SchemaError,
@@ -46,9 +47,16 @@ from csdomain.errors import (
 from csdomain.serialization import from_json, to_json
 from csdomain.storage._context import Context, column_value, columns_for
 from csdomain.storage.backend import Row, Select, check_key
-from csdomain.storage.paging import MAX_PAGE, Page, check_limit, decode_cursor, page_of
+from csdomain.storage.paging import (
+    MAX_PAGE,
+    Page,
+    check_limit,
+    decode_cursor,
+    next_cursor,
+    page_of,
+)
 
-__all__ = ["DocumentRepository", "Stored", "check_version", "unreadable"]
+__all__ = ["ColumnRow", "DocumentRepository", "Stored", "check_version", "unreadable"]
 
 T = TypeVar("T")
 
@@ -62,6 +70,25 @@ class Stored(Generic[T]):
 
     value: T
     version: int
+
+
+class ColumnRow(NamedTuple):
+    """One stored record read as its indexed column values (no document decoded).
+
+    ``values`` maps each requested column to the value stored in it: ``str`` for
+    a text column, ``int`` for an integer, an aware ``datetime`` in UTC for an
+    instant, ``bool`` for a boolean, None for NULL. These are the values
+    ``columns_of`` gave when the record was written, as stored: an enum member
+    comes back as its value (``"open"``, not ``Status.OPEN``), an instant in
+    another zone as the same instant in UTC.
+    """
+
+    key: str
+    version: int
+    values: Mapping[str, Any]
+
+
+_new_row = tuple.__new__  # ColumnRow without its Python-level __new__: once per row
 
 
 def check_version(what: str, version: object) -> int:
@@ -294,7 +321,98 @@ class DocumentRepository(Generic[T]):
             query.name, filters, order, low, high, limit, cursor, unreadable=unreadable
         )
 
-    def _page(
+    def select_columns(
+        self,
+        where: Mapping[str, Any],
+        order: str,
+        *,
+        columns: Sequence[str],
+        low: object = None,
+        high: object = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[ColumnRow]:
+        """A page of the records :meth:`select` gives, read as stored column values.
+
+        ``where``, ``order``, ``low``, ``high``, ``limit`` and ``cursor`` are those
+        of :meth:`select`, and so are the records and their order, page by page: a
+        cursor of either method continues a walk of the other. Each record comes as
+        a :class:`ColumnRow` holding the values of ``columns`` (distinct
+        single-valued column names, at least one); its document is not read, so
+        none is decoded and no unreadable document stops the page.
+
+        On a backend without ``select_columns`` (see
+        :class:`~csdomain.storage.backend.ProjectingBackend`), the page's documents
+        are read and their values computed by the collection's ``columns_of``: the
+        same values, except in a column a lease set (the document gives the value of
+        its last save), and an unreadable document raises :class:`CorruptRecordError`.
+        """
+        filters = self._where(where)
+        query = self._collection.query_for(filters, order)
+        names, instants = self._projection(columns)
+        fingerprint, select, limit = self._query(
+            query.name, filters, order, low, high, limit, cursor
+        )
+        backend = self._context.backend
+        project = getattr(backend, "select_columns", None)
+        rows: list[tuple[Any, str, int, Any]]
+        if project is None:  # the documents; decoded for the page's rows only
+            found = backend.select(self._collection.name, select)
+            rows = [(value, row.key, row.version, row) for value, row in found]
+        else:
+            rows = project(self._collection.name, select, names)
+        items: list[ColumnRow] = []
+        for _, key, version, stored in rows[:limit]:
+            if project is None:
+                stored = self._stored_columns(stored, names)
+            values = dict(zip(names, stored, strict=True))
+            for name in instants:
+                us = values[name]
+                if us is not None:
+                    values[name] = from_epoch_us(us)
+            items.append(_new_row(ColumnRow, (key, version, values)))
+        return Page(tuple(items), next_cursor(fingerprint, rows, limit, itemgetter(1)))
+
+    def _projection(self, columns: object) -> tuple[tuple[str, ...], list[str]]:
+        """The column names ``columns`` asks for, and which of them are instants;
+        ``ValidationError`` for anything else."""
+        single = {c.name: c.type for c in self._collection.columns if not c.multiple}
+        problem = ""
+        names: tuple[Any, ...] = ()
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
+            problem = "expected a sequence of column names"
+        else:
+            names = tuple(columns)
+            wrong = [n for n in names if not isinstance(n, str) or n not in single]
+            if not names:
+                problem = "expected at least one column"
+            elif wrong:
+                multiple = [c.name for c in self._collection.columns if c.multiple]
+                problem = (
+                    f"{wrong[0]!r} holds several values per record"
+                    if wrong[0] in multiple
+                    else f"{wrong[0]!r} is not a column"
+                )
+            elif len(set(names)) < len(names):
+                problem = f"{next(n for n in names if names.count(n) > 1)!r} is asked for twice"
+        if problem:
+            raise ValidationError.single(
+                f"{self._what} query",
+                "columns",
+                f"{problem}, got {columns!r}; accepted: distinct names among the "
+                f"single-valued columns {sorted(single)}",
+            )
+        return names, [n for n in names if single[n] is ColumnType.INSTANT]
+
+    def _stored_columns(self, row: Row, names: tuple[str, ...]) -> tuple[Any, ...]:
+        """The values of ``names`` the stored document gives, as adapters store them."""
+        value = self._read(row).value
+        stored = columns_for(
+            self._collection, self._collection.columns_of(value), f"{self._what} store"
+        )
+        return tuple(stored[name] for name in names)
+
+    def _query(
         self,
         name: str,
         filters: dict[str, tuple[Any, ...]],
@@ -303,9 +421,9 @@ class DocumentRepository(Generic[T]):
         high: object,
         limit: int,
         cursor: str | None,
-        read: Callable[[Row], Any] | None = None,
-        unreadable: list[str] | None = None,
-    ) -> Page[Any]:
+    ) -> tuple[tuple[Any, ...], Select, int]:
+        """The cursor fingerprint of a page of query ``name``, the page's Select (one
+        row more than the page, to know whether another follows) and its size."""
         limit = check_limit(limit)
         low, high = self._bound(order, low, "low"), self._bound(order, high, "high")
         fingerprint = (
@@ -318,7 +436,21 @@ class DocumentRepository(Generic[T]):
             high,
         )
         after = decode_cursor(fingerprint, cursor) if cursor is not None else None
-        select = Select(filters, order, after, low, high, limit + 1)
+        return fingerprint, Select(filters, order, after, low, high, limit + 1), limit
+
+    def _page(
+        self,
+        name: str,
+        filters: dict[str, tuple[Any, ...]],
+        order: str,
+        low: object,
+        high: object,
+        limit: int,
+        cursor: str | None,
+        read: Callable[[Row], Any] | None = None,
+        unreadable: list[str] | None = None,
+    ) -> Page[Any]:
+        fingerprint, select, limit = self._query(name, filters, order, low, high, limit, cursor)
         rows = self._context.backend.select(self._collection.name, select)
         if unreadable is None:
             return page_of(fingerprint, rows, limit, read or self._read)

@@ -121,6 +121,7 @@ from csdomain.storage.backend import (
     Select,
     StorageError,
     check_lease,
+    check_projection,
     chunks,
 )
 
@@ -368,6 +369,11 @@ def _values(table: _Table, column: str, values: Any) -> list[Any]:
             f"got {sorted(distinct, key=repr)!r}"
         )
     return sorted(distinct, key=lambda v: (type(v).__name__, v))
+
+
+def _flag(value: int | None) -> bool | None:
+    """A boolean column's stored 0 or 1 (or NULL) as Python reads it."""
+    return None if value is None else bool(value)
 
 
 def _check_columns(table: _Table, columns: ColumnValues) -> None:
@@ -1520,7 +1526,45 @@ class SqliteBackend:
         several values on an indexed column reads each value's range in order and
         merges them (``UNION ALL``), so no page sorts more than a page per value.
         """
+        table, found = self._page(collection, query, None)
+        if query.order == "key":
+            return [(row[0], Row(row)) for row in found]
+        boolean = table.columns[query.order].type is ColumnType.BOOLEAN
+        return [(_flag(v) if boolean else v, Row((k, n, t))) for v, k, n, t in found]
+
+    def select_columns(
+        self, collection: str, query: Select, columns: tuple[str, ...]
+    ) -> list[tuple[Any, str, int, tuple[Any, ...]]]:
+        """The rows of one page as stored column values (see
+        :meth:`~csdomain.storage.backend.ProjectingBackend.select_columns`): the
+        statement of :meth:`select`, reading the columns instead of the document."""
+        table, found = self._page(collection, query, columns)
+        # Ordered by key, a row is (key, version, values...): its key is the order value.
+        at = 1 if query.order == "key" else 2  # the version's index
+        page = [(row[0], row[at - 1], row[at], row[at + 1 :]) for row in found]
+        kinds = table.columns
+        boolean = query.order != "key" and kinds[query.order].type is ColumnType.BOOLEAN
+        flags = {i for i, n in enumerate(columns) if kinds[n].type is ColumnType.BOOLEAN}
+        if not (boolean or flags):
+            return page
+        return [
+            (
+                _flag(v) if boolean else v,
+                k,
+                n,
+                tuple(_flag(x) if i in flags else x for i, x in enumerate(values)),
+            )
+            for v, k, n, values in page
+        ]
+
+    def _page(
+        self, collection: str, query: Select, columns: tuple[str, ...] | None
+    ) -> tuple[_Table, list[Any]]:
+        """The table and the rows of one page: ``([order value,] key, version, document)``,
+        or the values of ``columns`` instead of the document when given."""
         table = self._table(collection)
+        if columns is not None:
+            check_projection(collection, columns, table.columns)
         order = query.order
         if order != "key" and (order not in table.columns or table.columns[order].multiple):
             single = list(table.single)
@@ -1544,11 +1588,11 @@ class SqliteBackend:
                     f"expected {_KINDS[kind]} value or None, got {value!r}",
                 )
         if query.limit <= 0:
-            return []
+            return table, []
         indexed = [n for n in served if n in table.columns and not table.columns[n].multiple]
         arms = self._arms(table, query.where, indexed)
         if arms is None:
-            return []
+            return table, []
         column = f"r.{order}"
         common: list[tuple[str, list[Any]]] = []
         if order != "key":
@@ -1564,13 +1608,19 @@ class SqliteBackend:
             else:
                 common.append((f"({column}, r.key) > (?, ?)", [value, key]))
         selected = "r.key AS key" if order == "key" else f"{column} AS position, r.key AS key"
+        # Aliases v0, v1, ...: a column may be called "position" or "document".
+        payload = (
+            "r.document AS document"
+            if columns is None
+            else "".join(f", r.{name} AS v{i}" for i, name in enumerate(columns))[2:]
+        )
         ordering = "key" if order == "key" else "position, key"
         statements: list[str] = []
         params: list[Any] = []
         for arm in arms:
             tests = [("r.tenant = ?", [self.tenant]), *arm, *common]
             statements.append(
-                f"SELECT {selected}, r.version AS version, r.document AS document "
+                f"SELECT {selected}, r.version AS version{', ' if payload else ''}{payload} "
                 f"FROM {table.table} AS r WHERE {' AND '.join(t for t, _ in tests)} "
                 f"ORDER BY {ordering} LIMIT ?"
             )
@@ -1584,13 +1634,7 @@ class SqliteBackend:
                 + f" ORDER BY {ordering} LIMIT ?"
             )
             params.append(query.limit)
-        found = self._fetch(f"listing {table.what} records", sql, params)
-        if order == "key":
-            return [(row[0], Row(row)) for row in found]
-        boolean = table.columns[order].type is ColumnType.BOOLEAN
-        return [
-            (bool(v) if boolean and v is not None else v, Row((k, n, t))) for v, k, n, t in found
-        ]
+        return table, self._fetch(f"listing {table.what} records", sql, params)
 
     def _arms(
         self, table: _Table, where: Mapping[str, Any], indexed: Sequence[str]

@@ -42,13 +42,14 @@ import base64
 import json
 import pickle
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import given as examples_of
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
@@ -79,9 +80,13 @@ from csdomain.priorities import Priority
 from csdomain.privacy import REDACTED
 from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, Target
 from csdomain.storage import (
+    MAX_PAGE,
+    Backend,
     Collection,
     Column,
+    ColumnRow,
     ColumnType,
+    DocumentRepository,
     OutboxMessage,
     Page,
     Query,
@@ -1958,6 +1963,199 @@ class StoreContract:
         assert not any("138 0013" in t or "王芳" in t for t in _raw_texts(store))
         assert store.erase_customer("cus_1", reason="asked", at=T0 + timedelta(1)) == erasure
 
+    # -- column pages (select_columns) --------------------------------------------
+
+    def test_column_pages_are_the_pages_of_select_as_stored_values(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(_column_tasks())
+        tasks.save(attrs.evolve(_column_tasks()[0], rank=7), expected_version=1)  # version 2
+        shapes: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
+            ({}, "key", {}),
+            ({"owner": "li"}, "key", {}),
+            ({"owner": ("li", "wu")}, "key", {}),
+            ({"owner": (None, "wu")}, "key", {}),
+            ({"owner": "li", "done": True}, "key", {}),
+            ({"owner": ("li", "wu", "李"), "done": (True, False)}, "key", {}),
+            ({"tags": ("vip", "refund")}, "key", {}),  # a multiple column: each record once
+            ({"tags": "refund", "owner": "wu"}, "key", {}),
+            ({"rank": (2**63 - 1, -(2**63), None)}, "key", {}),
+            ({}, "due", {}),
+            ({}, "due", {"low": T0, "high": T0 + timedelta(hours=3)}),
+            ({}, "due", {"low": (T0 + timedelta(hours=1)).astimezone(_SHANGHAI)}),
+            ({}, "due", {"high": T0}),
+            ({"owner": ("li", "wu")}, "due", {"low": T0}),
+            ({"tags": "vip"}, "due", {}),
+            ({}, "rank", {"low": -1, "high": 2**63 - 1}),
+            ({}, "rank", {"high": 0}),
+        ]
+        for where, order, bounds in shapes:
+            expected = _select_keys(tasks, where, order, bounds)
+            for limit in (1, 2, 3, 100):
+                for names in (_SINGLE_COLUMNS, ("due",), ("done", "owner")):
+                    found = _same_pages(tasks, where, order, names, limit=limit, **bounds)
+                    assert found == expected, (where, order, bounds, limit, names)
+        assert _task_keys(lambda c: tasks.select({}, "due", cursor=c, high=T0)) == ["t5"]
+        rows = tasks.select_columns({"owner": "li"}, "key", columns=["rank", "due"]).items
+        assert rows[0] == ColumnRow("t1", 2, {"rank": 7, "due": T0 + timedelta(hours=3)})
+        shanghai_due = next(row for row in rows if row.key == "t4").values["due"]
+        assert shanghai_due == T0 + timedelta(hours=1) and shanghai_due.utcoffset() == timedelta(0)
+
+    def test_column_and_document_cursors_continue_each_others_walks(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(_column_tasks())
+        shapes: list[tuple[dict[str, Any], str, dict[str, Any]]] = [
+            ({"owner": ("li", "wu")}, "key", {}),
+            ({}, "due", {"low": T0 - timedelta(days=1)}),
+            ({"tags": "vip"}, "due", {}),
+        ]
+        for where, order, bounds in shapes:
+            expected = _select_keys(tasks, where, order, bounds)
+            for first_columns in (True, False):
+                keys: list[str] = []
+                cursor: str | None = None
+                columns = first_columns
+                while True:
+                    page: Page[Any]
+                    if columns:
+                        page = tasks.select_columns(
+                            where, order, columns=["owner"], limit=1, cursor=cursor, **bounds
+                        )
+                        keys += [row.key for row in page.items]
+                    else:
+                        page = tasks.select(where, order, limit=1, cursor=cursor, **bounds)
+                        keys += [stored.value.id for stored in page.items]
+                    if page.next_cursor is None:
+                        break
+                    cursor, columns = page.next_cursor, not columns
+                assert keys == expected, (where, order, first_columns)
+        # find's cursors are the select cursors of its query: they continue too.
+        found = tasks.find("by_owner", where={"owner": "li"}, limit=1)
+        rest = tasks.select_columns(
+            {"owner": "li"}, "key", columns=["owner"], cursor=found.next_cursor
+        )
+        assert [row.key for row in rest.items] == ["t4", "t7"]
+        # A column page's cursor is bound to its query as select's is.
+        due = tasks.select_columns({}, "due", columns=["due"], limit=1).next_cursor
+        with pytest.raises(ValidationError, match="cursor"):
+            tasks.select_columns({"owner": "li"}, "key", columns=["due"], cursor=due)
+        with pytest.raises(ValidationError, match="cursor"):
+            tasks.select({}, "due", low=T0, cursor=due)
+
+    def test_bad_column_page_input_is_refused_naming_what_is_accepted(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(_column_tasks())
+        before = _task_keys(lambda c: tasks.list(cursor=c)), tasks.get("t1")
+        refused: list[tuple[object, str]] = [
+            ([], "at least one column"),
+            ((), "at least one column"),
+            ("owner", "sequence of column names"),
+            (None, "sequence of column names"),
+            ({"owner": 1}, "sequence of column names"),
+            (["tags"], "'tags' holds several values"),
+            (["owner", "handles"], "'handles' holds several values"),
+            (["nope"], "'nope' is not a column"),
+            (["key"], "'key' is not a column"),
+            ([5], "5 is not a column"),
+            (["owner", "due", "owner"], "'owner' is asked for twice"),
+        ]
+        for columns, reason in refused:
+            with pytest.raises(ValidationError) as info:
+                tasks.select_columns({}, "key", columns=columns)  # type: ignore[arg-type]
+            error = info.value
+            assert error.subject == "contract task query" and error.paths == ("columns",)
+            message = str(error)
+            assert reason in message and repr(columns) in message, message
+            assert "['code', 'done', 'due', 'owner', 'rank']" in message, message
+        # What select refuses, select_columns refuses the same way.
+        calls: list[Callable[[], object]] = [
+            lambda: tasks.select_columns({"nope": 1}, "key", columns=["owner"]),
+            lambda: tasks.select_columns({"owner": 5}, "key", columns=["owner"]),
+            lambda: tasks.select_columns({"owner": ()}, "key", columns=["owner"]),
+            lambda: tasks.select_columns({}, "owner", columns=["owner"]),
+            lambda: tasks.select_columns({}, "due", columns=["owner"], low=datetime(2026, 3, 2)),
+            lambda: tasks.select_columns({}, "due", columns=["owner"], high="tomorrow"),
+            lambda: tasks.select_columns({}, "key", columns=["owner"], low="t1"),
+            lambda: tasks.select_columns({}, "key", columns=["owner"], limit=0),
+            lambda: tasks.select_columns({}, "key", columns=["owner"], limit=MAX_PAGE + 1),
+            lambda: tasks.select_columns({}, "key", columns=["owner"], cursor="forged"),
+            lambda: tasks.select_columns([], "key", columns=["owner"]),  # type: ignore[arg-type]
+        ]
+        for call in calls:
+            with pytest.raises(ValidationError):
+                call()
+        assert (_task_keys(lambda c: tasks.list(cursor=c)), tasks.get("t1")) == before
+
+    def test_column_pages_read_no_document(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add(ContractTask("t1", owner="li"))
+        self._write_raw(store, "contract_tasks", "t2", '{"no": "contract task"}')
+        with pytest.raises(CorruptRecordError):
+            tasks.select({}, "key")
+        if not hasattr(store.backend, "select_columns"):
+            # A backend without the method: the repository reads the documents.
+            with pytest.raises(CorruptRecordError):
+                tasks.select_columns({}, "key", columns=["owner"])
+            return
+        page = tasks.select_columns({}, "key", columns=["owner", "rank"])
+        assert page.items == (
+            ColumnRow("t1", 1, {"owner": "li", "rank": None}),
+            ColumnRow("t2", 1, {"owner": None, "rank": None}),
+        )
+
+    def test_column_pages_without_the_backend_method_are_the_same(self, store: Store) -> None:
+        tasks = store.collection(CONTRACT_TASKS)
+        tasks.add_many(_column_tasks())
+        plain = _without_columns(store)
+        for where, order, bounds in (
+            ({}, "key", {}),
+            ({"owner": ("li", None)}, "key", {}),
+            ({"tags": ("vip", "refund")}, "due", {"low": T0}),
+            ({}, "rank", {"high": 2**63 - 1}),
+        ):
+            for limit in (1, 3, 100):
+                expected = _column_walk(tasks, where, order, _SINGLE_COLUMNS, limit, bounds)
+                found = _column_walk(plain, where, order, _SINGLE_COLUMNS, limit, bounds)
+                assert found == expected, (where, order, bounds, limit)
+        # The backend's columns hold what a lease set; the documents, their last save.
+        tasks.lease("due", high=T0 + timedelta(hours=2), until=T0 + timedelta(days=1))
+        leased = tasks.select_columns({"owner": "wu"}, "key", columns=["due"]).items
+        documented = plain.select_columns({"owner": "wu"}, "key", columns=["due"]).items
+        assert [(r.key, r.version) for r in leased] == [(r.key, r.version) for r in documented]
+        if hasattr(store.backend, "select_columns"):
+            assert leased[0] == ColumnRow("t2", 2, {"due": T0 + timedelta(days=1)})
+        assert documented[0] == ColumnRow("t2", 2, {"due": T0 + timedelta(hours=1)})
+
+    def test_walking_column_pages_is_walking_select_pages_projected(self) -> None:
+        """Random records and random queries of every declared shape: the same walks."""
+        examples = iter(range(1_000_000))
+
+        @settings(
+            max_examples=20,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
+        @examples_of(
+            records=_COLUMN_RECORDS, queries=st.lists(_column_queries(), min_size=1, max_size=4)
+        )
+        def check(records: list[ContractTask], queries: list[_ColumnQuery]) -> None:
+            store = self.make_store(f"columns-{next(examples)}")  # an empty tenant per example
+            try:
+                tasks = store.collection(CONTRACT_TASKS)
+                tasks.add_many(records)
+                plain = _without_columns(store)
+                for where, order, bounds, limit, names in queries:
+                    expected = _select_keys(tasks, where, order, bounds, limit)
+                    assert (
+                        _same_pages(tasks, where, order, names, limit=limit, **bounds) == expected
+                    )
+                    assert _column_walk(plain, where, order, names, limit, bounds) == _column_walk(
+                        tasks, where, order, names, limit, bounds
+                    )
+            finally:
+                store.close()
+
+        check()
+
     # -- the memory adapter as an oracle ------------------------------------------
 
     def test_matches_the_memory_adapter(self) -> None:
@@ -1983,6 +2181,197 @@ class StoreContract:
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
             ),
         )
+
+
+# -- column pages -------------------------------------------------------------------
+
+_SHANGHAI = timezone(timedelta(hours=8))
+#: The single-valued columns of CONTRACT_TASKS: those a column page can read.
+_SINGLE_COLUMNS = ("owner", "code", "due", "rank", "done")
+
+
+def _column_tasks() -> list[ContractTask]:
+    """Records with every kind of column value, extremes and NULLs among them."""
+    return [
+        ContractTask(
+            "t1",
+            owner="li",
+            code="A-1",
+            tags={"vip", "refund"},
+            due=T0 + timedelta(hours=3),
+            rank=1,
+        ),
+        ContractTask(
+            "t2",
+            owner="wu",
+            code="B-2",
+            tags={"refund"},
+            due=T0 + timedelta(hours=1),
+            rank=2,
+            done=True,
+        ),
+        ContractTask("t3"),
+        ContractTask(
+            "t4",
+            owner="li",
+            tags={"vip"},
+            due=(T0 + timedelta(hours=1)).astimezone(_SHANGHAI),
+            rank=-5,
+            done=True,
+        ),
+        ContractTask("t5", owner="李", code="C-3", due=T0 - timedelta(days=400), rank=2**63 - 1),
+        ContractTask("t6", owner="wu", due=T0 + timedelta(hours=2, microseconds=1), rank=-(2**63)),
+        ContractTask("t7", owner="li", code=AWKWARD_TEXTS[0], due=T0 + timedelta(hours=3), rank=0),
+    ]
+
+
+def _select_keys(
+    tasks: DocumentRepository[ContractTask],
+    where: Mapping[str, Any],
+    order: str,
+    bounds: Mapping[str, Any],
+    limit: int = 100,
+) -> list[str]:
+    """The keys of a walk of ``select`` pages."""
+    return _task_keys(lambda c: tasks.select(where, order, limit=limit, cursor=c, **bounds))
+
+
+def _typed(values: Mapping[str, Any]) -> dict[str, tuple[type, Any, Any]]:
+    """Values with their types (``True == 1``) and UTC offsets (equal instants may differ)."""
+    return {
+        name: (type(v), v, v.utcoffset() if isinstance(v, datetime) else None)
+        for name, v in values.items()
+    }
+
+
+def _projected(task: ContractTask, names: Iterable[str]) -> dict[str, Any]:
+    """The values of ``names`` a column page gives for ``task``: its columns, in UTC."""
+    columns = _task_columns(task)
+    return {
+        name: columns[name].astimezone(timezone.utc)
+        if isinstance(columns[name], datetime)
+        else columns[name]
+        for name in names
+    }
+
+
+def _same_pages(
+    tasks: DocumentRepository[ContractTask],
+    where: Mapping[str, Any],
+    order: str,
+    names: tuple[str, ...],
+    *,
+    limit: int,
+    **bounds: Any,
+) -> list[str]:
+    """Walk ``select`` and ``select_columns`` side by side, asserting that every page
+    holds the same records (the column values projected) and the same cursor;
+    returns the keys walked."""
+    keys: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = tasks.select(where, order, limit=limit, cursor=cursor, **bounds)
+        rows = tasks.select_columns(
+            where, order, columns=names, limit=limit, cursor=cursor, **bounds
+        )
+        assert [(r.key, r.version, _typed(r.values)) for r in rows.items] == [
+            (s.value.id, s.version, _typed(_projected(s.value, names))) for s in page.items
+        ]
+        assert rows.next_cursor == page.next_cursor
+        keys.extend(row.key for row in rows.items)
+        if page.next_cursor is None:
+            return keys
+        cursor = page.next_cursor
+
+
+def _column_walk(
+    tasks: DocumentRepository[ContractTask],
+    where: Mapping[str, Any],
+    order: str,
+    names: tuple[str, ...],
+    limit: int,
+    bounds: Mapping[str, Any],
+) -> list[Any]:
+    """Every page of a ``select_columns`` walk: its rows (values typed) and its cursor."""
+    pages: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page = tasks.select_columns(
+            where, order, columns=names, limit=limit, cursor=cursor, **bounds
+        )
+        pages.append(([(r.key, r.version, _typed(r.values)) for r in page.items], page.next_cursor))
+        if page.next_cursor is None:
+            return pages
+        cursor = page.next_cursor
+
+
+class _WithoutColumns:
+    """A backend that passes every call on to another one but lacks ``select_columns``,
+    as a third-party backend may."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "select_columns":
+            raise AttributeError(name)
+        return getattr(self._backend, name)
+
+
+def _without_columns(store: Store) -> DocumentRepository[ContractTask]:
+    """The contract tasks of ``store``'s tenant through a backend without select_columns."""
+    return Store(cast(Backend, _WithoutColumns(store.backend))).collection(CONTRACT_TASKS)
+
+
+_OWNERS = st.sampled_from([None, "li", "wu"])
+_TAGS = st.sampled_from(["a", "b", "c"])
+_DUES = st.sampled_from(
+    [T0 - timedelta(days=1), T0, T0 + timedelta(hours=1), T0 + timedelta(hours=1, microseconds=1)]
+)
+_RANKS = st.sampled_from([-(2**63), -1, 0, 5, 2**63 - 1])
+#: Random contract tasks (distinct keys and codes).
+_COLUMN_RECORDS = st.lists(
+    st.builds(
+        ContractTask,
+        id=st.sampled_from([f"t{i}" for i in range(8)]),
+        owner=_OWNERS,
+        tags=st.frozensets(_TAGS, max_size=2),
+        due=st.none() | _DUES,
+        rank=st.none() | _RANKS,
+        done=st.booleans(),
+    ),
+    max_size=8,
+    unique_by=lambda task: task.id,
+).map(lambda tasks: [attrs.evolve(t, code=f"code-{t.id}" if t.done else None) for t in tasks])
+#: ``(where, order, bounds, limit, columns)`` of a column page.
+_ColumnQuery = tuple[dict[str, Any], str, dict[str, Any], int, tuple[str, ...]]
+_FILTER_VALUES: dict[str, st.SearchStrategy[Any]] = {
+    "owner": _OWNERS,
+    "done": st.booleans(),
+    "tags": _TAGS,
+    "rank": st.none() | _RANKS,
+    "code": st.sampled_from([None, "code-t1", "code-t2"]),
+    "handles": st.just("h1"),
+}
+
+
+@st.composite
+def _column_queries(draw: st.DrawFn) -> _ColumnQuery:
+    """A page of a declared query of CONTRACT_TASKS (or the listing by key), at random."""
+    query = draw(st.sampled_from([*CONTRACT_TASKS.queries, Query("all")]))
+    where: dict[str, Any] = {}
+    for name in query.where:
+        values = draw(st.lists(_FILTER_VALUES[name], min_size=1, max_size=3))
+        where[name] = values[0] if len(values) == 1 else tuple(values)
+    bounds: dict[str, Any] = {}
+    if query.order != "key":
+        positions: st.SearchStrategy[Any] = _DUES if query.order == "due" else _RANKS
+        for bound in ("low", "high"):
+            value = draw(st.none() | positions)
+            if value is not None:
+                bounds[bound] = value
+    names = draw(st.lists(st.sampled_from(_SINGLE_COLUMNS), min_size=1, unique=True))
+    return where, query.order, bounds, draw(st.integers(1, 4)), tuple(names)
 
 
 _IDS = st.sampled_from([f"tkt_{i}" for i in range(6)])
