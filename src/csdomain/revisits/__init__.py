@@ -12,7 +12,8 @@ zone, minus quiet hours), on a consented channel, within rate limits and at leas
 the window's minimum gap from the customer's other tasks. A task's timeline of
 :class:`TaskEvent` values is its history: scheduled, started, done with an
 :class:`Outcome`, missed and rescheduled by the rule's :class:`RetryPolicy`, or
-cancelled. :class:`RevisitFigures` sums completion and reach rates.
+cancelled. :class:`RevisitFigures` sums completion and reach rates. An
+:class:`AgendaEntry` is a task as an agenda lists it, read from the stored columns.
 
 Everything here is pure; :class:`csdomain.helpdesk.RevisitDesk` stores tasks in the
 :data:`REVISIT_TASKS` collection and ties them to the HelpDesk. See
@@ -21,6 +22,7 @@ Everything here is pure; :class:`csdomain.helpdesk.RevisitDesk` stores tasks in 
 
 from __future__ import annotations
 
+from csdomain.revisits.agenda import AGENDA_COLUMNS, AgendaEntry
 from csdomain.revisits.collection import REVISIT_TASKS
 from csdomain.revisits.events import TaskEvent, TaskEventKind
 from csdomain.revisits.fields import REVISIT_FIELDS
@@ -65,11 +67,13 @@ from csdomain.revisits.vocabulary import (
 )
 
 __all__ = [
+    "AGENDA_COLUMNS",
     "FORM_CHANNELS",
     "LIVE_STATES",
     "REVISIT_FIELDS",
     "REVISIT_TASKS",
     "WECHAT_48H",
+    "AgendaEntry",
     "Anchor",
     "CancelReason",
     "ContactState",

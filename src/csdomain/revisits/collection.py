@@ -19,7 +19,11 @@ query              filters                               order
 rescheduled: :data:`~csdomain.revisits.placement.LIVE_STATES`), the tasks
 that count for a customer's minimum gap and rate limits. Every query is
 keyset-paged by ``(due_at, key)``, ranges on ``due_at`` included (an agent's
-day, the tasks overdue at an instant).
+day, the tasks overdue at an instant). The ``form`` column (the current
+attempt's :class:`~csdomain.revisits.RevisitForm`) serves no query: it is there
+for :class:`~csdomain.revisits.agenda.AgendaEntry`, which reads an agenda page
+from the columns alone (a store written before it existed fills it in when it
+declares the collection again).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ def _columns(task: RevisitTask) -> Mapping[str, Any]:
         "plan": task.plan,
         "rule": task.rule,
         "state": task.state,
+        "form": task.form,
         "group_id": task.group_id,
         "assignee_id": task.assignee_id,
         "due_at": task.due_at,
@@ -64,6 +69,8 @@ REVISIT_TASKS: Final = declare_collection(
             Column("plan", _TEXT),
             Column("rule", _TEXT),
             Column("state", _TEXT),
+            # Read by agenda entries, never filtered on: no index, inserts stay cheap.
+            Column("form", _TEXT),
             Column("group_id", _TEXT),
             Column("assignee_id", _TEXT),
             Column("due_at", _INSTANT),
