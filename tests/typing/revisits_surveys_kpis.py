@@ -10,6 +10,7 @@ from csdomain.helpdesk import MaterializeReport, RevisitDesk, SurveyDesk
 from csdomain.kpis import STANDARD_KPIS, KpiResult, KpiSet, TicketSummary
 from csdomain.reports import AnnualReport, render
 from csdomain.revisits import (
+    AgendaEntry,
     ContactWindow,
     Outcome,
     Recurrence,
@@ -17,6 +18,7 @@ from csdomain.revisits import (
     RevisitPlan,
     RevisitRule,
     RevisitTask,
+    TaskState,
     Trigger,
 )
 from csdomain.storage import Page
@@ -65,12 +67,23 @@ def revisits(desk: RevisitDesk) -> None:
     task = page.items[0]
     assert_type(desk.complete(task.id, Outcome.REACHED_WITH_ISSUE, agent_id="agt_1"), RevisitTask)
     assert_type(task.ticket_id, str | None)
+    entries = desk.agenda_entries(day=date(2026, 12, 7), group_id="l1", limit=50)
+    assert_type(entries, Page[AgendaEntry])
+    entry = entries.items[0]
+    assert_type(entry.state, TaskState)
+    assert_type(entry.due_at, datetime)
+    assert_type(desk.task(entry.task_id), RevisitTask)
+    desk.agenda_entries(day=date(2026, 12, 7), agent_id="agt_1", cursor=page.next_cursor)
 
 
 def revisit_mistakes(desk: RevisitDesk) -> None:
     desk.complete("rvt_1", "no_answer", agent_id="agt_1")  # type: ignore[arg-type]
     desk.complete("rvt_1", Outcome.BUSY)  # type: ignore[call-arg]
     desk.agenda(day="2026-12-07")  # type: ignore[arg-type]
+    desk.agenda_entries(day="2026-12-07", agent_id="agt_1")  # type: ignore[arg-type]
+    desk.agenda_entries(date(2026, 12, 7))  # type: ignore[call-arg]
+    entry = desk.agenda_entries(day=date(2026, 12, 7), agent_id="agt_1").items[0]
+    entry.state = TaskState.DONE  # type: ignore[misc]
 
 
 def surveys() -> None:

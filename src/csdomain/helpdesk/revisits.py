@@ -35,13 +35,14 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from csdomain._kernel.time import ensure_aware
+from csdomain._kernel.time import ensure_aware, zone_problem
 from csdomain.clock import Clock
 from csdomain.conditions import Facts
 from csdomain.customers import Customer
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.helpdesk.extensions import DeskChange
 from csdomain.helpdesk.schedule import UNSOLVED
+from csdomain.revisits.agenda import AGENDA_COLUMNS, AgendaEntry
 from csdomain.revisits.collection import REVISIT_TASKS
 from csdomain.revisits.events import TaskEventKind
 from csdomain.revisits.history import CustomerHistory
@@ -833,11 +834,62 @@ class RevisitDesk:
 
         ``day`` is a date (read in ``zone``, by default the zone of the agent's first
         group's calendar or the group's, else UTC) or a ``(start, end)`` pair of
-        instants (``start <= due_at < end``).
+        instants (``start <= due_at < end``). Each task is decoded whole: to list a day,
+        :meth:`agenda_entries` reads the same page from the stored columns, several
+        times faster.
         """
+        where, low, high = self._agenda_query("RevisitDesk.agenda", day, agent_id, group_id, zone)
+        return self._page(where, low=low, high=high, limit=limit, cursor=cursor)
+
+    def agenda_entries(
+        self,
+        *,
+        day: date | tuple[datetime, datetime],
+        agent_id: str | None = None,
+        group_id: str | None = None,
+        zone: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[AgendaEntry]:
+        """The page :meth:`agenda` gives (same arguments, checks, order and cursors:
+        a cursor of one continues the other), as :class:`~csdomain.revisits.AgendaEntry`
+        rows read from the stored columns, no task document decoded.
+
+        Use it to list a day (who, which rule, state, form, when); use :meth:`agenda`
+        when every listed task is needed whole, and :meth:`task` for the one an agent
+        opens. An entry's ``version`` is the stored version it was read at.
+        """
+        where, low, high = self._agenda_query(
+            "RevisitDesk.agenda_entries", day, agent_id, group_id, zone
+        )
+        page = self._tasks.select_columns(
+            where,
+            "due_at",
+            columns=AGENDA_COLUMNS,
+            low=low,
+            high=high,
+            limit=limit,
+            cursor=cursor,
+        )
+        entry = AgendaEntry.from_columns
+        return Page(
+            tuple([entry(row.key, row.version, row.values) for row in page.items]),
+            page.next_cursor,
+        )
+
+    def _agenda_query(
+        self,
+        what: str,
+        day: object,
+        agent_id: str | None,
+        group_id: str | None,
+        zone: str | None,
+    ) -> tuple[dict[str, Any], datetime, datetime]:
+        """The filters and the ``[low, high)`` due range of an agenda (``what`` names the
+        method in refusals)."""
         if (agent_id is None) == (group_id is None):
             raise ValidationError.single(
-                "RevisitDesk.agenda", "agent_id", "expected exactly one of agent_id and group_id"
+                what, "agent_id", "expected exactly one of agent_id and group_id"
             )
         where: dict[str, Any] = {"state": _LIVE_VALUES}
         if agent_id is not None:
@@ -848,27 +900,33 @@ class RevisitDesk:
             assert group_id is not None
             where["group_id"] = group_id
             groups = (group_id,)
-        low, high = self._day(day, zone, groups)
-        return self._page(where, low=low, high=high, limit=limit, cursor=cursor)
+        low, high = self._day(what, day, zone, groups)
+        return where, low, high
 
     def _day(
-        self, day: object, zone: str | None, groups: Iterable[str]
+        self, what: str, day: object, zone: str | None, groups: Iterable[str]
     ) -> tuple[datetime, datetime]:
         if isinstance(day, tuple) and len(day) == 2:
-            start = ensure_aware(day[0], "RevisitDesk.agenda", "day[0]")
-            end = ensure_aware(day[1], "RevisitDesk.agenda", "day[1]")
+            start = ensure_aware(day[0], what, "day[0]")
+            end = ensure_aware(day[1], what, "day[1]")
             if end < start:
                 raise ValidationError.single(
-                    "RevisitDesk.agenda", "day", f"the end {end} is before the start {start}"
+                    what, "day", f"the end {end} is before the start {start}"
                 )
             return start, end
         if not isinstance(day, date) or isinstance(day, datetime):
             raise ValidationError.single(
-                "RevisitDesk.agenda",
+                what,
                 "day",
                 f"expected a date or a (start, end) pair of instants, got {day!r}",
             )
-        tz = ZoneInfo(zone) if zone is not None else self._desk_zone(groups)
+        if zone is None:
+            tz = self._desk_zone(groups)
+        else:
+            problem = zone_problem(zone)
+            if problem is not None:
+                raise ValidationError.single(what, "zone", problem)
+            tz = ZoneInfo(zone)
         start = datetime.combine(day, time(0), tz)
         end = datetime.combine(day + timedelta(days=1), time(0), tz)
         return start, end
