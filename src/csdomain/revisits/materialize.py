@@ -46,9 +46,9 @@ Occurrences
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+import types
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
@@ -61,7 +61,15 @@ from csdomain.customers import Customer
 from csdomain.errors import NotFoundError, ValidationError
 from csdomain.revisits.events import TaskEvent, TaskEventKind
 from csdomain.revisits.history import CustomerHistory, birthday_in
-from csdomain.revisits.placement import ContactState, Placement, Refusal, RefusalReason, place
+from csdomain.revisits.placement import (
+    ContactState,
+    Placement,
+    Refusal,
+    RefusalReason,
+    _aware,
+    _live_task,
+    place,
+)
 from csdomain.revisits.plans import Anchor, RevisitPlan, RevisitRule, TriggerKind
 from csdomain.revisits.recurrence import Recurrence
 from csdomain.revisits.tasks import RevisitTask
@@ -109,7 +117,7 @@ def task_key(
     >>> task_key("vip-care", "monthly", "cus_1", datetime(2026, 10, 1, 2, tzinfo=timezone.utc))
     'rvt_17e35cd04ba547785c1c'
     """
-    at = ensure_aware(nominal, "task_key", "nominal").astimezone(UTC)
+    at = _aware(nominal, "task_key", "nominal").astimezone(UTC)
     return _digest("at", plan_name, rule_name, customer_id, at.isoformat(), fingerprint)
 
 
@@ -175,18 +183,35 @@ def _instant(local: datetime, tz: ZoneInfo) -> datetime:
     return local.replace(tzinfo=tz, fold=0).astimezone(UTC)
 
 
-@lru_cache(maxsize=8192)
+#: An occurrence: its nominal instant (UTC), that instant's ISO text (for its key) and
+#: its cause (an order id; None for a recurrence or a birthday).
+_Occurrence = tuple[datetime, str, str | None]
+
+
 def _recurring(
-    text: str, start: datetime, timezone: str, lo: datetime, hi: datetime
-) -> tuple[datetime, ...]:
-    """The nominal instants in ``[lo, hi)`` of the recurrence ``text`` started at the
-    local ``start``, in ``timezone``; shared by every customer of the zone."""
-    tz = zone(timezone)
+    text: str, start: datetime, tz: ZoneInfo, lo: datetime, hi: datetime
+) -> tuple[_Occurrence, ...]:
+    """The occurrences in ``[lo, hi)`` of the recurrence ``text`` started at the local
+    ``start``, in the zone ``tz``; shared by every customer of the zone."""
     # a day's margin each side: the exact bounds are applied to the instants
     local = Recurrence(text).occurrences(
         start, _local(lo, tz) - _ONE_DAY, _local(hi, tz) + _ONE_DAY
     )
-    return tuple(at for at in (_instant(t, tz) for t in local) if lo <= at < hi)
+    return tuple(
+        (at, at.isoformat(), None) for at in (_instant(t, tz) for t in local) if lo <= at < hi
+    )
+
+
+def _birthdays(
+    birthday: date, at: time, tz: ZoneInfo, lo: datetime, hi: datetime
+) -> tuple[_Occurrence, ...]:
+    """The birthday's occurrences in ``[lo, hi)``: the local day each year at ``at``."""
+    found = []
+    for year in range(_local(lo, tz).year, _local(hi, tz).year + 1):
+        nominal = _instant(datetime.combine(birthday_in(birthday, year), at), tz)
+        if lo <= nominal < hi:
+            found.append((nominal, nominal.isoformat(), None))
+    return tuple(found)
 
 
 def _completed_at(task: RevisitTask) -> datetime | None:
@@ -197,19 +222,16 @@ def _completed_at(task: RevisitTask) -> datetime | None:
 
 
 def _occurrences(
-    plan: RevisitPlan,
+    view: _PlanView,
     rule: RevisitRule,
     customer: Customer,
     tasks: Sequence[RevisitTask],
     lo: datetime,
     hi: datetime,
-) -> Iterator[tuple[datetime, str | None]]:
-    """``(nominal instant, cause)`` of each occurrence of ``rule`` in ``[lo, hi)``."""
-    tz = zone(customer.timezone)
+) -> Sequence[_Occurrence]:
+    """Each occurrence of ``rule`` in ``[lo, hi)`` for ``customer``."""
     if rule.recurrence is not None:
-        found = _recurring(
-            rule.recurrence.rrule, rule.start(plan.starts_on), customer.timezone, lo, hi
-        )
+        found = view.recurring(rule, customer.timezone, lo, hi)
         if rule.anchor is Anchor.COMPLETION:
             done = [
                 at
@@ -219,29 +241,47 @@ def _occurrences(
                 if at is not None
             ]
             if done:
+                tz = zone(customer.timezone)
                 resume = _instant(_local(max(done), tz) + rule.recurrence.step, tz)
-                found = tuple(at for at in found if at >= resume)
-        for at in found:
-            yield at, None
-        return
+                found = tuple(o for o in found if o[0] >= resume)
+        return found
     trigger = rule.trigger
     assert trigger is not None  # a rule has a recurrence or a trigger
-    if trigger.kind is TriggerKind.BIRTHDAY and customer.birthday is not None:
-        for year in range(_local(lo, tz).year, _local(hi, tz).year + 1):
-            day = birthday_in(customer.birthday, year)
-            at = _instant(datetime.combine(day, rule.time_of_day), tz)
-            if lo <= at < hi:
-                yield at, None
-    elif trigger.kind is TriggerKind.PURCHASE:
-        days = timedelta(days=trigger.days or 0)
-        for purchase in customer.purchases:
-            day = purchase.purchased_at.astimezone(tz).date() + days
-            at = _instant(datetime.combine(day, rule.time_of_day), tz)
-            if lo <= at < hi:
-                yield at, purchase.order_id
+    if trigger.kind is TriggerKind.BIRTHDAY:
+        if customer.birthday is None:
+            return ()
+        return view.birthdays(rule, customer.birthday, customer.timezone, lo, hi)
+    if trigger.kind is not TriggerKind.PURCHASE:
+        return ()
+    tz = zone(customer.timezone)
+    days = timedelta(days=trigger.days or 0)
+    purchases = []
+    for purchase in customer.purchases:
+        day = purchase.purchased_at.astimezone(tz).date() + days
+        at = _instant(datetime.combine(day, rule.time_of_day), tz)
+        if lo <= at < hi:
+            purchases.append((at, "", purchase.order_id))
+    return purchases
 
 
 # -- building tasks -------------------------------------------------------------------
+
+
+def _rule_fields(plan: RevisitPlan, rule: RevisitRule) -> dict[str, Any]:
+    """The fields a task takes from its plan and rule (both paths below use them)."""
+    return {
+        "plan": plan.name,
+        "plan_version": plan.version,
+        "rule": rule.name,
+        "rule_fingerprint": plan.fingerprint(rule.name),
+        "purpose": rule.purpose,
+        "script": rule.script,
+        "questionnaire": rule.questionnaire,
+        "group_id": rule.group_id,
+        "role": rule.role,
+        "forms": rule.forms,
+        "max_attempts": rule.retry.max_attempts,
+    }
 
 
 def _new_task(
@@ -257,101 +297,172 @@ def _new_task(
     """The new task, through the checked constructor (for event triggers)."""
     return RevisitTask.schedule(
         id=key,
-        plan=plan.name,
-        rule=rule.name,
         customer_id=customer.id,
-        purpose=rule.purpose,
         nominal_at=nominal,
         due_at=placed.at,
         form=placed.form,
         channel=placed.channel,
         at=now,
-        forms=rule.forms,
-        plan_version=plan.version,
-        rule_fingerprint=plan.fingerprint(rule.name),
-        max_attempts=rule.retry.max_attempts,
-        script=rule.script,
-        questionnaire=rule.questionnaire,
-        group_id=rule.group_id,
-        role=rule.role,
         cause=cause,
+        **_rule_fields(plan, rule),
     )
 
 
-def _unchecked_constructor(cls: type) -> Callable[..., Any]:
-    """A function setting every field of the attrs class ``cls`` from keyword arguments,
-    without converters or checks (a missing or unknown field is a TypeError)."""
+def _unchecked_builder(cls: type, fixed: Mapping[str, object]) -> Callable[..., Any]:
+    """A function making an instance of the slotted attrs class ``cls``: the fields named
+    in ``fixed`` take its values, the others come as keyword arguments (a missing or
+    unknown one is a TypeError). No converter or check runs."""
     names = [a.name for a in attrs.fields(cls)]
-    lines = "".join(f"    _set(o, {name!r}, {name})\n" for name in names)
-    source = f"def build(*, {', '.join(names)}):\n    o = _new(_cls)\n{lines}    return o\n"
-    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
-    exec(source, namespace)  # our own text, made of the class's field names
+    unknown = sorted(set(fixed) - set(names))
+    if unknown:
+        raise TypeError(f"{cls.__qualname__} has no field {', '.join(unknown)}")
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = []
+    for i, name in enumerate(names):
+        slot = cls.__dict__.get(name)
+        if not isinstance(slot, types.MemberDescriptorType):
+            raise TypeError(f"{cls.__qualname__}.{name} is not a slot")
+        # the slot's own setter: what object.__setattr__ finds, without looking it up
+        namespace[f"_set{i}"] = slot.__set__
+        if name in fixed:
+            namespace[f"_fixed{i}"] = fixed[name]
+        lines.append(f"    _set{i}(o, {f'_fixed{i}' if name in fixed else name})\n")
+    params = ", ".join(n for n in names if n not in fixed)
+    source = f"def build({'*, ' + params if params else ''}):\n    o = _new(_cls)\n"
+    exec(source + "".join(lines) + "    return o\n", namespace)  # our text: field names
     return cast(Callable[..., Any], namespace["build"])
 
 
-_event_unchecked = _unchecked_constructor(TaskEvent)
-_task_unchecked = _unchecked_constructor(RevisitTask)
+_scheduled_event = _unchecked_builder(
+    TaskEvent,
+    {
+        "kind": TaskEventKind.SCHEDULED,
+        "agent_id": None,
+        "outcome": None,
+        "note": None,
+        "attempt": None,
+        "reason": None,
+        "ticket_id": None,
+    },
+)
+
+#: Makes a new task of one rule: (key, customer id, nominal instant, cause, placement, now).
+_TaskMaker = Callable[[str, str, datetime, str | None, Placement, datetime], RevisitTask]
 
 
-def _scheduled_task(
-    plan: RevisitPlan,
-    rule: RevisitRule,
-    customer: Customer,
-    key: str,
-    nominal: datetime,
-    cause: str | None,
-    placed: Placement,
-    now: datetime,
-) -> RevisitTask:
-    """What :func:`_new_task` builds, without checking again values checked already.
+def _task_maker(plan: RevisitPlan, rule: RevisitRule) -> _TaskMaker:
+    """What :func:`_new_task` builds for ``rule``, without checking again values checked
+    already.
 
     Every value comes from a checked plan, rule and customer, from the key and from
     :func:`place` (UTC instants inside the horizon), so the task's checks would pass;
     materializing builds hundreds of thousands of tasks, and the checks (a replay of the
     timeline included) would cost most of the time. The tests hold the two paths equal.
     """
-    due_at = placed.at.astimezone(UTC)
-    event = _event_unchecked(
-        kind=TaskEventKind.SCHEDULED,
-        at=now,
-        agent_id=None,
-        outcome=None,
-        note=None,
-        due_at=due_at,
-        form=placed.form,
-        channel=placed.channel,
-        attempt=None,
-        reason=None,
-        ticket_id=None,
+    build = _unchecked_builder(
+        RevisitTask,
+        {
+            **_rule_fields(plan, rule),
+            "state": TaskState.SCHEDULED,
+            "attempts": 0,
+            "outcome": None,
+            "ticket_id": None,
+            "cancel_reason": None,
+            "assignee_id": None,
+        },
     )
-    task: RevisitTask = _task_unchecked(
-        id=key,
-        plan=plan.name,
-        plan_version=plan.version,
-        rule=rule.name,
-        rule_fingerprint=plan.fingerprint(rule.name),
-        customer_id=customer.id,
-        purpose=rule.purpose,
-        script=rule.script,
-        questionnaire=rule.questionnaire,
-        group_id=rule.group_id,
-        role=rule.role,
-        nominal_at=nominal,
-        forms=rule.forms,
-        max_attempts=rule.retry.max_attempts,
-        cause=cause,
-        state=TaskState.SCHEDULED,
-        attempts=0,
-        outcome=None,
-        ticket_id=None,
-        cancel_reason=None,
-        assignee_id=None,
-        due_at=due_at,
-        form=placed.form,
-        channel=placed.channel,
-        timeline=(event,),
-    )
-    return task
+
+    def make(
+        key: str,
+        customer_id: str,
+        nominal: datetime,
+        cause: str | None,
+        placed: Placement,
+        now: datetime,
+    ) -> RevisitTask:
+        at, form, channel = placed.at, placed.form, placed.channel
+        due_at = at if at.tzinfo is UTC else at.astimezone(UTC)
+        event = _scheduled_event(at=now, due_at=due_at, form=form, channel=channel)
+        task: RevisitTask = build(
+            id=key,
+            customer_id=customer_id,
+            nominal_at=nominal,
+            cause=cause,
+            due_at=due_at,
+            form=form,
+            channel=channel,
+            timeline=(event,),
+        )
+        return task
+
+    return make
+
+
+# -- what a run shares across customers -------------------------------------------------
+
+
+class _PlanView:
+    """The work materializing one plan shares across its customers: the rules by name,
+    the expanded ones, a task maker per rule, and the occurrences of each recurrence per
+    zone and of each birthday per zone and day, per horizon."""
+
+    __slots__ = ("_occurrences", "expanded", "makers", "plan", "rules")
+
+    def __init__(self, plan: RevisitPlan) -> None:
+        self.plan = plan
+        self.rules = {rule.name: rule for rule in plan.rules}
+        self.expanded = tuple(rule for rule in plan.rules if _is_expanded(rule))
+        self.makers = {rule.name: _task_maker(plan, rule) for rule in plan.rules}
+        self._occurrences: dict[tuple[object, ...], tuple[_Occurrence, ...]] = {}
+
+    def _keep(
+        self, key: tuple[object, ...], found: tuple[_Occurrence, ...]
+    ) -> tuple[_Occurrence, ...]:
+        if len(self._occurrences) >= _OCCURRENCES_KEPT:
+            self._occurrences.clear()  # a long run over many horizons: start again
+        self._occurrences[key] = found
+        return found
+
+    def recurring(
+        self, rule: RevisitRule, timezone: str, lo: datetime, hi: datetime
+    ) -> tuple[_Occurrence, ...]:
+        """The occurrences of the recurring ``rule`` in ``[lo, hi)`` in ``timezone``."""
+        key = (rule.name, timezone, lo, hi)
+        found = self._occurrences.get(key)
+        if found is None:
+            assert rule.recurrence is not None
+            start = rule.start(self.plan.starts_on)
+            found = _recurring(rule.recurrence.rrule, start, zone(timezone), lo, hi)
+            self._keep(key, found)
+        return found
+
+    def birthdays(
+        self, rule: RevisitRule, birthday: date, timezone: str, lo: datetime, hi: datetime
+    ) -> tuple[_Occurrence, ...]:
+        """The occurrences of the birthday rule ``rule`` in ``[lo, hi)`` in ``timezone``
+        (the year of birth does not matter, so customers born on one day share them)."""
+        key = (rule.name, timezone, lo, hi, birthday.month, birthday.day)
+        found = self._occurrences.get(key)
+        if found is None:
+            found = _birthdays(birthday, rule.time_of_day, zone(timezone), lo, hi)
+            self._keep(key, found)
+        return found
+
+
+#: How many plans keep their views, and how many occurrence lists a view keeps.
+_VIEWS_KEPT: Final = 64
+_OCCURRENCES_KEPT: Final = 16_384
+# By the plan's id, the plan kept beside it (so the id is not reused while it is a key).
+_views: dict[int, _PlanView] = {}
+
+
+def _view(plan: RevisitPlan) -> _PlanView:
+    found = _views.get(id(plan))
+    if found is None or found.plan is not plan:
+        if len(_views) >= _VIEWS_KEPT:
+            _views.clear()
+        found = _views[id(plan)] = _PlanView(plan)
+    return found
 
 
 def _untouched(task: RevisitTask, now: datetime) -> bool:
@@ -407,29 +518,30 @@ def materialize(
     is when the tasks are scheduled and the earliest instant they land on.
     Pure and deterministic.
     """
-    lo = ensure_aware(horizon[0], "materialize", "horizon[0]").astimezone(UTC)
-    hi = ensure_aware(horizon[1], "materialize", "horizon[1]").astimezone(UTC)
-    now = ensure_aware(now, "materialize", "now").astimezone(UTC)
+    lo = _aware(horizon[0], "materialize", "horizon[0]").astimezone(UTC)
+    hi = _aware(horizon[1], "materialize", "horizon[1]").astimezone(UTC)
+    now = _aware(now, "materialize", "now").astimezone(UTC)
     if state.customer.id != customer.id:
         raise ValidationError.single(
             "materialize",
             "state",
             f"the contact state is customer {state.customer.id}'s, not customer {customer.id}'s",
         )
+    view = _view(plan)
     facts = Facts(customer=customer, history=history)
     mine = [t for t in existing if t.plan == plan.name and t.customer_id == customer.id]
-    rules = {rule.name: rule for rule in plan.rules}
-    matching = {name for name, rule in rules.items() if rule.who.holds(facts)}
+    rules = view.rules
+    matching = {rule.name for rule in plan.rules if rule.who.holds(facts)}
 
     wanted: dict[str, tuple[RevisitRule, datetime, str | None]] = {}
-    for name in matching:
-        rule = rules[name]
-        if not _is_expanded(rule):
+    for rule in view.expanded:
+        name = rule.name
+        if name not in matching:
             continue
         fingerprint = plan.fingerprint(name)
-        for nominal, cause in _occurrences(plan, rule, customer, mine, lo, hi):
+        for nominal, text, cause in _occurrences(view, rule, customer, mine, lo, hi):
             key = (
-                task_key(plan.name, name, customer.id, nominal, fingerprint=fingerprint)
+                _digest("at", plan.name, name, customer.id, text, fingerprint)  # task_key's
                 if cause is None
                 else trigger_key(plan.name, name, customer.id, cause, fingerprint=fingerprint)
             )
@@ -470,7 +582,9 @@ def materialize(
             kept += 1
             continue
         if pending is not None:
-            state = state.with_task(pending.due_at, pending.form, pending.channel, pending.id)
+            # our own checked values: the task's instant (UTC), form, channel and key
+            added = _live_task(pending.due_at, pending.form, pending.channel, pending.id)
+            state = state._with_live(added)
             pending = None
         placed = place(
             nominal, forms=rule.forms, window=window, state=state, earliest=now, horizon_end=hi
@@ -478,7 +592,7 @@ def materialize(
         if isinstance(placed, Refusal):
             refused.append((rule.name, nominal, placed.reason))
             continue
-        pending = _scheduled_task(plan, rule, customer, key, nominal, cause, placed, now)
+        pending = view.makers[rule.name](key, customer.id, nominal, cause, placed, now)
         new.append(pending)
     return MaterializePlan(tuple(new), tuple(cancel), tuple(refused), kept)
 

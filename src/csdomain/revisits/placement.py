@@ -541,7 +541,10 @@ class ContactState(Checked):
         self, at: datetime, form: RevisitForm, channel: str, task_id: str | None = None
     ) -> ContactState:
         """This state with one more live task (one just placed)."""
-        added = LiveTask(at, form, channel, task_id)  # checked: the arguments are the caller's
+        return self._with_live(LiveTask(at, form, channel, task_id))  # the caller's: checked
+
+    def _with_live(self, added: LiveTask) -> ContactState:
+        """:meth:`with_task` of a checked ``LiveTask``."""
         # The other parts are this state's, checked when it was built: the task goes in at
         # its place in time order (after equal instants, as a stable sort puts it) and the
         # customer's choices are shared.
@@ -706,11 +709,12 @@ def _blocked_until(
     return until
 
 
-def _aware(value: object, path: str) -> datetime:
-    # The common case (an accepted UTC instant) answered here; the rest by ensure_aware.
+def _aware(value: object, where: str, path: str) -> datetime:
+    """``ensure_aware(value, where, path)``, the common case (an accepted UTC instant)
+    answered without a call (the revisit engine checks several instants per task)."""
     if type(value) is datetime and value.tzinfo is UTC and INSTANT_MIN <= value < INSTANT_END:
         return value
-    return ensure_aware(value, "place", path)
+    return ensure_aware(value, where, path)
 
 
 def place(
@@ -734,10 +738,10 @@ def place(
     existed but every form was over a limit at each, ``BEYOND_HORIZON`` when no
     open instant clear of the other tasks came before ``horizon_end``.
     """
-    start = _aware(nominal, "nominal")
-    if earliest is not None and _aware(earliest, "earliest") > start:
+    start = _aware(nominal, "place", "nominal")
+    if earliest is not None and _aware(earliest, "place", "earliest") > start:
         start = earliest
-    end = _aware(horizon_end, "horizon_end")
+    end = _aware(horizon_end, "place", "horizon_end")
     choices = state._choices(forms if type(forms) is tuple else tuple(forms))
     if not choices:
         shown = ", ".join(f.value for f in forms) or "none"
