@@ -11,10 +11,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
+from csdomain._kernel.collections import Column, ColumnType, Query
 from csdomain.errors import ConflictError, ValidationError
 from csdomain.revisits.collection import REVISIT_TASKS
+from csdomain.revisits.placement import LIVE_STATES
 from csdomain.revisits.tasks import RevisitTask
 from csdomain.revisits.vocabulary import CancelReason, Outcome, RevisitForm, TaskState
 from csdomain.storage import Store, open_store
@@ -149,12 +152,18 @@ def test_by_customer_with_several_customers_and_by_plan(store: Store) -> None:
 
 
 def test_live_tasks_of_a_customer(store: Store) -> None:
-    seed(store)
-    page = store.collection(REVISIT_TASKS).find(
-        "live", where={"customer_id": "cus_1", "live": True}
+    tasks = seed(store)
+    repository = store.collection(REVISIT_TASKS)
+    live = tuple(sorted(state.value for state in LIVE_STATES))
+    assert repository.collection.query_for({"customer_id", "state"}, "due_at").name == (
+        "by_customer"
     )
-    # 8 is done (live: it reached the customer); 9 belongs to cus_3
+    page = repository.select({"customer_id": ("cus_1",), "state": live}, "due_at")
+    # 8 is done (live: it reached the customer), 10 rescheduled to Tuesday; 9 is cus_3's
     assert ids(page) == ["rvt_01", "rvt_03", "rvt_08", "rvt_02", "rvt_10"]
+    page = repository.select({"customer_id": ("cus_3",), "state": live}, "due_at")
+    assert ids(page) == ["rvt_06", "rvt_07"]  # 9 is cancelled: not live
+    assert not tasks["rvt_09"].live and all(s.value.live for s in page.items)
 
 
 def test_select_picks_the_declared_query(store: Store) -> None:
@@ -188,3 +197,34 @@ def test_a_stale_save_is_refused_and_changes_nothing(store: Store) -> None:
             stored.value.cancel(CancelReason.BY_AGENT, MONDAY), expected_version=stored.version
         )
     assert repository.get("rvt_01").value.state is TaskState.IN_PROGRESS
+
+
+def test_a_store_written_with_the_former_live_query_keeps_working(tmp_path: Path) -> None:
+    # Before: a ``live`` column (true for a task in a live state) and a query on it. A
+    # store written then keeps both (stored columns and queries stay); the column is
+    # written empty afterwards and every declared query still answers.
+    before = attrs.evolve(
+        REVISIT_TASKS,
+        columns=[*REVISIT_TASKS.columns, Column("live", ColumnType.BOOLEAN)],
+        queries=[
+            *REVISIT_TASKS.queries,
+            Query("live", where=["customer_id", "live"], order="due_at"),
+        ],
+        columns_of=lambda t: {**REVISIT_TASKS.columns_of(t), "live": t.live},
+    )
+    url = f"sqlite:///{tmp_path}/before.db"
+    old = open_store(url, tenant="acme", create=True)
+    try:
+        old.collection(before).add(task(1, due=MONDAY))
+    finally:
+        old.close()
+    store = open_store(url, tenant="acme")
+    try:
+        repository = store.collection(REVISIT_TASKS)
+        repository.add(task(2, due=MONDAY + DAY))
+        page = repository.find("by_customer", where={"customer_id": "cus_1"})
+        assert ids(page) == ["rvt_01", "rvt_02"]
+        with pytest.raises(ValidationError, match="live"):
+            repository.find("live", where={"customer_id": "cus_1", "live": True})
+    finally:
+        store.close()

@@ -12,18 +12,20 @@ query              filters                               order
 ``by_customer``    ``customer_id``                       ``due_at``
 ``by_plan``        ``plan``                              ``due_at``
 ``overdue``        ``state``                             ``due_at``
-``live``           ``customer_id``, ``live``             ``due_at``
 =================  ====================================  =========
 
-``live`` is true for a task in a live state (scheduled, in progress, done,
-rescheduled: :data:`~csdomain.revisits.placement.LIVE_STATES`), the tasks
-that count for a customer's minimum gap and rate limits. Every query is
-keyset-paged by ``(due_at, key)``, ranges on ``due_at`` included (an agent's
-day, the tasks overdue at an instant). The ``form`` column (the current
-attempt's :class:`~csdomain.revisits.RevisitForm`) serves no query: it is there
-for :class:`~csdomain.revisits.agenda.AgendaEntry`, which reads an agenda page
-from the columns alone (a store written before it existed fills it in when it
-declares the collection again).
+Every query is keyset-paged by ``(due_at, key)``, ranges on ``due_at``
+included (an agent's day, the tasks overdue at an instant); other filters
+are checked on the rows of the query that serves them (a customer's live
+tasks, :data:`~csdomain.revisits.placement.LIVE_STATES`, are ``by_customer``
+with a ``state`` filter). Each query is an index every insert updates, so
+there is one per way the desk reads tasks and no more: a store written when
+the collection also had a ``live`` column and query keeps both (the column
+then written empty). The ``form`` column (the current attempt's
+:class:`~csdomain.revisits.RevisitForm`) serves no query: it is there for
+:class:`~csdomain.revisits.agenda.AgendaEntry`, which reads an agenda page
+from the columns alone (a store written before it existed fills it in when
+it declares the collection again).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from csdomain.revisits.tasks import RevisitTask
 
 __all__ = ["REVISIT_TASKS"]
 
-_TEXT, _INSTANT, _BOOLEAN = ColumnType.TEXT, ColumnType.INSTANT, ColumnType.BOOLEAN
+_TEXT, _INSTANT = ColumnType.TEXT, ColumnType.INSTANT
 
 
 def _key(task: RevisitTask) -> str:
@@ -53,7 +55,6 @@ def _columns(task: RevisitTask) -> Mapping[str, Any]:
         "group_id": task.group_id,
         "assignee_id": task.assignee_id,
         "due_at": task.due_at,
-        "live": task.live,
     }
 
 
@@ -74,7 +75,6 @@ REVISIT_TASKS: Final = declare_collection(
             Column("group_id", _TEXT),
             Column("assignee_id", _TEXT),
             Column("due_at", _INSTANT),
-            Column("live", _BOOLEAN),
         ],
         queries=[
             Query("agenda_group", where=["group_id", "state"], order="due_at"),
@@ -82,7 +82,6 @@ REVISIT_TASKS: Final = declare_collection(
             Query("by_customer", where=["customer_id"], order="due_at"),
             Query("by_plan", where=["plan"], order="due_at"),
             Query("overdue", where=["state"], order="due_at"),
-            Query("live", where=["customer_id", "live"], order="due_at"),
         ],
         columns_of=_columns,
     )
