@@ -11,7 +11,8 @@ One run measures, on SQLite (a file, WAL):
    gap between a customer's tasks; customers in three zones, one in ten VIP,
    seven in ten with a birthday, consent given, withdrawn or never asked per
    contact point. Tasks created per second (wall clock, in a fresh process on
-   the seeded file, the progress bar of ``csdomain.cli.revisits`` on stderr)
+   the seeded file, in units of the desk's default ``page_size`` customers or
+   ``--page-size N``, the progress bar of ``csdomain.cli.revisits`` on stderr)
    and the peak memory (that process's ``ru_maxrss``; not tracemalloc, whose
    hooks would slow the run it measures). Goal: >= 20,000 tasks/s. Before
    timing, a 600-customer store is materialized and every task checked: its
@@ -218,10 +219,14 @@ def desk_setup() -> DeskSetup:
     )
 
 
-def open_desk(path: str, *, create: bool) -> tuple[Store, HelpDesk, RevisitDesk]:
+def open_desk(
+    path: str, *, create: bool, page_size: int | None = None
+) -> tuple[Store, HelpDesk, RevisitDesk]:
+    """The store, desk and revisit desk (``page_size`` None: the desk's default)."""
     clock = FrozenClock(NOW)
     store = open_store(f"sqlite:///{path}", tenant="bench", clock=clock, create=create)
-    revisits = RevisitDesk([revisit_plan()], page_size=500)
+    sized = {} if page_size is None else {"page_size": page_size}
+    revisits = RevisitDesk([revisit_plan()], **sized)
     desk = HelpDesk(store, desk_setup(), clock=clock, ids=SequentialIds(), extensions=(revisits,))
     return store, desk, revisits
 
@@ -269,10 +274,10 @@ def all_tasks(revisits: RevisitDesk) -> list[RevisitTask]:
             cursor = page.next_cursor
 
 
-def check_materialize(work: str, n: int) -> str:
+def check_materialize(work: str, n: int, page_size: int | None) -> str:
     """Materialize a small store and check every task against the plan; None or a problem."""
     path = os.path.join(work, "check.sqlite")
-    store, _desk, revisits = open_desk(path, create=True)
+    store, _desk, revisits = open_desk(path, create=True, page_size=page_size)
     try:
         seed_customers(store, n)
         report = revisits.materialize(90, now=NOW)
@@ -326,6 +331,7 @@ class MaterializeOutcome:
     created: int
     refused: int
     pages: int
+    page_size: int
     wall_s: float
     cpu_s: float
     rss_before_mb: float
@@ -338,9 +344,9 @@ class MaterializeOutcome:
         return self.created / self.wall_s
 
 
-def materialize_worker(path: str) -> None:
+def materialize_worker(path: str, page_size: int | None) -> None:
     """In a fresh process: open the seeded store, materialize (timed), print JSON."""
-    store, _desk, revisits = open_desk(path, create=False)
+    store, _desk, revisits = open_desk(path, create=False, page_size=page_size)
     before = max_rss_mb()
     progress = progress_bar(sys.stderr, unit="customers")
     started, cpu_started = time.perf_counter(), time.process_time()
@@ -359,6 +365,7 @@ def materialize_worker(path: str) -> None:
                 "created": report.created,
                 "refused": report.refused,
                 "pages": report.pages,
+                "page_size": revisits._page_size,
                 "wall_s": wall,
                 "cpu_s": cpu_s,
                 "rss_before_mb": before,
@@ -369,15 +376,16 @@ def materialize_worker(path: str) -> None:
     )
 
 
-def run_materialize(work: str, n: int) -> MaterializeOutcome:
+def run_materialize(work: str, n: int, page_size: int | None) -> MaterializeOutcome:
     path = os.path.join(work, "materialize.sqlite")
     store, _, _ = open_desk(path, create=True)
     started = time.perf_counter()
     seed_customers(store, n)
     seed_s = time.perf_counter() - started
     store.close()
+    sized = [] if page_size is None else ["--page-size", str(page_size)]
     done = subprocess.run(
-        [sys.executable, __file__, "--materialize-worker", path],
+        [sys.executable, __file__, "--materialize-worker", path, *sized],
         check=True,
         stdout=subprocess.PIPE,
         text=True,
@@ -773,11 +781,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parts", default=",".join(PARTS), help=f"of {', '.join(PARTS)}")
     parser.add_argument("--repeat", type=int, help="repeats of each timing (median; 5)")
     parser.add_argument("--customers", type=int, help="customers materialized (100,000)")
+    parser.add_argument(
+        "--page-size", type=int, help="customers per materializing unit (the desk's default)"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a goal is missed")
     parser.add_argument("--materialize-worker", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.materialize_worker:
-        materialize_worker(args.materialize_worker)
+        materialize_worker(args.materialize_worker, args.page_size)
         return 0
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
     if not parts <= set(PARTS):
@@ -797,13 +808,15 @@ def main(argv: list[str] | None = None) -> int:
     if "materialize" in parts:
         print("\n## Materializing a plan of 3 rules over 90 days on SQLite\n")
         n = args.customers or (1_000 if quick else 100_000)
-        print("Checked first: " + check_materialize(work, 100 if quick else 600) + ".  ")
-        m = run_materialize(work, n)
+        checked = check_materialize(work, 100 if quick else 600, args.page_size)
+        print("Checked first: " + checked + ".  ")
+        m = run_materialize(work, n, args.page_size)
         print(
             f"\nSeeded {m.customers:,} customers with `store.customers.add_many` in transactions "
             f"of {SEED_CHUNK:,} ({m.seed_s:.1f} s, not timed). `RevisitDesk.materialize(90)` "
-            f"timed in a fresh process on the seeded file ({m.pages:,} pages of 500 customers, "
-            "each its own unit of work), wall and CPU time, the progress bar of "
+            f"timed in a fresh process on the seeded file ({m.pages:,} pages of up to "
+            f"{m.page_size:,} customers, each its own unit of work), wall and CPU time, "
+            "the progress bar of "
             "`csdomain.cli.revisits` on stderr; peak memory: that process's `ru_maxrss` at "
             "the end (before: after imports and opening the store). Second run: the same "
             "materialize again (creates nothing).\n"
