@@ -9,7 +9,7 @@ agenda is read from the index rows without decoding a stored task document.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
 
@@ -68,29 +68,59 @@ class AgendaEntry:
         (:data:`AGENDA_COLUMNS`, as the store returns them: enums as their text,
         instants as aware UTC datetimes). A state or form that is no member of its
         enum (a damaged row) raises :class:`~csdomain.errors.CorruptRecordError`."""
-        state = _STATES.get(values["state"])
-        form = _FORMS.get(values["form"])
+        return cls.from_values(key, version, [values[name] for name in AGENDA_COLUMNS])
+
+    @classmethod
+    def from_values(cls, key: str, version: int, values: Sequence[Any]) -> AgendaEntry:
+        """:meth:`from_columns` with the column values as a sequence in the order of
+        :data:`AGENDA_COLUMNS` (how :meth:`RevisitDesk.agenda_entries
+        <csdomain.helpdesk.RevisitDesk.agenda_entries>` reads a page): the same entry,
+        the same error."""
+        customer_id, plan, rule, state_value, form_value, group_id, assignee_id, due_at = values
+        state = _STATES.get(state_value)
+        form = _FORMS.get(form_value)
         if state is None or form is None:
-            raise _damaged(key, values)
-        return cls(
-            key,
-            version,
-            values["customer_id"],
-            values["plan"],
-            values["rule"],
-            state,
-            form,
-            values["group_id"],
-            values["assignee_id"],
-            values["due_at"],
-        )
+            raise _damaged(key, state_value, form_value)
+        if cls is not AgendaEntry:  # a subclass: its own __init__
+            return cls(
+                key, version, customer_id, plan, rule, state, form, group_id, assignee_id, due_at
+            )
+        # What attrs' __init__ does (no field has a default, converter or validator), with
+        # the slots set directly: once per listed task, in about half the time.
+        entry = _new(AgendaEntry)
+        _set_task_id(entry, key)
+        _set_version(entry, version)
+        _set_customer_id(entry, customer_id)
+        _set_plan(entry, plan)
+        _set_rule(entry, rule)
+        _set_state(entry, state)
+        _set_form(entry, form)
+        _set_group_id(entry, group_id)
+        _set_assignee_id(entry, assignee_id)
+        _set_due_at(entry, due_at)
+        return entry
 
 
-def _damaged(key: str, values: Mapping[str, Any]) -> CorruptRecordError:
+_new = object.__new__
+(
+    _set_task_id,
+    _set_version,
+    _set_customer_id,
+    _set_plan,
+    _set_rule,
+    _set_state,
+    _set_form,
+    _set_group_id,
+    _set_assignee_id,
+    _set_due_at,
+) = (vars(AgendaEntry)[field.name].__set__ for field in attrs.fields(AgendaEntry))
+
+
+def _damaged(key: str, state: object, form: object) -> CorruptRecordError:
     bad = (
-        f"state {values['state']!r} (accepted: {', '.join(_STATES)})"
-        if values["state"] not in _STATES
-        else f"form {values['form']!r} (accepted: {', '.join(_FORMS)})"
+        f"state {state!r} (accepted: {', '.join(_STATES)})"
+        if state not in _STATES
+        else f"form {form!r} (accepted: {', '.join(_FORMS)})"
     )
     return CorruptRecordError(
         f"stored revisit task {key!r} has the {bad} in its columns; "

@@ -30,14 +30,14 @@ aggregate a later feature or an application declares, with no adapter change::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
 from csdomain._kernel.collections import Collection, ColumnType
-from csdomain._kernel.time import ensure_aware, from_epoch_us, to_epoch_us
+from csdomain._kernel.time import EPOCH, UTC, ensure_aware, to_epoch_us
 from csdomain.errors import (
     CorruptRecordError,
     SchemaError,
@@ -59,6 +59,7 @@ from csdomain.storage.paging import (
 __all__ = ["ColumnRow", "DocumentRepository", "Stored", "check_version", "unreadable"]
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: The column types a lease can set.
 _LEASABLE = (ColumnType.INSTANT, ColumnType.INTEGER)
@@ -89,6 +90,21 @@ class ColumnRow(NamedTuple):
 
 
 _new_row = tuple.__new__  # ColumnRow without its Python-level __new__: once per row
+# Stored instants back to datetimes, once per row. From the epoch to 2**32 s after it
+# (1970-2106) ``us / 1e6`` holds the seconds to within 2**-22 s (a quarter of a
+# microsecond), so datetime.fromtimestamp rounds to the exact microsecond, in about
+# 60% of the time of EPOCH + timedelta; outside that span, the integer arithmetic.
+_EPOCH, _UTC, _timedelta, _from_timestamp = EPOCH, UTC, timedelta, datetime.fromtimestamp
+_EXACT_FLOAT_US = 2**32 * 1_000_000
+
+
+def _column_rows(names: tuple[str, ...]) -> Callable[[str, int, Sequence[Any]], ColumnRow]:
+    """What makes each row of a :meth:`DocumentRepository.select_columns` page."""
+
+    def row(key: str, version: int, values: Sequence[Any]) -> ColumnRow:
+        return _new_row(ColumnRow, (key, version, dict(zip(names, values, strict=True))))
+
+    return row
 
 
 def check_version(what: str, version: object) -> int:
@@ -129,6 +145,7 @@ class DocumentRepository(Generic[T]):
         self._context = context
         self._collection = collection
         self._what = collection.what
+        self._projections: dict[tuple[Any, ...], tuple[tuple[str, ...], tuple[int, ...]]] = {}
         if context.declare(collection):
             self.reindex()
 
@@ -347,9 +364,30 @@ class DocumentRepository(Generic[T]):
         same values, except in a column a lease set (the document gives the value of
         its last save), and an unreadable document raises :class:`CorruptRecordError`.
         """
+        items, after = self._column_values(
+            where, order, columns, low, high, limit, cursor, _column_rows
+        )
+        return Page(tuple(items), after)
+
+    def _column_values(
+        self,
+        where: Mapping[str, Any],
+        order: str,
+        columns: Sequence[str],
+        low: object,
+        high: object,
+        limit: int,
+        cursor: str | None,
+        maker: Callable[[tuple[str, ...]], Callable[[str, int, Sequence[Any]], R]],
+    ) -> tuple[list[R], str | None]:
+        """The page of :meth:`select_columns` with each row made by ``make(key, version,
+        values)``, ``values`` in the order of ``columns`` (instants converted), where
+        ``make`` is ``maker(names)`` (the column names, once checked), and the next
+        cursor. Same arguments, checks and errors; for a caller that builds its own value
+        from each row (an agenda entry) with no :class:`ColumnRow` between."""
         filters = self._where(where)
         query = self._collection.query_for(filters, order)
-        names, instants = self._projection(columns)
+        names, convert = self._projection(columns)
         fingerprint, select, limit = self._query(
             query.name, filters, order, low, high, limit, cursor
         )
@@ -357,25 +395,57 @@ class DocumentRepository(Generic[T]):
         project = getattr(backend, "select_columns", None)
         rows: list[tuple[Any, str, int, Any]]
         if project is None:  # the documents; decoded for the page's rows only
-            found = backend.select(self._collection.name, select)
-            rows = [(value, row.key, row.version, row) for value, row in found]
+            documents = backend.select(self._collection.name, select)
+            rows = [(value, row.key, row.version, row) for value, row in documents]
         else:
             rows = project(self._collection.name, select, names)
-        items: list[ColumnRow] = []
-        for _, key, version, stored in rows[:limit]:
-            if project is None:
-                stored = self._stored_columns(stored, names)
-            values = dict(zip(names, stored, strict=True))
-            for name in instants:
-                us = values[name]
+        make = maker(names)
+        found: list[tuple[Any, str, int, Any]] = rows[:limit]
+        if project is None:
+            found = [(v, k, n, self._stored_columns(row, names)) for v, k, n, row in found]
+        if not convert:
+            return [make(k, n, values) for _, k, n, values in found], next_cursor(
+                fingerprint, rows, limit, itemgetter(1)
+            )
+        page: list[R] = []
+        append = page.append
+        first, *others = convert  # most pages read one instant column: no inner loop
+        for _, key, version, values in found:
+            values = list(values)
+            us = values[first]
+            if us is not None:  # from_epoch_us, inlined; faster in the span it is exact
+                values[first] = (
+                    _from_timestamp(us / 1e6, _UTC)
+                    if 0 <= us < _EXACT_FLOAT_US
+                    else _EPOCH + _timedelta(0, 0, us)
+                )
+            for i in others:
+                us = values[i]
                 if us is not None:
-                    values[name] = from_epoch_us(us)
-            items.append(_new_row(ColumnRow, (key, version, values)))
-        return Page(tuple(items), next_cursor(fingerprint, rows, limit, itemgetter(1)))
+                    values[i] = (
+                        _from_timestamp(us / 1e6, _UTC)
+                        if 0 <= us < _EXACT_FLOAT_US
+                        else _EPOCH + _timedelta(0, 0, us)
+                    )
+            append(make(key, version, values))
+        return page, next_cursor(fingerprint, rows, limit, itemgetter(1))
 
-    def _projection(self, columns: object) -> tuple[tuple[str, ...], list[str]]:
-        """The column names ``columns`` asks for, and which of them are instants;
-        ``ValidationError`` for anything else."""
+    def _projection(self, columns: object) -> tuple[tuple[str, ...], tuple[int, ...]]:
+        """The column names ``columns`` asks for, and the indexes of the instants among
+        them; ``ValidationError`` for anything else. Kept per tuple of names asked for."""
+        if type(columns) is tuple:
+            try:
+                return self._projections[columns]
+            except (KeyError, TypeError):  # not seen yet; an unhashable item
+                pass
+        projection = self._project(columns)
+        if type(columns) is tuple:
+            if len(self._projections) >= 64:
+                self._projections.clear()
+            self._projections[columns] = projection
+        return projection
+
+    def _project(self, columns: object) -> tuple[tuple[str, ...], tuple[int, ...]]:
         single = {c.name: c.type for c in self._collection.columns if not c.multiple}
         problem = ""
         names: tuple[Any, ...] = ()
@@ -402,7 +472,7 @@ class DocumentRepository(Generic[T]):
                 f"{problem}, got {columns!r}; accepted: distinct names among the "
                 f"single-valued columns {sorted(single)}",
             )
-        return names, [n for n in names if single[n] is ColumnType.INSTANT]
+        return names, tuple(i for i, n in enumerate(names) if single[n] is ColumnType.INSTANT)
 
     def _stored_columns(self, row: Row, names: tuple[str, ...]) -> tuple[Any, ...]:
         """The values of ``names`` the stored document gives, as adapters store them."""

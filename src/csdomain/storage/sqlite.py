@@ -95,7 +95,7 @@ import threading
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 
 from csdomain._kernel.collections import NAME_PATTERN, RESERVED
@@ -259,6 +259,19 @@ _OWN_TABLES: Final = frozenset(
 
 _CHUNK: Final = 500  # values per IN (...) list, well below SQLite's parameter limit
 _ARMS: Final = 16  # most parts a select of several values per indexed column is split in
+_STATEMENTS: Final = 512  # page statements kept rendered, by shape (then rendered anew)
+# The sources of a page statement's parameters other than its filters' values.
+_TENANT, _LOW, _HIGH, _AFTER, _LIMIT = ("tenant",), ("low",), ("high",), ("after",), ("limit",)
+
+
+class _Slot(NamedTuple):
+    """A placeholder a page statement is rendered with: the parameter is the
+    ``position``-th value of ``source``."""
+
+    source: Any
+    position: int
+
+
 _INT64: Final = 2**63
 _SQL_TYPES: Final = {
     ColumnType.TEXT: "TEXT",
@@ -346,6 +359,14 @@ def _duplicate(exc: sqlite3.IntegrityError) -> bool:
     return name in ("SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE") or (
         not name and "UNIQUE constraint failed" in str(exc)
     )
+
+
+def _order_among(order: str, columns: tuple[str, ...]) -> int | None:
+    """Where the order value is in a row of a column page whose ``columns`` include the
+    order column (it is then read once, ``(key, version, values...)``); None else."""
+    if order == "key" or order not in columns:
+        return None
+    return 2 + columns.index(order)
 
 
 def _marks(count: int) -> str:
@@ -716,6 +737,7 @@ class SqliteBackend:
         self._closed = False
         self._collections: dict[str, Collection[Any]] = {}
         self._tables: dict[str, _Table] = {}
+        self._statements: dict[tuple[Any, ...], tuple[str, list[tuple[Any, int]]] | None] = {}
         # The in-memory database: one connection, one lock (held through a transaction).
         self._memory_lock = threading.RLock()
         self._memory: _Holder | None = None
@@ -978,6 +1000,7 @@ class SqliteBackend:
                 stored, _ = self._apply(name, wanted)
         self._collections[name] = collection
         self._tables[name] = _Table(collection, stored)
+        self._statements.clear()  # rendered for the declaration replaced
         # Each tenant recomputes its own rows once after columns were added.
         stale = self._fetch(
             f"reading whether {name!r} needs reindexing",
@@ -1436,24 +1459,14 @@ class SqliteBackend:
     # -- queries ----------------------------------------------------------------------
 
     def _tests(
-        self, table: _Table, name: str, values: object, split: bool
+        self, table: _Table, name: str, values: object, split: bool, tenant: Any = None
     ) -> list[tuple[str, list[Any]]] | None:
         """The alternatives matching ``values`` in column ``name`` (one per value when
-        ``split``: each then seeks the index in order); None when nothing can match."""
-        column = table.columns.get(name)
-        if column is None:
-            raise StorageError(
-                f"collection {table.name!r} has no column {name!r} to filter on; "
-                f"columns: {list(table.columns)}"
-            )
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise StorageError(
-                f"the filter on {table.name!r} column {name!r} takes a tuple of values, "
-                f"got {values!r}"
-            )
-        wanted = tuple(values)
-        given = list(dict.fromkeys(v for v in wanted if v is not None))
-        null = len(given) < len(wanted)
+        ``split``: each then seeks the index in order); None when nothing can match.
+        ``tenant`` is the parameter standing for the tenant (by default, this one's)."""
+        given, null = self._given(table, name, values)
+        column = table.columns[name]
+        tenant = self.tenant if tenant is None else tenant
         if column.multiple:  # its values are never NULL: None matches no record
             if not given:
                 return None
@@ -1462,7 +1475,7 @@ class SqliteBackend:
                 (
                     f"r.key IN (SELECT e.key FROM {entries} AS e WHERE e.tenant = ? "
                     f"AND e.value IN ({_marks(len(part))}))",
-                    [self.tenant, *part],
+                    [tenant, *part],
                 )
                 for part in chunks(given, _CHUNK)
             ]
@@ -1523,8 +1536,9 @@ class SqliteBackend:
         """The rows of one page (see :class:`Select`) as ``(order value, row)`` pairs.
 
         The declared query serving it narrows the rows with its index; a filter of
-        several values on an indexed column reads each value's range in order and
-        merges them (``UNION ALL``), so no page sorts more than a page per value.
+        several values on an indexed column reads each value's range in index order
+        and merges them (a compound ``UNION ALL ... ORDER BY``), each range read only
+        as far as the page takes rows from it: no page sorts its matches.
         """
         table, found = self._page(collection, query, None)
         if query.order == "key":
@@ -1539,9 +1553,12 @@ class SqliteBackend:
         :meth:`~csdomain.storage.backend.ProjectingBackend.select_columns`): the
         statement of :meth:`select`, reading the columns instead of the document."""
         table, found = self._page(collection, query, columns)
-        # Ordered by key, a row is (key, version, values...): its key is the order value.
-        at = 1 if query.order == "key" else 2  # the version's index
-        page = [(row[0], row[at - 1], row[at], row[at + 1 :]) for row in found]
+        inside = _order_among(query.order, columns)
+        if inside is not None:  # (key, version, values...): the order value among them
+            page = [(row[inside], row[0], row[1], row[2:]) for row in found]
+        else:  # ordered by key, (key, version, values...): its key is the order value
+            at = 1 if query.order == "key" else 2  # the version's index
+            page = [(row[0], row[at - 1], row[at], row[at + 1 :]) for row in found]
         kinds = table.columns
         boolean = query.order != "key" and kinds[query.order].type is ColumnType.BOOLEAN
         flags = {i for i, n in enumerate(columns) if kinds[n].type is ColumnType.BOOLEAN}
@@ -1561,7 +1578,8 @@ class SqliteBackend:
         self, collection: str, query: Select, columns: tuple[str, ...] | None
     ) -> tuple[_Table, list[Any]]:
         """The table and the rows of one page: ``([order value,] key, version, document)``,
-        or the values of ``columns`` instead of the document when given."""
+        or the values of ``columns`` instead of the document when given (with no order
+        value first when the order column is among them: it is read once)."""
         table = self._table(collection)
         if columns is not None:
             check_projection(collection, columns, table.columns)
@@ -1572,12 +1590,10 @@ class SqliteBackend:
                 f"collection {collection!r} cannot be ordered by {order!r}; expected 'key' "
                 f"or a single-valued column: {single}"
             )
-        for name in query.where:
-            self._tests(table, name, query.where[name], False)  # known columns, tuples
-        try:  # the declared query whose index serves it (the store sends no other)
-            served = self._collections[collection].query_for(query.where, order).where
-        except ValidationError:
-            served = ()
+        # Each filter's distinct values, and whether it accepts NULL.
+        given: dict[str, tuple[list[Any], bool]] = {}
+        for name, values in query.where.items():
+            given[name] = self._given(table, name, values)
         after = None if query.after is None else self._position(table, order, query.after)
         kind = ColumnType.TEXT if order == "key" else table.columns[order].type
         for bound, value in (("low", query.low), ("high", query.high)):
@@ -1589,20 +1605,88 @@ class SqliteBackend:
                 )
         if query.limit <= 0:
             return table, []
-        indexed = [n for n in served if n in table.columns and not table.columns[n].multiple]
-        arms = self._arms(table, query.where, indexed)
-        if arms is None:
+        # The statement depends on the shape of the query only (which filters, how many
+        # values each, which bounds): rendered once per shape, its parameters per call.
+        shape = (
+            collection,
+            columns,
+            order,
+            tuple((name, len(values), null) for name, (values, null) in given.items()),
+            query.low is not None,
+            query.high is not None,
+            after is not None,
+        )
+        try:
+            statement = self._statements[shape]
+        except KeyError:
+            statement = self._statement(table, columns, shape)
+            if len(self._statements) >= _STATEMENTS:
+                self._statements.clear()
+            self._statements[shape] = statement
+        if statement is None:  # no row can match
             return table, []
+        sql, slots = statement
+        sources: dict[Any, Sequence[Any]] = {name: values for name, (values, _) in given.items()}
+        sources[_TENANT] = (self.tenant,)
+        sources[_LOW] = (query.low,)
+        sources[_HIGH] = (query.high,)
+        sources[_AFTER] = () if after is None else after
+        sources[_LIMIT] = (query.limit,)
+        params = [sources[source][position] for source, position in slots]
+        return table, self._fetch(f"listing {table.what} records", sql, params)
+
+    def _given(self, table: _Table, name: str, values: object) -> tuple[list[Any], bool]:
+        """The distinct values other than None a filter on column ``name`` accepts, and
+        whether it accepts NULL (None among ``values``); StorageError for an unknown
+        column or values that are not a collection."""
+        if name not in table.columns:
+            raise StorageError(
+                f"collection {table.name!r} has no column {name!r} to filter on; "
+                f"columns: {list(table.columns)}"
+            )
+        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+            raise StorageError(
+                f"the filter on {table.name!r} column {name!r} takes a tuple of values, "
+                f"got {values!r}"
+            )
+        wanted = tuple(values)
+        # None given once or twice, a value given twice: the NULL test is there or not.
+        return list(dict.fromkeys(v for v in wanted if v is not None)), None in wanted
+
+    def _statement(
+        self, table: _Table, columns: tuple[str, ...] | None, shape: tuple[Any, ...]
+    ) -> tuple[str, list[tuple[Any, int]]] | None:
+        """The SQL of a page of this ``shape`` (see :meth:`_page`) and where each of its
+        parameters comes from, ``(source, position)``: the ``position``-th distinct value of
+        the filter on column ``source``, or the tenant, a bound, the position's value
+        and key, or the limit (None: no row can match).
+
+        The statement is rendered from placeholders standing for the values, so the
+        parameters come out in the order the text takes them."""
+        collection, _, order, filters, has_low, has_high, has_after = shape
+        where = {
+            name: (*(_Slot(name, i) for i in range(count)), *((None,) if null else ()))
+            for name, count, null in filters
+        }
+        try:  # the declared query whose index serves it (the store sends no other)
+            served = self._collections[collection].query_for(where, order).where
+        except ValidationError:
+            served = ()
+        indexed = [n for n in served if n in table.columns and not table.columns[n].multiple]
+        tenant = _Slot(_TENANT, 0)
+        arms = self._arms(table, where, indexed, tenant)
+        if arms is None:
+            return None
         column = f"r.{order}"
         common: list[tuple[str, list[Any]]] = []
         if order != "key":
             common.append((f"{column} IS NOT NULL", []))
-        if query.low is not None:
-            common.append((f"{column} >= ?", [query.low]))
-        if query.high is not None:
-            common.append((f"{column} < ?", [query.high]))
-        if after is not None:
-            value, key = after
+        if has_low:
+            common.append((f"{column} >= ?", [_Slot(_LOW, 0)]))
+        if has_high:
+            common.append((f"{column} < ?", [_Slot(_HIGH, 0)]))
+        if has_after:
+            value, key = _Slot(_AFTER, 0), _Slot(_AFTER, 1)
             if order == "key":  # (key, key) > (value, key) needs key >= value: the index seeks
                 common.append(("r.key >= ? AND (r.key, r.key) > (?, ?)", [value, value, key]))
             else:
@@ -1615,36 +1699,35 @@ class SqliteBackend:
             else "".join(f", r.{name} AS v{i}" for i, name in enumerate(columns))[2:]
         )
         ordering = "key" if order == "key" else "position, key"
+        inside = None if columns is None else _order_among(order, columns)
+        if inside is not None:  # the order column is read once, as one of the values
+            selected, ordering = "r.key AS key", f"v{inside - 2}, key"
         statements: list[str] = []
         params: list[Any] = []
         for arm in arms:
-            tests = [("r.tenant = ?", [self.tenant]), *arm, *common]
+            tests = [("r.tenant = ?", [tenant]), *arm, *common]
             statements.append(
                 f"SELECT {selected}, r.version AS version{', ' if payload else ''}{payload} "
-                f"FROM {table.table} AS r WHERE {' AND '.join(t for t, _ in tests)} "
-                f"ORDER BY {ordering} LIMIT ?"
+                f"FROM {table.table} AS r WHERE {' AND '.join(t for t, _ in tests)}"
             )
             params.extend(p for _, ps in tests for p in ps)
-            params.append(query.limit)
-        if len(statements) == 1:
-            sql = statements[0]
-        else:
-            sql = (
-                " UNION ALL ".join(f"SELECT * FROM ({s})" for s in statements)
-                + f" ORDER BY {ordering} LIMIT ?"
-            )
-            params.append(query.limit)
-        return table, self._fetch(f"listing {table.what} records", sql, params)
+        # Several arms: a compound ORDER BY merges them, each read in its index's order
+        # (no sort) and only as far as the merge takes rows from it, up to the LIMIT.
+        sql = f"{' UNION ALL '.join(statements)} ORDER BY {ordering} LIMIT ?"
+        params.append(_Slot(_LIMIT, 0))
+        if not all(type(p) is _Slot for p in params):  # pragma: no cover - a rendering bug
+            raise StorageError(f"the statement of {shape!r} takes a parameter of no source")
+        return sql, [(p.source, p.position) for p in params]
 
     def _arms(
-        self, table: _Table, where: Mapping[str, Any], indexed: Sequence[str]
+        self, table: _Table, where: Mapping[str, Any], indexed: Sequence[str], tenant: Any
     ) -> list[list[tuple[str, list[Any]]]] | None:
         """The tests of each part of a select: one part per combination of the values
         given for the index's columns (while there are few), else one part."""
         split: list[list[tuple[str, list[Any]]]] = []
         rest: list[tuple[str, list[Any]]] = []
         for name in indexed:
-            tests = self._tests(table, name, where[name], True)
+            tests = self._tests(table, name, where[name], True, tenant)
             if tests is None:
                 return None
             split.append(tests)
@@ -1655,7 +1738,7 @@ class SqliteBackend:
             split = []
             indexed = ()
         for name in sorted(set(where) - set(indexed)):
-            tests = self._tests(table, name, where[name], False)
+            tests = self._tests(table, name, where[name], False, tenant)
             if tests is None:
                 return None
             rest.extend(tests)
