@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -211,7 +211,12 @@ def test_a_new_declaration_renders_its_statements_anew(tmp_path: Path) -> None:
 
 # -- instants read back -------------------------------------------------------------------
 
-EDGE = 2**32 * 1_000_000  # where the repository stops converting through a float
+EDGE = 2**32 * 1_000_000  # where from_epoch_us stops converting through a float
+
+
+def _exact(us: int) -> datetime:
+    """The instant ``us`` microseconds after the epoch, by integer arithmetic only."""
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
 
 
 @attrs.frozen
@@ -263,7 +268,7 @@ def test_select_columns_reads_every_instant_back_exactly(
             repository.add_many([Stamp(f"k{i:03d}", us) for i, us in enumerate(values)])
         page = repository.select_columns({}, "at", columns=("at", "also"), limit=1000)
         read = [row.values["at"] for row in page.items]
-        assert read == [from_epoch_us(us) for us in sorted(values)]
+        assert read == [_exact(us) for us in sorted(values)]
         assert [row.values["also"] for row in page.items] == read
         assert all(at.tzinfo is timezone.utc for at in read)
         assert [to_epoch_us(at) for at in read] == sorted(values)
@@ -272,7 +277,10 @@ def test_select_columns_reads_every_instant_back_exactly(
 
 
 def test_the_float_conversion_is_exact_near_the_edges_of_its_span() -> None:
-    """The float conversion the repository uses in ``[0, EDGE)`` agrees with the integer
-    one on every microsecond next to either end and in the middle of the span."""
-    for us in [*range(EDGE - 3_000, EDGE), *range(3_000), *range(10**15, 10**15 + 3_000)]:
-        assert datetime.fromtimestamp(us / 1e6, timezone.utc) == from_epoch_us(us), us
+    """``from_epoch_us``, which converts through a float in ``[0, EDGE)``, agrees with
+    integer arithmetic on every microsecond next to either end of the span, in its
+    middle and just outside it."""
+    spans = [range(EDGE - 3_000, EDGE + 3_000), range(-3_000, 3_000), range(10**15, 10**15 + 3_000)]
+    for us in [us for span in spans for us in span]:
+        assert from_epoch_us(us) == _exact(us), us
+        assert from_epoch_us(us).tzinfo is timezone.utc

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import assert_type
+from typing import Any, assert_type
 
 import attrs
 
@@ -14,6 +15,7 @@ from csdomain.sla import SlaPolicy
 from csdomain.storage import (
     Collection,
     Column,
+    ColumnRow,
     ColumnType,
     DocumentRepository,
     Erasure,
@@ -92,6 +94,11 @@ VISITS = Collection(
 )
 
 
+def _due(key: str, version: int, values: Sequence[Any]) -> datetime:
+    due: datetime = values[0]
+    return due
+
+
 def collections() -> None:
     store = open_store("memory:", tenant="acme", create=True, clock=FrozenClock(AT))
     visits = store.collection(VISITS)
@@ -99,6 +106,9 @@ def collections() -> None:
     assert_type(visits.add(Visit("v1", AT)), Stored[Visit])
     assert_type(visits.find("by_due", low=AT), Page[Stored[Visit]])
     assert_type(visits.count(), int)
+    assert_type(visits.select_columns({}, "due", columns=["due"]), Page[ColumnRow])
+    assert_type(visits.select_values({}, "due", columns=["due"], make=_due), Page[datetime])
+    visits.select_values({}, "due", columns=["due"], make=len)  # type: ignore[arg-type]
     visits.add(Customer(id="cus_2", display_name="Li"))  # type: ignore[arg-type]
     Collection("x", "x", Visit, key_of=lambda visit: visit.due)  # type: ignore[arg-type, return-value]
 

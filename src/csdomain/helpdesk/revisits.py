@@ -884,19 +884,15 @@ class RevisitDesk:
         where, low, high = self._agenda_query(
             "RevisitDesk.agenda_entries", day, agent_id, group_id, zone
         )
-        page = self._tasks.select_columns(
+        return self._tasks.select_values(
             where,
             "due_at",
             columns=AGENDA_COLUMNS,
+            make=AgendaEntry.from_values,
             low=low,
             high=high,
             limit=limit,
             cursor=cursor,
-        )
-        entry = AgendaEntry.from_columns
-        return Page(
-            tuple([entry(row.key, row.version, row.values) for row in page.items]),
-            page.next_cursor,
         )
 
     def _agenda_query(

@@ -30,14 +30,14 @@ aggregate a later feature or an application declares, with no adapter change::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, Generic, NamedTuple, TypeVar
 
 import attrs
 
 from csdomain._kernel.collections import Collection, ColumnType
-from csdomain._kernel.time import EPOCH, UTC, ensure_aware, to_epoch_us
+from csdomain._kernel.time import ensure_aware, from_epoch_us, to_epoch_us
 from csdomain.errors import (
     CorruptRecordError,
     SchemaError,
@@ -90,12 +90,6 @@ class ColumnRow(NamedTuple):
 
 
 _new_row = tuple.__new__  # ColumnRow without its Python-level __new__: once per row
-# Stored instants back to datetimes, once per row. From the epoch to 2**32 s after it
-# (1970-2106) ``us / 1e6`` holds the seconds to within 2**-22 s (a quarter of a
-# microsecond), so datetime.fromtimestamp rounds to the exact microsecond, in about
-# 60% of the time of EPOCH + timedelta; outside that span, the integer arithmetic.
-_EPOCH, _UTC, _timedelta, _from_timestamp = EPOCH, UTC, timedelta, datetime.fromtimestamp
-_EXACT_FLOAT_US = 2**32 * 1_000_000
 
 
 def _column_rows(names: tuple[str, ...]) -> Callable[[str, int, Sequence[Any]], ColumnRow]:
@@ -369,6 +363,32 @@ class DocumentRepository(Generic[T]):
         )
         return Page(tuple(items), after)
 
+    def select_values(
+        self,
+        where: Mapping[str, Any],
+        order: str,
+        *,
+        columns: Sequence[str],
+        make: Callable[[str, int, Sequence[Any]], R],
+        low: object = None,
+        high: object = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Page[R]:
+        """The page :meth:`select_columns` gives, each record made by ``make(key,
+        version, values)`` instead of a :class:`ColumnRow`: ``values`` holds the stored
+        values of ``columns`` in their order, as :attr:`ColumnRow.values` would.
+
+        For a caller that builds its own row type from the columns (as
+        :meth:`RevisitDesk.agenda_entries <csdomain.helpdesk.RevisitDesk.agenda_entries>`
+        builds agenda entries), with no dict per record between. The arguments, checks,
+        errors, records, order and cursors are those of :meth:`select_columns`.
+        """
+        items, after = self._column_values(
+            where, order, columns, low, high, limit, cursor, lambda _names: make
+        )
+        return Page(tuple(items), after)
+
     def _column_values(
         self,
         where: Mapping[str, Any],
@@ -409,24 +429,12 @@ class DocumentRepository(Generic[T]):
             )
         page: list[R] = []
         append = page.append
-        first, *others = convert  # most pages read one instant column: no inner loop
         for _, key, version, values in found:
             values = list(values)
-            us = values[first]
-            if us is not None:  # from_epoch_us, inlined; faster in the span it is exact
-                values[first] = (
-                    _from_timestamp(us / 1e6, _UTC)
-                    if 0 <= us < _EXACT_FLOAT_US
-                    else _EPOCH + _timedelta(0, 0, us)
-                )
-            for i in others:
+            for i in convert:
                 us = values[i]
                 if us is not None:
-                    values[i] = (
-                        _from_timestamp(us / 1e6, _UTC)
-                        if 0 <= us < _EXACT_FLOAT_US
-                        else _EPOCH + _timedelta(0, 0, us)
-                    )
+                    values[i] = from_epoch_us(us)
             append(make(key, version, values))
         return page, next_cursor(fingerprint, rows, limit, itemgetter(1))
 

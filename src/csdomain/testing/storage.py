@@ -42,7 +42,7 @@ import base64
 import json
 import pickle
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, cast
 
@@ -2079,6 +2079,8 @@ class StoreContract:
             lambda: tasks.select_columns({}, "key", columns=["owner"], limit=MAX_PAGE + 1),
             lambda: tasks.select_columns({}, "key", columns=["owner"], cursor="forged"),
             lambda: tasks.select_columns([], "key", columns=["owner"]),  # type: ignore[arg-type]
+            lambda: tasks.select_values({}, "key", columns=["nope"], make=_as_triple),
+            lambda: tasks.select_values({"nope": 1}, "key", columns=["owner"], make=_as_triple),
         ]
         for call in calls:
             with pytest.raises(ValidationError):
@@ -2255,6 +2257,11 @@ def _projected(task: ContractTask, names: Iterable[str]) -> dict[str, Any]:
     }
 
 
+def _as_triple(key: str, version: int, values: Sequence[Any]) -> tuple[str, int, list[Any]]:
+    """A ``select_values`` row as ``(key, version, values)``."""
+    return key, version, list(values)
+
+
 def _same_pages(
     tasks: DocumentRepository[ContractTask],
     where: Mapping[str, Any],
@@ -2278,6 +2285,13 @@ def _same_pages(
             (s.value.id, s.version, _typed(_projected(s.value, names))) for s in page.items
         ]
         assert rows.next_cursor == page.next_cursor
+        made = tasks.select_values(
+            where, order, columns=names, make=_as_triple, limit=limit, cursor=cursor, **bounds
+        )
+        assert list(made.items) == [
+            (r.key, r.version, [r.values[name] for name in names]) for r in rows.items
+        ]
+        assert made.next_cursor == rows.next_cursor
         keys.extend(row.key for row in rows.items)
         if page.next_cursor is None:
             return keys
