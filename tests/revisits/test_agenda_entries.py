@@ -4,12 +4,9 @@ reachable, PostgreSQL (csdomain.revisits.agenda)."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import sys
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -41,11 +38,6 @@ from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaSetup, Target
 from csdomain.storage import Page, open_store
 from csdomain.testing.strategies import revisit_tasks
 
-# The one PostgreSQL server check lives beside the storage tests (see tests/helpdesk/conftest).
-_STORAGE_TESTS = str(Path(__file__).resolve().parent.parent / "storage")
-if _STORAGE_TESTS not in sys.path:
-    sys.path.append(_STORAGE_TESTS)
-
 UTC = timezone.utc
 SHANGHAI = "Asia/Shanghai"
 #: Monday 12 October 2026, 09:00 in Shanghai.
@@ -67,27 +59,6 @@ def _setup() -> DeskSetup:
         agents=[Agent(a, a, presence=Presence.ONLINE, groups=("grp_care",)) for a in AGENTS],
         triage=Triage(rules=(), default_group="grp_care"),
     )
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A store URL every test tenant of the test shares (each example its own tenant)."""
-    if request.param == "memory":
-        yield f"memory:{uuid.uuid4().hex}"
-    elif request.param == "sqlite":
-        shm = Path("/dev/shm")
-        base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
-        with tempfile.TemporaryDirectory(dir=base, prefix="csdomain_test_") as directory:
-            yield f"sqlite:///{directory}/tasks.db"
-    else:
-        from test_postgres import Schema, require_server
-
-        require_server()
-        schema = Schema()
-        try:
-            yield schema.url()
-        finally:
-            schema.drop()
 
 
 @attrs.frozen

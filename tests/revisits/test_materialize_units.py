@@ -6,14 +6,8 @@ creates nothing; on memory, SQLite and, when a server is reachable, PostgreSQL."
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -32,11 +26,6 @@ from csdomain.revisits.recurrence import Recurrence
 from csdomain.routing import Triage
 from csdomain.sla import MetricPolicy, SlaMetric, SlaPolicy, SlaSetup, Target
 from csdomain.storage import Store, open_store
-
-# The one PostgreSQL server check lives beside the storage tests (see tests/helpdesk/conftest).
-_STORAGE_TESTS = str(Path(__file__).resolve().parent.parent / "storage")
-if _STORAGE_TESTS not in sys.path:
-    sys.path.append(_STORAGE_TESTS)
 
 UTC = timezone.utc
 SHANGHAI = "Asia/Shanghai"
@@ -108,27 +97,6 @@ def _customer(n: int) -> Customer:
         timezone=SHANGHAI if n % 3 else "Europe/Berlin",
         birthday=date(1980 + n % 30, 1 + n % 12, 1 + n % 28) if n % 4 else None,
     )
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def url(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A store URL the test's desks share (each desk its own tenant)."""
-    if request.param == "memory":
-        yield f"memory:{uuid.uuid4().hex}"
-    elif request.param == "sqlite":
-        shm = Path("/dev/shm")
-        base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
-        with tempfile.TemporaryDirectory(dir=base, prefix="csdomain_test_") as directory:
-            yield f"sqlite:///{directory}/units.db"
-    else:
-        from test_postgres import Schema, require_server
-
-        require_server()
-        schema = Schema()
-        try:
-            yield schema.url()
-        finally:
-            schema.drop()
 
 
 def _desk(url: str, tenant: str, page_size: int) -> tuple[Store, RevisitDesk]:
