@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Final, NamedTuple, Protocol
 
@@ -53,6 +53,7 @@ __all__ = [
     "Row",
     "Select",
     "StorageError",
+    "check_filter",
     "check_key",
     "check_lease",
     "check_projection",
@@ -422,6 +423,24 @@ def check_lease(collection: str, query: Select, until: object, column: Column | 
                 f"expected a 64-bit integer ({_LEASABLE[column.type]}), got {value!r}",
             )
     return query.limit > 0
+
+
+def check_filter(
+    collection: str, name: str, values: object, declared: Mapping[str, Any]
+) -> tuple[Any, ...]:
+    """The values a filter of :attr:`Select.where` gives column ``name``, as a tuple, if
+    ``name`` is a column of ``declared`` (column name -> its declaration) and ``values``
+    a collection of values; ``StorageError`` else. Every adapter checks filters by it."""
+    if name not in declared:
+        raise StorageError(
+            f"collection {collection!r} has no column {name!r} to filter on; "
+            f"columns: {list(declared)}"
+        )
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise StorageError(
+            f"the filter on {collection!r} column {name!r} takes a tuple of values, got {values!r}"
+        )
+    return tuple(values)
 
 
 def check_projection(

@@ -43,6 +43,7 @@ from csdomain.storage.backend import (
     Row,
     Select,
     StorageError,
+    check_filter,
     check_lease,
     check_projection,
 )
@@ -536,18 +537,8 @@ class MemoryBackend:
     ) -> Callable[[_Record], bool]:
         tests: list[tuple[str, bool, frozenset[Any]]] = []
         for name, values in where.items():
-            column = table.columns.get(name)
-            if column is None:
-                raise StorageError(
-                    f"collection {table.collection.name!r} has no column {name!r} to "
-                    f"filter on; columns: {list(table.columns)}"
-                )
-            if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-                raise StorageError(
-                    f"the filter on {table.collection.name!r} column {name!r} takes a tuple "
-                    f"of values, got {values!r}"
-                )
-            tests.append((name, column.multiple, frozenset(values)))
+            given = check_filter(table.collection.name, name, values, table.columns)
+            tests.append((name, table.columns[name].multiple, frozenset(given)))
 
         def matches(record: _Record) -> bool:
             columns = record.columns

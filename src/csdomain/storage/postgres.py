@@ -147,6 +147,7 @@ from csdomain.storage.backend import (
     Select,
     StorageError,
     _store_for,
+    check_filter,
     check_key,
     check_lease,
     check_projection,
@@ -1999,20 +2000,8 @@ class PostgresBackend:
         shape = []
         params: list[Any] = []
         for name in sorted(where):
-            spec = layout.specs.get(name)
-            if spec is None:
-                raise StorageError(
-                    f"collection {layout.name!r} has no column {name!r} to filter on; "
-                    f"columns: {list(layout.specs)}"
-                )
-            values = where[name]
-            if isinstance(values, (str, bytes)) or not isinstance(
-                values, (tuple, list, set, frozenset)
-            ):
-                raise StorageError(
-                    f"the filter on {layout.name!r} column {name!r} takes a tuple of values, "
-                    f"got {values!r}"
-                )
+            values = check_filter(layout.name, name, where[name], layout.specs)
+            spec = layout.specs[name]
             # A value no stored value can equal matches nothing (as in the other adapters).
             fitting = [
                 v

@@ -120,6 +120,7 @@ from csdomain.storage.backend import (
     Row,
     Select,
     StorageError,
+    check_filter,
     check_lease,
     check_projection,
     chunks,
@@ -1639,17 +1640,7 @@ class SqliteBackend:
         """The distinct values other than None a filter on column ``name`` accepts, and
         whether it accepts NULL (None among ``values``); StorageError for an unknown
         column or values that are not a collection."""
-        if name not in table.columns:
-            raise StorageError(
-                f"collection {table.name!r} has no column {name!r} to filter on; "
-                f"columns: {list(table.columns)}"
-            )
-        if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-            raise StorageError(
-                f"the filter on {table.name!r} column {name!r} takes a tuple of values, "
-                f"got {values!r}"
-            )
-        wanted = tuple(values)
+        wanted = check_filter(table.name, name, values, table.columns)
         # None given once or twice, a value given twice: the NULL test is there or not.
         return list(dict.fromkeys(v for v in wanted if v is not None)), None in wanted
 
